@@ -1,0 +1,53 @@
+"""The overall-status rule and the retry policy's arithmetic."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from webapp.core import RetryPolicy, overall_status
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        (["succeeded", "succeeded"], "succeeded"),
+        (["failed", "skipped"], "failed"),
+        (["succeeded", "failed"], "partial"),
+        (["succeeded", "skipped"], "partial"),
+        (["succeeded", "cancelled", "cancelled"], "cancelled"),
+        (["failed", "cancelled"], "cancelled"),
+    ],
+)
+def test_overall_status_follows_the_design_rule(statuses: list[str], expected: str) -> None:
+    assert overall_status(statuses) == expected
+
+
+def test_delays_are_capped_at_the_maximum() -> None:
+    policy = RetryPolicy(base_delay_s=1, multiplier=10, max_delay_s=5, jitter=0)
+
+    assert [policy.delay_for(n) for n in (1, 2, 3)] == [1, 5, 5]
+
+
+def test_jitter_is_reproducible_with_a_seeded_generator() -> None:
+    policy = RetryPolicy(jitter=0.3)
+
+    first = policy.delay_for(2, rng=random.Random(7))
+    assert first == policy.delay_for(2, rng=random.Random(7))
+    assert 1.4 <= first <= 2.6
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"max_retries": -1},
+        {"base_delay_s": -1},
+        {"multiplier": 0.5},
+        {"jitter": 2},
+        {"timeout_s": 0},
+    ],
+)
+def test_nonsense_policies_are_refused(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        RetryPolicy(**bad)  # type: ignore[arg-type]

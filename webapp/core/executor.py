@@ -1,0 +1,364 @@
+"""The DAG executor: runs a plan's steps in dependency order, with retries, events and cancel.
+
+Each step is an asyncio task that waits for its dependencies to finish, then runs its tool under
+a concurrency bound, retrying by the policy. A step whose dependency did not succeed is skipped
+and records which one blocked it. Setting `cancel` (or cancelling the calling task) stops
+running tool calls and backoff waits at once; unfinished steps become `cancelled`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any, cast
+
+from webapp.core.errors import ToolError
+from webapp.core.events import EventEmitter, OnEvent
+from webapp.core.models import (
+    LeadGenExecutionResult,
+    LeadGenPlan,
+    LeadGenPlanStep,
+    LeadGenStepResult,
+    OverallStatus,
+    StepAttempt,
+    SupervisorUserContext,
+    iso_timestamp,
+    utc_now,
+)
+from webapp.core.retry import RetryPolicy
+from webapp.core.status import overall_status, status_counts_summary
+from webapp.core.tooling import DEFAULT_TOOLS_MODULE, ToolEnv, ToolFn, ToolMap
+from webapp.core.validation import validate_plan
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_CONCURRENCY = 4
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], datetime]
+
+
+async def execute_lead_generation_plan(
+    plan: LeadGenPlan,
+    user: SupervisorUserContext,
+    *,
+    tools: ToolMap | None = None,
+    retry_policy: RetryPolicy | None = None,
+    on_event: OnEvent | None = None,
+    cancel: asyncio.Event | None = None,
+    run_id: str | None = None,
+    services: Any = None,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    reuse: Mapping[str, LeadGenStepResult] | None = None,
+    first_seq: int = 1,
+    sleep: Sleep | None = None,
+    clock: Clock | None = None,
+) -> LeadGenExecutionResult:
+    """Run `plan` for `user` and return every step's result and the overall status.
+
+    `reuse` holds succeeded results (from an earlier run) whose steps are not run again;
+    `first_seq` continues an earlier run's event numbering. `sleep` and `clock` are injectable
+    so tests never wait for real.
+    """
+    tool_map = tools if tools is not None else default_tools()
+    order = validate_plan(plan, tool_map.keys())
+    if max_concurrency < 1:
+        raise ValueError("max_concurrency must be at least 1")
+    execution = _Execution(
+        plan=plan,
+        user=user,
+        tools=tool_map,
+        policy=retry_policy or RetryPolicy(),
+        emitter=EventEmitter(
+            plan_id=plan.id,
+            run_id=run_id or f"run_{uuid.uuid4().hex[:12]}",
+            user_id=user.user_id,
+            on_event=on_event,
+            clock=clock or utc_now,
+            first_seq=first_seq,
+        ),
+        services=services,
+        max_concurrency=max_concurrency,
+        sleep=sleep or asyncio.sleep,
+    )
+    return await execution.run(order, cancel, reuse or {})
+
+
+def default_tools() -> ToolMap:
+    """The configured tool registry, loaded by name so the core never imports the tool layer."""
+    module = importlib.import_module(DEFAULT_TOOLS_MODULE)
+    return cast(ToolMap, module.default_tool_map())
+
+
+class _Execution:
+    def __init__(
+        self,
+        *,
+        plan: LeadGenPlan,
+        user: SupervisorUserContext,
+        tools: ToolMap,
+        policy: RetryPolicy,
+        emitter: EventEmitter,
+        services: Any,
+        max_concurrency: int,
+        sleep: Sleep,
+    ) -> None:
+        self.plan = plan
+        self.user = user
+        self.tools = tools
+        self.policy = policy
+        self.emitter = emitter
+        self.services = services
+        self.sleep = sleep
+        self.clock = emitter.clock
+        self.slots = asyncio.Semaphore(max_concurrency)
+        self.steps = {step.id: step for step in plan.steps}
+        self.results = {
+            step.id: LeadGenStepResult(step_id=step.id, status="pending") for step in plan.steps
+        }
+        self.finished: dict[str, asyncio.Future[None]] = {}
+
+    async def run(
+        self, order: list[str], cancel: asyncio.Event | None, reuse: Mapping[str, Any]
+    ) -> LeadGenExecutionResult:
+        started_at = self._now()
+        await self.emitter.emit("PLAN_STARTED", status="running", summary=self._plan_summary())
+        loop = asyncio.get_running_loop()
+        self.finished = {step_id: loop.create_future() for step_id in order}
+        tasks = [
+            asyncio.create_task(self._run_step(self.steps[step_id], reuse.get(step_id)))
+            for step_id in order
+        ]
+        cancelled = await self._wait_for(tasks, cancel)
+        status: OverallStatus = (
+            "cancelled" if cancelled else overall_status(r.status for r in self.results.values())
+        )
+        await self.emitter.emit(
+            "PLAN_COMPLETED", status=status, summary=status_counts_summary(self.results.values())
+        )
+        return LeadGenExecutionResult(
+            plan_id=self.plan.id,
+            run_id=self.emitter.run_id,
+            overall_status=status,
+            started_at=started_at,
+            finished_at=self._now(),
+            step_results=[self.results[step.id] for step in self.plan.steps],
+        )
+
+    async def _wait_for(
+        self, tasks: list[asyncio.Task[None]], cancel: asyncio.Event | None
+    ) -> bool:
+        """Wait for every step; True if the run was cancelled first."""
+        everything = asyncio.gather(*tasks)
+        cancel_wait = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
+        try:
+            if cancel_wait is None:
+                await everything
+                return False
+            waiting: set[asyncio.Future[Any]] = {everything, cancel_wait}
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if everything.done():
+                everything.result()
+                return False
+            everything.cancel()
+            await self._cancel_steps(tasks)
+            return True
+        except asyncio.CancelledError:
+            # The task running the plan was cancelled: record it, then let the cancel go on.
+            await self._cancel_steps(tasks)
+            raise
+        finally:
+            if cancel_wait is not None:
+                cancel_wait.cancel()
+
+    async def _cancel_steps(self, tasks: list[asyncio.Task[None]]) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for step in self.plan.steps:
+            result = self.results[step.id]
+            if result.status not in ("pending", "running", "retrying"):
+                continue
+            now = self._now()
+            if result.attempt_log and result.attempt_log[-1].finished_at is None:
+                result.attempt_log[-1].finished_at = now
+                result.attempt_log[-1].status = "cancelled"
+            result.status = "cancelled"
+            result.finished_at = now
+            await self.emitter.emit(
+                "STEP_CANCELLED",
+                step=step,
+                status="cancelled",
+                attempt=result.attempts or None,
+                summary="Cancelled by the user",
+            )
+
+    async def _run_step(self, step: LeadGenPlanStep, reused: LeadGenStepResult | None) -> None:
+        try:
+            for dep in step.depends_on:
+                await self.finished[dep]
+            blocker = next(
+                (dep for dep in step.depends_on if self.results[dep].status != "succeeded"), None
+            )
+            if reused is not None and reused.status == "succeeded" and blocker is None:
+                await self._reuse(step, reused)
+            elif blocker is not None:
+                await self._skip(step, blocker)
+            else:
+                async with self.slots:
+                    await self._attempt_until_done(step)
+        finally:
+            future = self.finished[step.id]
+            if not future.done():
+                future.set_result(None)
+
+    async def _reuse(self, step: LeadGenPlanStep, reused: LeadGenStepResult) -> None:
+        self.results[step.id] = reused.model_copy(deep=True)
+        await self.emitter.emit(
+            "STEP_SUCCEEDED",
+            step=step,
+            status="succeeded",
+            attempt=reused.attempts,
+            summary="Reused the output of an earlier run",
+        )
+
+    async def _skip(self, step: LeadGenPlanStep, blocker: str) -> None:
+        result = self.results[step.id]
+        result.status = "skipped"
+        result.blocked_by = blocker
+        result.finished_at = self._now()
+        blocker_status = self.results[blocker].status
+        await self.emitter.emit(
+            "STEP_SKIPPED",
+            step=step,
+            status="skipped",
+            blocked_by=blocker,
+            summary=f"Skipped because {blocker} {blocker_status}",
+        )
+
+    async def _attempt_until_done(self, step: LeadGenPlanStep) -> None:
+        policy = self.policy.for_tool(step.tool)
+        result = self.results[step.id]
+        tool = self.tools[step.tool]
+        while True:
+            attempt = result.attempts + 1
+            now = self._now()
+            result.attempts = attempt
+            result.status = "running"
+            result.started_at = result.started_at or now
+            record = StepAttempt(attempt=attempt, started_at=now)
+            result.attempt_log.append(record)
+            await self.emitter.emit(
+                "STEP_STARTED", step=step, status="running", attempt=attempt, timestamp=now
+            )
+            try:
+                data = await self._call(tool, step, attempt, policy)
+            except ToolError as error:
+                record.finished_at = self._now()
+                record.status = "failed"
+                record.error_message = error.message
+                delay = self._retry_delay(policy, attempt, error)
+                if delay is None:
+                    await self._fail(step, attempt, error.message)
+                    return
+                record.retry_delay_ms = round(delay * 1000)
+                result.status = "retrying"
+                result.error_message = error.message
+                await self.emitter.emit(
+                    "STEP_RETRYING",
+                    step=step,
+                    status="retrying",
+                    attempt=attempt,
+                    error_message=error.message,
+                    delay_ms=record.retry_delay_ms,
+                    summary=f"Attempt {attempt} failed; retrying in {_seconds(delay)}",
+                )
+                await self.sleep(delay)
+                continue
+            now = self._now()
+            record.finished_at = result.finished_at = now
+            record.status = "succeeded"
+            result.status = "succeeded"
+            result.error_message = None
+            result.data = data
+            summary = data.get("summary") if isinstance(data, dict) else None
+            await self.emitter.emit(
+                "STEP_SUCCEEDED",
+                step=step,
+                status="succeeded",
+                attempt=attempt,
+                timestamp=now,
+                summary=summary if isinstance(summary, str) else None,
+            )
+            return
+
+    async def _call(
+        self, tool: ToolFn, step: LeadGenPlanStep, attempt: int, policy: RetryPolicy
+    ) -> Any:
+        env = ToolEnv(
+            prior_results=self.results,
+            user=self.user,
+            plan=self.plan,
+            step=step,
+            run_id=self.emitter.run_id,
+            attempt=attempt,
+            services=self.services,
+        )
+        try:
+            async with asyncio.timeout(policy.timeout_s):
+                return await tool(dict(step.params), env)
+        except ToolError:
+            raise
+        except TimeoutError as error:
+            raise ToolError(
+                f"{step.tool} did not answer within {_seconds(policy.timeout_s or 0)}",
+                retryable=True,
+            ) from error
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            logger.exception("Tool %s crashed in step %s", step.tool, step.id)
+            raise ToolError(
+                f"{step.tool} failed unexpectedly ({type(error).__name__}: {error}). "
+                "This is a fault in leadgen, not in your goal; the server log has the details.",
+                retryable=False,
+            ) from error
+
+    def _retry_delay(self, policy: RetryPolicy, attempt: int, error: ToolError) -> float | None:
+        """Seconds to wait before trying again, or None when the step has failed for good."""
+        if not error.retryable or attempt >= policy.max_attempts:
+            return None
+        if error.retry_after is not None and error.retry_after > policy.max_retry_after_s:
+            error.message += f" (the provider asked to wait {_seconds(error.retry_after)})"
+            return None
+        return policy.delay_for(attempt, retry_after=error.retry_after)
+
+    async def _fail(self, step: LeadGenPlanStep, attempt: int, message: str) -> None:
+        result = self.results[step.id]
+        result.status = "failed"
+        result.error_message = message
+        result.finished_at = self._now()
+        await self.emitter.emit(
+            "STEP_FAILED",
+            step=step,
+            status="failed",
+            attempt=attempt,
+            error_message=message,
+            summary=f"Failed after {attempt} attempt{'s' if attempt != 1 else ''}",
+        )
+
+    def _plan_summary(self) -> str:
+        count = len(self.plan.steps)
+        return f"{count} step{'s' if count != 1 else ''}: {self.plan.goal.raw_goal}"
+
+    def _now(self) -> str:
+        return iso_timestamp(self.clock())
+
+
+def _seconds(value: float) -> str:
+    if value < 1:
+        return f"{round(value * 1000)} ms"
+    return f"{value:.1f} s".replace(".0 s", " s")

@@ -1,0 +1,89 @@
+"""The canonical lead record and the rules that rank and deduplicate leads.
+
+One lead is one business with its best contact. Fields follow the "Suggested canonical lead
+record" of the providers reference, so every provider maps onto the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from webapp.core.models import CamelModel
+
+EMAIL_STATUS_RANK = {"valid": 0, "accept_all": 1, "unknown": 2, "webmail": 3, "disposable": 5}
+
+
+class Lead(CamelModel):
+    business_name: str
+    category: str | None = None
+    website: str | None = None
+    domain: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    city: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    rating: float | None = None
+    review_count: int | None = None
+    business_status: str | None = None
+    contact_first_name: str | None = None
+    contact_last_name: str | None = None
+    contact_title: str | None = None
+    email: str | None = None
+    email_status: str | None = None
+    email_confidence: int | None = None
+    linkedin_url: str | None = None
+    source: str = "demo"
+    source_id: str | None = None
+    retrieved_at: str | None = None
+
+
+def lead_sort_key(lead: Lead) -> tuple[int, int, int, str]:
+    """Best first: a usable verified email, then any email, then a domain, then the rest."""
+    if lead.email:
+        status_rank = EMAIL_STATUS_RANK.get(lead.email_status or "unknown", 4)
+        tier = 0 if status_rank <= 1 else 1
+    elif lead.domain:
+        tier, status_rank = 2, 9
+    else:
+        tier, status_rank = 3, 9
+    return (tier, status_rank, -(lead.email_confidence or 0), lead.business_name.lower())
+
+
+def dedupe_leads(leads: Iterable[Lead]) -> tuple[list[Lead], int]:
+    """Drop repeats by email, then domain, then source id; keep the first of each.
+
+    Returns the kept leads in their original order and how many were dropped.
+    """
+    seen_emails: set[str] = set()
+    seen_domains: set[str] = set()
+    seen_sources: set[tuple[str, str]] = set()
+    kept: list[Lead] = []
+    dropped = 0
+    for lead in leads:
+        email = (lead.email or "").strip().lower()
+        domain = (lead.domain or "").strip().lower()
+        source = (lead.source, lead.source_id) if lead.source_id else None
+        if (
+            (email and email in seen_emails)
+            or (domain and domain in seen_domains)
+            or (source and source in seen_sources)
+        ):
+            dropped += 1
+            continue
+        if email:
+            seen_emails.add(email)
+        if domain:
+            seen_domains.add(domain)
+        if source:
+            seen_sources.add(source)
+        kept.append(lead)
+    return kept, dropped
+
+
+def leads_from_data(rows: Sequence[Any]) -> list[Lead]:
+    """Leads as a tool's output carries them (camelCase dicts) back into models."""
+    return [row if isinstance(row, Lead) else Lead.model_validate(row) for row in rows]

@@ -1,0 +1,68 @@
+"""Every setting, with its default and what it does. Read when the app or CLI starts, never at
+import. Environment names use the LEADGEN_ prefix, except the providers' own keys and PORT.
+Precedence: command-line options, then the environment (and a `.env` file), then defaults.
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from webapp.core.retry import RetryPolicy
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LEADGEN_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    db: str = Field("./leadgen.db", description="Path of the SQLite database file.")
+    host: str = Field("127.0.0.1", description="Address the dashboard listens on.")
+    port: int = Field(
+        8000,
+        validation_alias=AliasChoices("PORT", "LEADGEN_PORT"),
+        description="Port the dashboard listens on (PORT, as a Procfile platform sets it).",
+    )
+
+    max_volume: int = Field(500, ge=1, description="Most leads one goal may ask for.")
+    default_volume: int = Field(
+        20, ge=1, description="Leads asked for when a goal names no number."
+    )
+    default_region: str = Field("UK", description="Region used when a goal names none.")
+    default_country: str = Field("GB", description="Country (ISO 3166 alpha-2) used by default.")
+
+    max_concurrency: int = Field(4, ge=1, description="Steps of one run that may run at once.")
+    retry_max_retries: int = Field(2, ge=0, description="Retries after a step's first attempt.")
+    retry_base_delay_s: float = Field(1.0, ge=0, description="First backoff wait, in seconds.")
+    retry_multiplier: float = Field(2.0, ge=1, description="Growth of each further backoff wait.")
+    retry_max_delay_s: float = Field(30.0, ge=0, description="Longest single backoff wait.")
+    retry_jitter: float = Field(0.2, ge=0, le=1, description="Random spread of waits (0 = exact).")
+    step_timeout_s: float = Field(60.0, gt=0, description="Longest one attempt of a step may run.")
+
+    demo_latency_ms: int = Field(
+        300, ge=0, le=60_000, description="Simulated latency of each demo directory call."
+    )
+    demo_failure_rate: float = Field(
+        0.0, ge=0, le=1, description="Share of demo directory calls that fail retryably."
+    )
+
+    google_places_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("GOOGLE_PLACES_API_KEY", "LEADGEN_GOOGLE_PLACES_API_KEY"),
+        description="Google Places API (New) key; unset means the demo directory.",
+    )
+    hunter_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("HUNTER_API_KEY", "LEADGEN_HUNTER_API_KEY"),
+        description="Hunter.io API key; unset means the demo directory.",
+    )
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_retries=self.retry_max_retries,
+            base_delay_s=self.retry_base_delay_s,
+            multiplier=self.retry_multiplier,
+            max_delay_s=self.retry_max_delay_s,
+            jitter=self.retry_jitter,
+            timeout_s=self.step_timeout_s,
+        )

@@ -1,0 +1,43 @@
+"""What the tools need from the outside world, bundled: settings, stores, clock and sleep.
+
+The executor passes a ToolServices through `ToolEnv.services`; a tool called without one gets
+the process's default (settings from the environment, in-memory stores).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from webapp.core.models import utc_now
+from webapp.core.ports import LeadListStore, MonitorStore, SequenceStore
+from webapp.core.tooling import ToolEnv
+from webapp.settings import Settings
+from webapp.tools.memory import MemoryLeadLists, MemoryMonitors, MemorySequences
+
+
+@dataclass
+class ToolServices:
+    settings: Settings
+    lead_lists: LeadListStore = field(default_factory=MemoryLeadLists)
+    sequences: SequenceStore = field(default_factory=MemorySequences)
+    monitors: MonitorStore = field(default_factory=MemoryMonitors)
+    clock: Callable[[], datetime] = utc_now
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+@lru_cache(maxsize=1)
+def default_services() -> ToolServices:
+    return ToolServices(settings=Settings())
+
+
+def services_of(env: ToolEnv) -> ToolServices:
+    services = env.services
+    if services is None:
+        return default_services()
+    if not isinstance(services, ToolServices):
+        raise TypeError(f"ToolEnv.services must be a ToolServices, not {type(services).__name__}")
+    return services
