@@ -11,7 +11,14 @@ from typing import Any
 
 from webapp.core.models import CamelModel
 
-EMAIL_STATUS_RANK = {"valid": 0, "accept_all": 1, "unknown": 2, "webmail": 3, "disposable": 5}
+EMAIL_STATUS_RANK = {
+    "valid": 0,
+    "accept_all": 1,
+    "unknown": 2,
+    "webmail": 3,
+    "disposable": 5,
+    "invalid": 6,
+}
 
 
 class Lead(CamelModel):
