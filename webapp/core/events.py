@@ -5,16 +5,25 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from webapp.core.models import EventType, LeadGenPlanStep, LeadPlanEvent, iso_timestamp
+from webapp.core.models import (
+    EventType,
+    LeadGenPlanStep,
+    LeadGenStepResult,
+    LeadPlanEvent,
+    iso_timestamp,
+)
 
 logger = logging.getLogger("webapp.events")
 
 LOG_PREFIX = "[LEAD_GEN_PLAN]"
 OnEvent = Callable[[LeadPlanEvent], Awaitable[None] | None]
+# Hears each event with the state of the step it concerns (None for run-level events), before
+# `on_event` does: what persistence needs to write the event and the step's row together.
+OnRecord = Callable[[LeadPlanEvent, LeadGenStepResult | None], Awaitable[None] | None]
 
 
 class EventEmitter:
@@ -33,6 +42,8 @@ class EventEmitter:
         on_event: OnEvent | None,
         clock: Callable[[], datetime],
         first_seq: int = 1,
+        on_record: OnRecord | None = None,
+        results: Mapping[str, LeadGenStepResult] | None = None,
     ) -> None:
         self.plan_id = plan_id
         self.run_id = run_id
@@ -40,6 +51,8 @@ class EventEmitter:
         self.on_event = on_event
         self.clock = clock
         self.last_seq = first_seq - 1
+        self.on_record = on_record
+        self.results: Mapping[str, LeadGenStepResult] = results or {}
         self._lock = asyncio.Lock()
 
     async def emit(
@@ -65,6 +78,10 @@ class EventEmitter:
             )
             if logger.isEnabledFor(logging.INFO):
                 logger.info("%s %s", LOG_PREFIX, event_log_json(event))
+            if self.on_record is not None:
+                outcome = self.on_record(event, self.results.get(step.id) if step else None)
+                if inspect.isawaitable(outcome):
+                    await outcome
             if self.on_event is not None:
                 outcome = self.on_event(event)
                 if inspect.isawaitable(outcome):

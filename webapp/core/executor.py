@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from webapp.core.errors import ToolError
-from webapp.core.events import EventEmitter, OnEvent
+from webapp.core.events import EventEmitter, OnEvent, OnRecord
 from webapp.core.models import (
+    EventType,
     LeadGenExecutionResult,
     LeadGenPlan,
     LeadGenPlanStep,
@@ -54,14 +55,18 @@ async def execute_lead_generation_plan(
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     reuse: Mapping[str, LeadGenStepResult] | None = None,
     first_seq: int = 1,
+    start_event: EventType = "PLAN_STARTED",
+    announce_reused: bool = True,
+    on_record: OnRecord | None = None,
     sleep: Sleep | None = None,
     clock: Clock | None = None,
 ) -> LeadGenExecutionResult:
     """Run `plan` for `user` and return every step's result and the overall status.
 
-    `reuse` holds succeeded results (from an earlier run) whose steps are not run again;
-    `first_seq` continues an earlier run's event numbering. `sleep` and `clock` are injectable
-    so tests never wait for real.
+    `reuse` holds succeeded results (from an earlier run) whose steps are not run again
+    (`announce_reused` emits STEP_SUCCEEDED for each); `first_seq` and `start_event` let a
+    resumed run continue its own event log. `on_record` hears every event with its step's
+    state, for persistence. `sleep` and `clock` are injectable so tests never wait for real.
     """
     tool_map = tools if tools is not None else default_tools()
     order = validate_plan(plan, tool_map.keys())
@@ -79,12 +84,14 @@ async def execute_lead_generation_plan(
             on_event=on_event,
             clock=clock or utc_now,
             first_seq=first_seq,
+            on_record=on_record,
         ),
         services=services,
         max_concurrency=max_concurrency,
         sleep=sleep or asyncio.sleep,
     )
-    return await execution.run(order, cancel, reuse or {})
+    execution.announce_reused = announce_reused
+    return await execution.run(order, cancel, reuse or {}, start_event)
 
 
 def default_tools() -> ToolMap:
@@ -120,12 +127,18 @@ class _Execution:
             step.id: LeadGenStepResult(step_id=step.id, status="pending") for step in plan.steps
         }
         self.finished: dict[str, asyncio.Future[None]] = {}
+        self.announce_reused = True
+        emitter.results = self.results
 
     async def run(
-        self, order: list[str], cancel: asyncio.Event | None, reuse: Mapping[str, Any]
+        self,
+        order: list[str],
+        cancel: asyncio.Event | None,
+        reuse: Mapping[str, Any],
+        start_event: EventType,
     ) -> LeadGenExecutionResult:
         started_at = self._now()
-        await self.emitter.emit("PLAN_STARTED", status="running", summary=self._plan_summary())
+        await self.emitter.emit(start_event, status="running", summary=self._plan_summary())
         loop = asyncio.get_running_loop()
         self.finished = {step_id: loop.create_future() for step_id in order}
         tasks = [
@@ -217,6 +230,8 @@ class _Execution:
 
     async def _reuse(self, step: LeadGenPlanStep, reused: LeadGenStepResult) -> None:
         self.results[step.id] = reused.model_copy(deep=True)
+        if not self.announce_reused:
+            return
         await self.emitter.emit(
             "STEP_SUCCEEDED",
             step=step,

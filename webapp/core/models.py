@@ -35,7 +35,8 @@ StepStatus = Literal[
 RunStatus = Literal[
     "pending", "running", "succeeded", "partial", "failed", "cancelled", "interrupted"
 ]
-OverallStatus = Literal["succeeded", "partial", "failed", "cancelled"]
+# "interrupted" only for a stored run whose process died; the executor never returns it.
+OverallStatus = Literal["succeeded", "partial", "failed", "cancelled", "interrupted"]
 EventType = Literal[
     "PLAN_STARTED",
     "STEP_STARTED",

@@ -1,0 +1,416 @@
+"""The RunManager owns every run this process executes, as an asyncio task.
+
+It persists each run, runs at most `max_runs` at once (the rest wait in order, pending),
+cancels, resumes and retries runs, streams a run's events to subscribers (replay from the
+store, then live, with no gap), and keeps the process's heartbeat so that runs left behind by
+a dead process are found and marked interrupted, by whichever process looks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from webapp.core.executor import default_tools, execute_lead_generation_plan
+from webapp.core.models import (
+    LeadGenPlan,
+    LeadGenStepResult,
+    LeadPlanEvent,
+    SupervisorUserContext,
+    iso_timestamp,
+    utc_now,
+)
+from webapp.core.retry import RetryPolicy
+from webapp.core.tooling import ToolMap
+from webapp.core.validation import validate_plan
+from webapp.runtime.hub import EventHub
+from webapp.runtime.retry_plan import steps_to_rerun
+from webapp.store import Store
+from webapp.store.records import RunRecord
+from webapp.store.writer import EventWrite
+
+logger = logging.getLogger(__name__)
+
+FINAL_EVENTS = frozenset({"PLAN_COMPLETED", "RUN_INTERRUPTED"})
+ACTIVE = frozenset({"pending", "running"})
+REPLAY_CHUNK = 500
+
+
+class RunNotFound(LookupError):
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"There is no run {run_id!r}.")
+        self.run_id = run_id
+
+
+class RunStateError(ValueError):
+    """The run is not in a state that allows what was asked (e.g. resuming a finished run)."""
+
+
+@dataclass
+class RunManagerOptions:
+    max_runs: int = 4
+    max_step_concurrency: int = 4
+    heartbeat_interval_s: float = 2.0
+    stale_after_s: float = 30.0
+    poll_interval_s: float = 0.25
+    retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass
+class _ActiveRun:
+    run_id: str
+    cancel: asyncio.Event
+    task: asyncio.Task[None] | None = None
+    recording: bool = True
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    run_id: str
+    status: str  # "cancelling", "requested" (another process owns it) or the finished status
+    message: str
+
+
+class RunManager:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        services_for: Callable[[str], Any],
+        tools: ToolMap | None = None,
+        options: RunManagerOptions | None = None,
+        hub: EventHub | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.services_for = services_for
+        self.tools = tools
+        self.options = options or RunManagerOptions()
+        self.hub = hub or EventHub()
+        self.clock = clock
+        self.process_id = ""
+        self._active: dict[str, _ActiveRun] = {}
+        self._slots = asyncio.Semaphore(self.options.max_runs)
+        self._housekeeping: asyncio.Task[None] | None = None
+        self._stopping = False
+        store.writer.on_commit = self._published
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.process_id = await self.store.processes.register()
+        await self.recover_orphans()
+        self._housekeeping = asyncio.create_task(self._keep_house(), name="leadgen-housekeeping")
+
+    async def stop(self, *, reason: str = "The server stopped while this run was going") -> None:
+        """Stop every run this process owns, marking it interrupted (it can be resumed)."""
+        if self._stopping:
+            return
+        self._stopping = True
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+        active = list(self._active.values())
+        for run in active:
+            run.recording = False  # what the cut-off steps emit now is not the truth
+            if run.task is not None:
+                run.task.cancel()
+        for run in active:
+            if run.task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await run.task
+        await self.store.writer.flush()
+        for run in active:
+            await self._interrupt(run.run_id, self.process_id, reason)
+        if self.process_id:
+            await self.store.processes.unregister(self.process_id)
+
+    # -- starting and controlling runs -------------------------------------------------------
+
+    async def start_run(
+        self,
+        plan: LeadGenPlan,
+        user: SupervisorUserContext,
+        *,
+        options: dict[str, Any] | None = None,
+        run_id: str | None = None,
+    ) -> str:
+        validate_plan(plan, (self.tools or default_tools()).keys())
+        run_id = run_id or new_run_id()
+        await self.store.runs.create(
+            run_id=run_id,
+            plan=plan,
+            user_id=user.user_id,
+            created_at=iso_timestamp(self.clock()),
+            options=options,
+            owner_id=self.process_id,
+        )
+        self._launch(run_id, plan, user, reuse={}, first_seq=1)
+        return run_id
+
+    async def cancel(self, run_id: str) -> CancelOutcome:
+        active = self._active.get(run_id)
+        if active is not None:
+            active.cancel.set()
+            return CancelOutcome(run_id, "cancelling", "Cancelling the run.")
+        run = await self._get(run_id)
+        if run.status in ACTIVE:
+            await self.store.runs.request_cancel(run_id)
+            return CancelOutcome(
+                run_id, "requested", "Asked the process running this run to cancel it."
+            )
+        return CancelOutcome(
+            run_id, run.status, f"The run has already finished ({run.status}); nothing to cancel."
+        )
+
+    async def resume(self, run_id: str) -> str:
+        run = await self._get(run_id)
+        if run.status != "interrupted":
+            raise RunStateError(
+                f"Only an interrupted run can be resumed; run {run_id} is {run.status}."
+            )
+        if not await self.store.runs.claim_interrupted(run_id, self.process_id):
+            raise RunStateError(f"Run {run_id} is already being resumed elsewhere.")
+        steps = await self.store.runs.steps(run_id)
+        reuse = {s.step_id: s.as_result() for s in steps if s.status == "succeeded"}
+        self._launch(
+            run_id,
+            run.plan,
+            SupervisorUserContext(user_id=run.user_id),
+            reuse=reuse,
+            first_seq=run.last_seq + 1,
+            resumed=True,
+        )
+        return run_id
+
+    async def retry(self, run_id: str, from_step: str | None = None) -> str:
+        """Start a new run, linked to this one, that re-runs the failed and skipped steps (or
+        `from_step` and everything after it) and reuses the others' outputs."""
+        run = await self._get(run_id)
+        if run.status in ACTIVE:
+            raise RunStateError(f"Run {run_id} is still {run.status}; cancel it or wait first.")
+        steps = await self.store.runs.steps(run_id)
+        rerun = steps_to_rerun(run.plan, {s.step_id: s.status for s in steps}, from_step)
+        if not rerun:
+            raise RunStateError(f"Every step of run {run_id} succeeded; nothing to retry.")
+        reuse = {s.step_id: s.as_result() for s in steps if s.step_id not in rerun}
+        new_id = new_run_id()
+        await self.store.runs.create(
+            run_id=new_id,
+            plan=run.plan,
+            user_id=run.user_id,
+            created_at=iso_timestamp(self.clock()),
+            options=run.options,
+            parent_run_id=run_id,
+            retry_from_step=from_step,
+            owner_id=self.process_id,
+        )
+        self._launch(new_id, run.plan, SupervisorUserContext(user_id=run.user_id), reuse, 1)
+        return new_id
+
+    async def wait(self, run_id: str) -> None:
+        """Wait until a run this process owns has finished (returns at once otherwise)."""
+        active = self._active.get(run_id)
+        if active is not None and active.task is not None:
+            await asyncio.shield(active.task)
+
+    def is_local(self, run_id: str) -> bool:
+        return run_id in self._active
+
+    # -- subscriptions ----------------------------------------------------------------------
+
+    async def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncIterator[LeadPlanEvent]:
+        """The run's events after `after_seq`: replayed from the store, then live, with no gap
+        and no repeat, ending after the run's final event. Raises SubscriberDropped if the
+        reader falls too far behind."""
+        await self._get(run_id)
+        subscription = self.hub.subscribe(run_id)  # before the replay: nothing slips between
+        last = after_seq
+        try:
+            while True:
+                chunk = await self.store.runs.events(run_id, after=last, limit=REPLAY_CHUNK)
+                for event in chunk:
+                    yield event
+                    last = event.seq
+                    if event.type in FINAL_EVENTS:
+                        return
+                if len(chunk) < REPLAY_CHUNK:
+                    break
+            if not self.is_local(run_id):
+                async for event in self._poll(run_id, last):
+                    yield event
+                return
+            while True:
+                event = await subscription.get()
+                if event.seq <= last:
+                    continue
+                if event.seq > last + 1:  # never expected; the store fills any hole
+                    for missed in await self.store.runs.events(run_id, after=last):
+                        if missed.seq >= event.seq:
+                            break
+                        yield missed
+                        last = missed.seq
+                yield event
+                last = event.seq
+                if event.type in FINAL_EVENTS:
+                    return
+        finally:
+            self.hub.unsubscribe(subscription)
+
+    async def _poll(self, run_id: str, last: int) -> AsyncIterator[LeadPlanEvent]:
+        """Follow a run another process owns, through the store."""
+        while True:
+            events = await self.store.runs.events(run_id, after=last)
+            for event in events:
+                yield event
+                last = event.seq
+                if event.type in FINAL_EVENTS:
+                    return
+            if not events:
+                run = await self.store.runs.get(run_id)
+                if run is None or (run.status not in ACTIVE and run.last_seq <= last):
+                    return
+                await asyncio.sleep(self.options.poll_interval_s)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _launch(
+        self,
+        run_id: str,
+        plan: LeadGenPlan,
+        user: SupervisorUserContext,
+        reuse: Mapping[str, LeadGenStepResult],
+        first_seq: int,
+        *,
+        resumed: bool = False,
+    ) -> None:
+        active = _ActiveRun(run_id=run_id, cancel=asyncio.Event())
+        self._active[run_id] = active
+        active.task = asyncio.create_task(
+            self._execute(active, plan, user, reuse, first_seq, resumed), name=f"run-{run_id}"
+        )
+
+    async def _execute(
+        self,
+        active: _ActiveRun,
+        plan: LeadGenPlan,
+        user: SupervisorUserContext,
+        reuse: Mapping[str, LeadGenStepResult],
+        first_seq: int,
+        resumed: bool,
+    ) -> None:
+        async def record(event: LeadPlanEvent, step: LeadGenStepResult | None) -> None:
+            if active.recording:
+                await self.store.runs.record(event, step)
+
+        try:
+            async with self._slot_or_cancel(active.cancel):
+                await execute_lead_generation_plan(
+                    plan,
+                    user,
+                    tools=self.tools,
+                    retry_policy=self.options.retry_policy,
+                    cancel=active.cancel,
+                    run_id=active.run_id,
+                    services=self.services_for(active.run_id),
+                    max_concurrency=self.options.max_step_concurrency,
+                    reuse=reuse,
+                    first_seq=first_seq,
+                    start_event="RUN_RESUMED" if resumed else "PLAN_STARTED",
+                    announce_reused=not resumed,
+                    on_record=record,
+                    clock=self.clock,
+                )
+            await self.store.writer.flush()  # whoever waits for the run sees all of it stored
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("run %s stopped on an internal error", active.run_id)
+            await self.store.writer.flush()
+            await self._interrupt(
+                active.run_id,
+                self.process_id,
+                "The run stopped on an internal error; the server log has the details. "
+                "You can resume it.",
+            )
+        finally:
+            if not self._stopping:
+                self._active.pop(active.run_id, None)
+
+    @contextlib.asynccontextmanager
+    async def _slot_or_cancel(self, cancel: asyncio.Event) -> AsyncIterator[None]:
+        """Wait in order for a run slot; a run cancelled while it waits goes ahead at once
+        (it finishes straight away as cancelled) without taking one."""
+        acquire = asyncio.ensure_future(self._slots.acquire())
+        cancelled = asyncio.ensure_future(cancel.wait())
+        try:
+            await asyncio.wait({acquire, cancelled}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            cancelled.cancel()
+            if not acquire.done():
+                acquire.cancel()
+        holding = acquire.done() and not acquire.cancelled()
+        try:
+            yield
+        finally:
+            if holding:
+                self._slots.release()
+
+    def _published(self, writes: list[EventWrite]) -> None:
+        self.hub.publish(w.payload for w in writes if isinstance(w.payload, LeadPlanEvent))
+
+    async def _interrupt(self, run_id: str, owner_id: str | None, reason: str) -> None:
+        event = await self.store.runs.interrupt(
+            run_id, owner_id=owner_id, timestamp=iso_timestamp(self.clock()), reason=reason
+        )
+        if event is not None:
+            self.hub.publish([event])
+            logger.warning("run %s marked interrupted: %s", run_id, reason)
+
+    async def recover_orphans(self) -> list[str]:
+        """Mark interrupted the active runs whose owning process is gone."""
+        recovered = []
+        for run in await self.store.processes.orphaned_runs(
+            stale_after_s=self.options.stale_after_s
+        ):
+            if run.owner_id == self.process_id or run.run_id in self._active:
+                continue
+            await self._interrupt(
+                run.run_id,
+                run.owner_id,
+                "The process running this run stopped (crashed or was killed); resume it to go on.",
+            )
+            recovered.append(run.run_id)
+        return recovered
+
+    async def _keep_house(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.heartbeat_interval_s)
+            try:
+                await self.store.processes.heartbeat(self.process_id)
+                for run_id in await self.store.runs.cancel_requests(self.process_id):
+                    active = self._active.get(run_id)
+                    if active is not None:
+                        active.cancel.set()
+                await self.recover_orphans()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("housekeeping failed; trying again at the next beat")
+
+    async def _get(self, run_id: str) -> RunRecord:
+        run = await self.store.runs.get(run_id)
+        if run is None:
+            raise RunNotFound(run_id)
+        return run
+
+
+def new_run_id() -> str:
+    return f"run_{uuid.uuid4().hex[:12]}"

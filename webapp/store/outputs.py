@@ -1,0 +1,265 @@
+"""What the tools create, kept in SQLite: lead lists with their leads, email sequences with
+their messages, and monitors. Implements the core's ports; each save is idempotent per
+(run, step), so a resumed or retried step gets back what it saved the first time."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from webapp.core.leads import Lead
+from webapp.core.models import iso_timestamp, utc_now
+from webapp.core.ports import (
+    EmailSequence,
+    Monitor,
+    SavedLeadList,
+    SequenceMessage,
+    SequenceStep,
+)
+from webapp.store.readers import ReaderPool
+from webapp.store.writer import Writer
+
+LEAD_COLUMNS: tuple[str, ...] = tuple(Lead.model_fields)
+_INSERT_LEAD = (
+    f"INSERT OR IGNORE INTO leads (list_id, position, {', '.join(LEAD_COLUMNS)}) "
+    f"VALUES (?, ?, {', '.join('?' for _ in LEAD_COLUMNS)})"
+)
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def lead_from_row(row: sqlite3.Row) -> Lead:
+    return Lead.model_validate({column: row[column] for column in LEAD_COLUMNS})
+
+
+class OutputRepository:
+    def __init__(
+        self, writer: Writer, readers: ReaderPool, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.writer = writer
+        self.readers = readers
+        self.clock = clock
+
+    async def save_lead_list(
+        self,
+        *,
+        run_id: str,
+        step_id: str,
+        user_id: str,
+        name: str,
+        leads: Sequence[Lead],
+        duplicates_dropped: int,
+    ) -> SavedLeadList:
+        async def save(conn: aiosqlite.Connection) -> SavedLeadList:
+            existing = await _one(
+                conn, "SELECT * FROM lead_lists WHERE run_id = ? AND step_id = ?", (run_id, step_id)
+            )
+            if existing is not None:
+                return await _saved_list(conn, existing, created=False)
+            list_id = _new_id("list")
+            await conn.execute(
+                "INSERT INTO lead_lists (id, run_id, step_id, user_id, name, created_at, saved, "
+                "duplicates_dropped) VALUES (?, ?, ?, ?, ?, ?, 0, 0)",
+                (list_id, run_id, step_id, user_id, name, iso_timestamp(self.clock())),
+            )
+            before = conn.total_changes
+            await conn.executemany(
+                _INSERT_LEAD,
+                [
+                    (list_id, position, *(getattr(lead, column) for column in LEAD_COLUMNS))
+                    for position, lead in enumerate(leads)
+                ],
+            )
+            saved = conn.total_changes - before
+            dropped = duplicates_dropped + len(leads) - saved
+            await conn.execute(
+                "UPDATE lead_lists SET saved = ?, duplicates_dropped = ? WHERE id = ?",
+                (saved, dropped, list_id),
+            )
+            await conn.execute("UPDATE runs SET lead_count = ? WHERE id = ?", (saved, run_id))
+            row = await _one(conn, "SELECT * FROM lead_lists WHERE id = ?", (list_id,))
+            assert row is not None
+            return await _saved_list(conn, row, created=True)
+
+        result: SavedLeadList = await self.writer.run(save)
+        return result
+
+    async def save_sequence(
+        self, *, run_id: str, step_id: str, user_id: str, sequence: EmailSequence
+    ) -> EmailSequence:
+        async def save(conn: aiosqlite.Connection) -> EmailSequence:
+            existing = await _one(
+                conn,
+                "SELECT * FROM email_sequences WHERE run_id = ? AND step_id = ?",
+                (run_id, step_id),
+            )
+            if existing is not None:
+                return await _sequence(conn, existing, created=False)
+            sequence_id = _new_id("seq")
+            await conn.execute(
+                "INSERT INTO email_sequences (id, run_id, step_id, user_id, list_id, name, status, "
+                "steps_json, leads_without_email, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    sequence_id,
+                    run_id,
+                    step_id,
+                    user_id,
+                    sequence.list_id,
+                    sequence.name,
+                    sequence.status,
+                    json.dumps([s.model_dump(by_alias=True) for s in sequence.steps]),
+                    sequence.leads_without_email,
+                    iso_timestamp(self.clock()),
+                ),
+            )
+            await conn.executemany(
+                "INSERT INTO sequence_messages (sequence_id, lead_email, business_name, "
+                "step_number, send_after_days, subject, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        sequence_id,
+                        m.lead_email,
+                        m.business_name,
+                        m.step_number,
+                        m.send_after_days,
+                        m.subject,
+                        m.body,
+                    )
+                    for m in sequence.messages
+                ],
+            )
+            return sequence.model_copy(update={"sequence_id": sequence_id, "created": True})
+
+        result: EmailSequence = await self.writer.run(save)
+        return result
+
+    async def save_monitor(
+        self, *, run_id: str, step_id: str, user_id: str, monitor: Monitor
+    ) -> Monitor:
+        async def save(conn: aiosqlite.Connection) -> Monitor:
+            existing = await _one(
+                conn, "SELECT * FROM monitors WHERE run_id = ? AND step_id = ?", (run_id, step_id)
+            )
+            if existing is not None:
+                return _monitor(existing, created=False)
+            monitor_id = _new_id("mon")
+            await conn.execute(
+                "INSERT INTO monitors (id, run_id, step_id, user_id, list_id, name, query, region, "
+                "country, frequency, status, next_run_at, created_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    monitor_id,
+                    run_id,
+                    step_id,
+                    user_id,
+                    monitor.list_id,
+                    monitor.name,
+                    monitor.query,
+                    monitor.region,
+                    monitor.country,
+                    monitor.frequency,
+                    monitor.status,
+                    monitor.next_run_at,
+                    iso_timestamp(self.clock()),
+                ),
+            )
+            return monitor.model_copy(update={"monitor_id": monitor_id, "created": True})
+
+        result: Monitor = await self.writer.run(save)
+        return result
+
+    async def leads_for_run(self, run_id: str) -> list[Lead]:
+        rows = await self.readers.fetchall(
+            "SELECT leads.* FROM leads JOIN lead_lists ON lead_lists.id = leads.list_id "
+            "WHERE lead_lists.run_id = ? ORDER BY lead_lists.created_at, leads.position",
+            (run_id,),
+        )
+        return [lead_from_row(row) for row in rows]
+
+    async def counts_for_run(self, run_id: str) -> dict[str, int]:
+        """How many lists, leads, sequences, messages and monitors a run created."""
+        row = await self.readers.fetchone(
+            "SELECT (SELECT count(*) FROM lead_lists WHERE run_id = :r) AS lists, "
+            "(SELECT count(*) FROM leads JOIN lead_lists ON lead_lists.id = leads.list_id "
+            " WHERE lead_lists.run_id = :r) AS leads, "
+            "(SELECT count(*) FROM email_sequences WHERE run_id = :r) AS sequences, "
+            "(SELECT count(*) FROM sequence_messages JOIN email_sequences "
+            " ON email_sequences.id = sequence_messages.sequence_id "
+            " WHERE email_sequences.run_id = :r) AS messages, "
+            "(SELECT count(*) FROM monitors WHERE run_id = :r) AS monitors",
+            {"r": run_id},
+        )
+        return dict(row) if row else {}
+
+
+async def _one(
+    conn: aiosqlite.Connection, sql: str, params: Sequence[object]
+) -> sqlite3.Row | None:
+    rows = list(await conn.execute_fetchall(sql, params))
+    return rows[0] if rows else None
+
+
+async def _saved_list(
+    conn: aiosqlite.Connection, row: sqlite3.Row, *, created: bool
+) -> SavedLeadList:
+    leads = await conn.execute_fetchall(
+        "SELECT * FROM leads WHERE list_id = ? ORDER BY position", (row["id"],)
+    )
+    return SavedLeadList(
+        list_id=row["id"],
+        name=row["name"],
+        saved=row["saved"],
+        duplicates_dropped=row["duplicates_dropped"],
+        leads=[lead_from_row(lead) for lead in leads],
+        created=created,
+    )
+
+
+async def _sequence(
+    conn: aiosqlite.Connection, row: sqlite3.Row, *, created: bool
+) -> EmailSequence:
+    messages = await conn.execute_fetchall(
+        "SELECT * FROM sequence_messages WHERE sequence_id = ? ORDER BY id", (row["id"],)
+    )
+    return EmailSequence(
+        sequence_id=row["id"],
+        name=row["name"],
+        list_id=row["list_id"],
+        status=row["status"],
+        steps=[SequenceStep.model_validate(s) for s in json.loads(row["steps_json"])],
+        messages=[
+            SequenceMessage(
+                lead_email=m["lead_email"],
+                business_name=m["business_name"],
+                step_number=m["step_number"],
+                send_after_days=m["send_after_days"],
+                subject=m["subject"],
+                body=m["body"],
+            )
+            for m in messages
+        ],
+        leads_without_email=row["leads_without_email"],
+        created=created,
+    )
+
+
+def _monitor(row: sqlite3.Row, *, created: bool) -> Monitor:
+    return Monitor(
+        monitor_id=row["id"],
+        name=row["name"],
+        query=row["query"],
+        region=row["region"],
+        country=row["country"],
+        frequency=row["frequency"],
+        list_id=row["list_id"],
+        status=row["status"],
+        next_run_at=row["next_run_at"],
+        created=created,
+    )

@@ -1,0 +1,250 @@
+"""Runs, their steps and their event log: creating a run, recording each state change, reading
+a run back (also as one consistent snapshot)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+
+from webapp.core.models import LeadGenPlan, LeadGenStepResult, LeadPlanEvent
+from webapp.store.readers import ReaderPool
+from webapp.store.records import RunRecord, StepRecord
+from webapp.store.writer import INSERT_EVENT, UPDATE_RUN, EventWrite, Writer
+
+_RUN_STATUS_BY_EVENT = {
+    "PLAN_STARTED": "running",
+    "RUN_RESUMED": "running",
+    "RUN_INTERRUPTED": "interrupted",
+}
+
+
+def event_write(event: LeadPlanEvent, step: LeadGenStepResult | None) -> EventWrite:
+    """The rows one event writes: the event, its step's new state, its run's new state."""
+    run_id = event.run_id or ""
+    step_params = None
+    if step is not None and event.step_id is not None:
+        output = json.dumps(step.data) if event.type == "STEP_SUCCEEDED" else None
+        step_params = (
+            step.status,
+            step.attempts,
+            json.dumps([a.model_dump(by_alias=True) for a in step.attempt_log]),
+            step.started_at,
+            step.finished_at,
+            step.error_message,
+            step.blocked_by,
+            event.summary,
+            output,
+            run_id,
+            event.step_id,
+        )
+    finishing = event.type in ("PLAN_COMPLETED", "RUN_INTERRUPTED", "RUN_RESUMED")
+    status = (
+        event.status if event.type == "PLAN_COMPLETED" else _RUN_STATUS_BY_EVENT.get(event.type)
+    )
+    run_params = (
+        event.seq,
+        status,
+        event.timestamp if event.type == "PLAN_STARTED" else None,
+        finishing,
+        event.timestamp if event.type != "RUN_RESUMED" else None,
+        event.summary if event.type == "PLAN_COMPLETED" else None,
+        event.type in ("PLAN_COMPLETED", "RUN_INTERRUPTED"),
+        run_id,
+    )
+    return EventWrite(
+        run_id=run_id,
+        seq=event.seq,
+        event=(
+            run_id,
+            event.seq,
+            event.timestamp,
+            event.type,
+            event.step_id,
+            event.model_dump_json(by_alias=True, exclude_none=True),
+        ),
+        step=step_params,
+        run=run_params,
+        payload=event,
+    )
+
+
+class RunRepository:
+    def __init__(self, writer: Writer, readers: ReaderPool) -> None:
+        self.writer = writer
+        self.readers = readers
+
+    async def create(
+        self,
+        *,
+        run_id: str,
+        plan: LeadGenPlan,
+        user_id: str,
+        created_at: str,
+        status: str = "pending",
+        options: dict[str, Any] | None = None,
+        parent_run_id: str | None = None,
+        retry_from_step: str | None = None,
+        owner_id: str | None = None,
+    ) -> None:
+        async def insert(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "INSERT INTO runs (id, plan_id, user_id, goal, plan_json, options_json, status, "
+                "created_at, parent_run_id, retry_from_step, owner_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    plan.id,
+                    user_id,
+                    plan.goal.raw_goal,
+                    plan.model_dump_json(by_alias=True),
+                    json.dumps(options or {}),
+                    status,
+                    created_at,
+                    parent_run_id,
+                    retry_from_step,
+                    owner_id,
+                ),
+            )
+            await conn.executemany(
+                "INSERT INTO steps (run_id, step_id, position, tool, label) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (run_id, step.id, position, step.tool, step.label)
+                    for position, step in enumerate(plan.steps)
+                ],
+            )
+
+        await self.writer.run(insert)
+
+    async def record(self, event: LeadPlanEvent, step: LeadGenStepResult | None) -> None:
+        """Queue one event with its row changes; it is committed in the writer's next batch."""
+        await self.writer.add_event_with_backpressure(event_write(event, step))
+
+    async def get(self, run_id: str) -> RunRecord | None:
+        row = await self.readers.fetchone("SELECT * FROM runs WHERE id = ?", (run_id,))
+        return RunRecord.from_full_row(row) if row else None
+
+    async def steps(self, run_id: str) -> list[StepRecord]:
+        rows = await self.readers.fetchall(
+            "SELECT * FROM steps WHERE run_id = ? ORDER BY position", (run_id,)
+        )
+        return [StepRecord.from_row(row) for row in rows]
+
+    async def events(
+        self, run_id: str, *, after: int = 0, limit: int | None = None
+    ) -> list[LeadPlanEvent]:
+        rows = await self.readers.fetchall(
+            "SELECT payload_json FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (run_id, after, -1 if limit is None else limit),
+        )
+        return [LeadPlanEvent.model_validate_json(row[0]) for row in rows]
+
+    async def snapshot(
+        self, run_id: str
+    ) -> tuple[RunRecord, list[StepRecord], list[LeadPlanEvent]] | None:
+        """The run, its steps and its events as of one moment (one read transaction)."""
+        async with self.readers.snapshot() as conn:
+            run_rows = list(
+                await conn.execute_fetchall("SELECT * FROM runs WHERE id = ?", (run_id,))
+            )
+            if not run_rows:
+                return None
+            steps = await conn.execute_fetchall(
+                "SELECT * FROM steps WHERE run_id = ? ORDER BY position", (run_id,)
+            )
+            events = await conn.execute_fetchall(
+                "SELECT payload_json FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
+            )
+        return (
+            RunRecord.from_full_row(run_rows[0]),
+            [StepRecord.from_row(row) for row in steps],
+            [LeadPlanEvent.model_validate_json(row[0]) for row in events],
+        )
+
+    async def set_owner(self, run_id: str, owner_id: str | None) -> None:
+        async def update(conn: aiosqlite.Connection) -> None:
+            await conn.execute("UPDATE runs SET owner_id = ? WHERE id = ?", (owner_id, run_id))
+
+        await self.writer.run(update)
+
+    async def reset_unfinished_steps(self, run_id: str, step_ids: Sequence[str]) -> None:
+        """Put steps that were cut off back to pending, so a resume runs them again."""
+
+        async def update(conn: aiosqlite.Connection) -> None:
+            await conn.executemany(
+                "UPDATE steps SET status = 'pending', finished_at = NULL "
+                "WHERE run_id = ? AND step_id = ?",
+                [(run_id, step_id) for step_id in step_ids],
+            )
+
+        await self.writer.run(update)
+
+    async def claim_interrupted(self, run_id: str, owner_id: str) -> bool:
+        """Take an interrupted run for resuming; False if another process got there first."""
+
+        async def claim(conn: aiosqlite.Connection) -> bool:
+            cursor = await conn.execute(
+                "UPDATE runs SET owner_id = ?, cancel_requested = 0 "
+                "WHERE id = ? AND status = 'interrupted' AND owner_id IS NULL",
+                (owner_id, run_id),
+            )
+            return cursor.rowcount == 1
+
+        claimed: bool = await self.writer.run(claim)
+        return claimed
+
+    async def interrupt(
+        self, run_id: str, *, owner_id: str | None, timestamp: str, reason: str
+    ) -> LeadPlanEvent | None:
+        """Mark an active run interrupted, with its RUN_INTERRUPTED event, in one transaction.
+
+        Only if it is still active and still owned by `owner_id` (the owner found dead, or this
+        process shutting down); returns the event, or None when there was nothing to do.
+        """
+
+        async def mark(conn: aiosqlite.Connection) -> LeadPlanEvent | None:
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT plan_id, user_id, last_seq FROM runs WHERE id = ? "
+                    "AND status IN ('pending', 'running') AND owner_id IS ?",
+                    (run_id, owner_id),
+                )
+            )
+            if not rows:
+                return None
+            event = LeadPlanEvent(
+                seq=rows[0]["last_seq"] + 1,
+                timestamp=timestamp,
+                type="RUN_INTERRUPTED",
+                plan_id=rows[0]["plan_id"],
+                run_id=run_id,
+                user_id=rows[0]["user_id"],
+                status="interrupted",
+                summary=reason,
+            )
+            write = event_write(event, None)
+            await conn.execute(
+                "UPDATE steps SET status = 'pending' WHERE run_id = ? "
+                "AND status IN ('running', 'retrying')",
+                (run_id,),
+            )
+            await conn.execute(INSERT_EVENT, write.event)
+            await conn.execute(UPDATE_RUN, write.run)
+            return event
+
+        result: LeadPlanEvent | None = await self.writer.run(mark)
+        return result
+
+    async def request_cancel(self, run_id: str) -> None:
+        async def flag(conn: aiosqlite.Connection) -> None:
+            await conn.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
+
+        await self.writer.run(flag)
+
+    async def cancel_requests(self, owner_id: str) -> list[str]:
+        rows = await self.readers.fetchall(
+            "SELECT id FROM runs WHERE owner_id = ? AND cancel_requested = 1", (owner_id,)
+        )
+        return [row[0] for row in rows]

@@ -1,0 +1,155 @@
+"""The database schema as numbered migrations. A migration is never edited once released: a
+change is a new entry at the end. `PRAGMA user_version` records how many have been applied."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: runs, steps, the event log, leads and what the tools create.
+    """
+    CREATE TABLE processes (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        heartbeat_at REAL NOT NULL
+    );
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        goal TEXT NOT NULL,
+        plan_json TEXT NOT NULL,
+        options_json TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        parent_run_id TEXT REFERENCES runs(id) ON DELETE SET NULL,
+        retry_from_step TEXT,
+        owner_id TEXT,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        summary TEXT,
+        lead_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX runs_by_created ON runs (created_at DESC, id DESC);
+    CREATE INDEX runs_by_status ON runs (status, created_at DESC, id DESC);
+    CREATE INDEX runs_by_owner ON runs (owner_id) WHERE owner_id IS NOT NULL;
+    CREATE INDEX runs_by_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
+    CREATE TABLE steps (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        tool TEXT NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        attempt_log_json TEXT NOT NULL DEFAULT '[]',
+        started_at TEXT,
+        finished_at TEXT,
+        error_message TEXT,
+        blocked_by TEXT,
+        summary TEXT,
+        output_json TEXT,
+        PRIMARY KEY (run_id, step_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE events (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        timestamp TEXT NOT NULL,
+        type TEXT NOT NULL,
+        step_id TEXT,
+        payload_json TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE lead_lists (
+        id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        saved INTEGER NOT NULL,
+        duplicates_dropped INTEGER NOT NULL,
+        UNIQUE (run_id, step_id)
+    );
+    CREATE TABLE leads (
+        id INTEGER PRIMARY KEY,
+        list_id TEXT NOT NULL REFERENCES lead_lists(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        business_name TEXT NOT NULL,
+        category TEXT, website TEXT, domain TEXT, phone TEXT, address TEXT, city TEXT,
+        postcode TEXT, country TEXT, latitude REAL, longitude REAL, rating REAL,
+        review_count INTEGER, business_status TEXT,
+        contact_first_name TEXT, contact_last_name TEXT, contact_title TEXT,
+        email TEXT, email_status TEXT, email_confidence INTEGER, linkedin_url TEXT,
+        source TEXT NOT NULL, source_id TEXT, retrieved_at TEXT
+    );
+    CREATE INDEX leads_by_list ON leads (list_id, position);
+    CREATE UNIQUE INDEX leads_unique_email ON leads (list_id, lower(email)) WHERE email IS NOT NULL;
+    CREATE UNIQUE INDEX leads_unique_domain ON leads (list_id, lower(domain))
+        WHERE domain IS NOT NULL;
+
+    CREATE TABLE email_sequences (
+        id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        list_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        steps_json TEXT NOT NULL,
+        leads_without_email INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, step_id)
+    );
+    CREATE TABLE sequence_messages (
+        id INTEGER PRIMARY KEY,
+        sequence_id TEXT NOT NULL REFERENCES email_sequences(id) ON DELETE CASCADE,
+        lead_email TEXT NOT NULL,
+        business_name TEXT NOT NULL,
+        step_number INTEGER NOT NULL,
+        send_after_days INTEGER NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX sequence_messages_by_sequence ON sequence_messages (sequence_id, step_number);
+
+    CREATE TABLE monitors (
+        id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        list_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        query TEXT NOT NULL,
+        region TEXT NOT NULL,
+        country TEXT,
+        frequency TEXT NOT NULL,
+        status TEXT NOT NULL,
+        next_run_at TEXT NOT NULL,
+        last_run_at TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, step_id)
+    );
+    """,
+    # 2: text search in goals (trigram, so any substring matches) and dedup by source id.
+    """
+    CREATE VIRTUAL TABLE runs_goal_search USING fts5(
+        goal, content='runs', content_rowid='rowid', tokenize='trigram'
+    );
+    CREATE TRIGGER runs_goal_insert AFTER INSERT ON runs BEGIN
+        INSERT INTO runs_goal_search (rowid, goal) VALUES (new.rowid, new.goal);
+    END;
+    CREATE TRIGGER runs_goal_delete AFTER DELETE ON runs BEGIN
+        INSERT INTO runs_goal_search (runs_goal_search, rowid, goal)
+        VALUES ('delete', old.rowid, old.goal);
+    END;
+
+    INSERT INTO runs_goal_search (runs_goal_search) VALUES ('rebuild');
+    CREATE UNIQUE INDEX leads_unique_source ON leads (list_id, source, source_id)
+        WHERE source_id IS NOT NULL;
+    """,
+]
