@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     default_country: str = Field("GB", description="Country (ISO 3166 alpha-2) used by default.")
 
     max_concurrency: int = Field(4, ge=1, description="Steps of one run that may run at once.")
+    max_runs: int = Field(4, ge=1, description="Runs at once per process; more wait, pending.")
     retry_max_retries: int = Field(2, ge=0, description="Retries after a step's first attempt.")
     retry_base_delay_s: float = Field(1.0, ge=0, description="First backoff wait, in seconds.")
     retry_multiplier: float = Field(2.0, ge=1, description="Growth of each further backoff wait.")

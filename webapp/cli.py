@@ -1,0 +1,198 @@
+"""The command line: `python -m webapp plan|run|runs|show|export|resume|retry ...` (also
+installed as `leadgen`).
+
+Exit status: 0 when the command did what it was asked and a run it watched succeeded; 1 when
+a run ended otherwise or a run id is unknown; 2 when the goal or an option is unusable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from webapp import __version__
+from webapp.cli_runs import (
+    EXIT_OK,
+    EXIT_USAGE,
+    export_run,
+    list_runs,
+    resume_run,
+    retry_run,
+    run_goal,
+    show_run,
+)
+from webapp.console import goal_text, make_console, plan_table
+from webapp.core import GoalError, LeadGenPlan, PlanContext, parse_goal, plan_lead_generation
+from webapp.settings import Settings
+
+CLI_USER = "cli"
+RUN_STATUSES = ("pending", "running", "succeeded", "partial", "failed", "cancelled", "interrupted")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leadgen", description="Plan and run lead-generation goals."
+    )
+    parser.add_argument("--version", action="version", version=f"leadgen {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    plan = _command(commands, "plan", "Show the plan for a goal without running it.")
+    _add_goal_options(plan)
+    plan.add_argument("--json", action="store_true", help="Print the plan as JSON.")
+
+    run = _command(commands, "run", "Plan a goal and run it, showing progress live.")
+    _add_goal_options(run)
+    _add_run_options(run)
+
+    runs = _command(commands, "runs", "List past runs, newest first.")
+    runs.add_argument("--status", choices=RUN_STATUSES, help="Only runs in this state.")
+    runs.add_argument("--search", "-q", metavar="TEXT", help="Only runs whose goal has TEXT.")
+    runs.add_argument("--limit", type=int, default=20, help="How many runs (default 20).")
+    runs.add_argument("--json", action="store_true", help="Print the runs as JSON.")
+
+    show = _command(commands, "show", "Show a run: plan, steps, events and leads.")
+    show.add_argument("run_id", metavar="RUN_ID")
+    show.add_argument("--json", action="store_true", help="Print the stored run as JSON.")
+
+    export = _command(commands, "export", "Write a run's leads as CSV.")
+    export.add_argument("run_id", metavar="RUN_ID")
+    export.add_argument("--output", "-o", metavar="FILE", help="Write here, not to stdout.")
+
+    resume = _command(commands, "resume", "Continue an interrupted run.")
+    resume.add_argument("run_id", metavar="RUN_ID")
+    _add_run_options(resume)
+
+    retry = _command(commands, "retry", "Re-run a run's failed and skipped steps as a new run.")
+    retry.add_argument("run_id", metavar="RUN_ID")
+    retry.add_argument("--from", dest="from_step", metavar="STEP", help="Re-run from this step.")
+    _add_run_options(retry)
+    return parser
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
+) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, help=help_text, description=help_text)
+    parser.add_argument("--db", metavar="PATH", help="SQLite database file (LEADGEN_DB).")
+    return parser
+
+
+def _add_goal_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("goal", help='What you want, e.g. "Find 20 coffee shops in Manchester".')
+    parser.add_argument("--volume", type=int, help="How many leads to find.")
+    parser.add_argument("--region", help="Where to look (city or region).")
+    parser.add_argument("--country", help="Country code or name, e.g. GB.")
+    parser.add_argument("--persona", help="What kind of business, e.g. 'coffee shops'.")
+    parser.add_argument(
+        "--email",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="Add (or, with --no-email, leave out) the email sequence step.",
+    )
+    parser.add_argument(
+        "--monitor",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="Add (or leave out) a monitor that looks for new leads later.",
+    )
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="Print the final result as JSON.")
+    parser.add_argument(
+        "--demo-failure-rate",
+        type=float,
+        metavar="RATE",
+        help="Share of demo directory calls that fail (0 to 1), to watch retries.",
+    )
+    parser.add_argument(
+        "--demo-latency-ms", type=int, metavar="MS", help="Latency of each demo directory call."
+    )
+    parser.add_argument("--max-concurrency", type=int, metavar="N", help="Steps run at once.")
+    parser.add_argument(
+        "--retries", type=int, metavar="N", help="Retries after a step's first attempt."
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    errors = make_console(stderr=True)
+    try:
+        settings = _settings(args)
+        plan = _plan(args, settings) if args.command in ("plan", "run") else None
+    except (GoalError, ValueError) as error:
+        errors.print(f"[red]error:[/red] {_message(error)}", highlight=False)
+        return EXIT_USAGE
+    if args.command == "plan":
+        assert plan is not None
+        return _print_plan(plan, as_json=args.json)
+    if args.command == "run":
+        assert plan is not None
+        return asyncio.run(run_goal(plan, settings, user_id=CLI_USER, as_json=args.json))
+    if args.command == "runs":
+        return asyncio.run(
+            list_runs(
+                settings, status=args.status, q=args.search, limit=args.limit, as_json=args.json
+            )
+        )
+    if args.command == "show":
+        return asyncio.run(show_run(settings, args.run_id, as_json=args.json))
+    if args.command == "export":
+        return asyncio.run(export_run(settings, args.run_id, args.output))
+    if args.command == "resume":
+        return asyncio.run(resume_run(settings, args.run_id, as_json=args.json))
+    return asyncio.run(retry_run(settings, args.run_id, args.from_step, as_json=args.json))
+
+
+def _print_plan(plan: LeadGenPlan, *, as_json: bool) -> int:
+    if as_json:
+        print(plan.model_dump_json(by_alias=True, indent=2))
+    else:
+        console = make_console()
+        console.print(goal_text(plan))
+        console.print(plan_table(plan))
+    return EXIT_OK
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    options = {
+        "db": args.db,
+        "demo_failure_rate": getattr(args, "demo_failure_rate", None),
+        "demo_latency_ms": getattr(args, "demo_latency_ms", None),
+        "max_concurrency": getattr(args, "max_concurrency", None),
+        "retry_max_retries": getattr(args, "retries", None),
+    }
+    if getattr(args, "limit", 1) < 1:
+        raise ValueError("--limit must be 1 or more.")
+    return Settings(**{key: value for key, value in options.items() if value is not None})
+
+
+def _plan(args: argparse.Namespace, settings: Settings) -> LeadGenPlan:
+    goal = parse_goal(
+        args.goal,
+        volume=args.volume,
+        region=args.region,
+        country=args.country,
+        persona=args.persona,
+        email=args.email,
+        monitoring=args.monitor,
+        max_volume=settings.max_volume,
+        default_volume=settings.default_volume,
+    )
+    context = PlanContext(
+        user_id=CLI_USER,
+        default_region=settings.default_region,
+        default_country=settings.default_country,
+    )
+    return plan_lead_generation(goal, context)
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, GoalError):
+        return error.message
+    if isinstance(error, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+    return str(error)
