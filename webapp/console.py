@@ -49,8 +49,8 @@ def format_duration(seconds: float) -> str:
 
 def plan_table(plan: LeadGenPlan) -> Table:
     table = Table(title=f"Plan {plan.id}", title_justify="left", show_lines=False)
-    table.add_column("Step")
-    table.add_column("Tool")
+    table.add_column("Step", overflow="fold")
+    table.add_column("Tool", overflow="fold")
     table.add_column("After")
     table.add_column("Parameters")
     for step in plan.steps:
@@ -140,7 +140,7 @@ class LiveProgress:
     def __rich__(self) -> RenderableType:
         table = Table(title=f"Running {self.plan.id}", title_justify="left")
         for column in ("Step", "Tool", "State", "Attempt", "Elapsed", "Detail"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold" if column in ("Step", "Tool") else "ellipsis")
         now = self.clock()
         for step in self.plan.steps:
             if step.id in self.elapsed:
@@ -212,8 +212,14 @@ def leads_table(leads: list[Lead]) -> RenderableType:
     return table
 
 
+PIPED_WIDTH = 160  # output that is not a terminal (a file, a pipe) has room for whole ids
+
+
 def make_console(*, stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False)
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:
+        console.width = PIPED_WIDTH
+    return console
 
 
 def _step_seconds(started_at: str | None, finished_at: str | None) -> float:
@@ -231,7 +237,7 @@ def _duration_text(started_at: str | None, finished_at: str | None) -> str:
 def steps_table(steps: list[StepRecord]) -> Table:
     table = Table(title="Steps", title_justify="left")
     for column in ("Step", "State", "Attempts", "Duration", "Result"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for step in steps:
         detail = step.error_message or step.summary or ""
         if step.blocked_by:
@@ -256,7 +262,7 @@ def steps_table(steps: list[StepRecord]) -> Table:
 def event_table(events: list[LeadPlanEvent]) -> Table:
     table = Table(title=f"Event log ({len(events)} events)", title_justify="left")
     for column in ("Seq", "Time", "Event", "Step", "Attempt", "Detail"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for event in events:
         detail = event.error_message or event.summary or ""
         if event.delay_ms is not None:
@@ -278,7 +284,7 @@ def runs_table(page: RunPage) -> RenderableType:
     counts = " · ".join(f"{n} {status}" for status, n in sorted(page.counts.items()))
     table = Table(title=f"Runs ({counts or 'none yet'})", title_justify="left")
     for column in ("Run", "Created", "State", "Leads", "Goal", "Steps"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for run in page.runs:
         table.add_row(
             run.run_id,
