@@ -239,7 +239,6 @@ async def test_resume_with_real_tools_never_duplicates_saved_outputs(
     before = await store.outputs.counts_for_run(run_id)
     # As if the process died after the tools saved but before the steps' events were written:
     await store.runs.reset_unfinished_steps(run_id, ["lead_list_save_4", "monitor_setup_6"])
-    await store.readers.fetchall("SELECT 1")
     await store.writer.run(_set_status(run_id, "interrupted"))
 
     await manager.resume(run_id)
@@ -251,10 +250,8 @@ async def test_resume_with_real_tools_never_duplicates_saved_outputs(
 
 
 def _set_status(run_id: str, status: str) -> Any:
-    async def update(conn: Any) -> None:
-        await conn.execute(
-            "UPDATE runs SET status = ?, owner_id = NULL WHERE id = ?", (status, run_id)
-        )
+    def update(conn: Any) -> None:
+        conn.execute("UPDATE runs SET status = ?, owner_id = NULL WHERE id = ?", (status, run_id))
 
     return update
 
@@ -342,8 +339,8 @@ async def test_runs_of_a_dead_process_are_interrupted_and_a_live_ones_are_left(
 
 
 def _forget_pid(process_id: str) -> Any:
-    async def update(conn: Any) -> None:  # a pid that no process on this host can have
-        await conn.execute("UPDATE processes SET pid = 2147483647 WHERE id = ?", (process_id,))
+    def update(conn: Any) -> None:  # a pid that no process on this host can have
+        conn.execute("UPDATE processes SET pid = 2147483647 WHERE id = ?", (process_id,))
 
     return update
 

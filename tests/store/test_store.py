@@ -187,11 +187,11 @@ async def test_an_older_file_is_migrated_and_its_runs_are_searchable(db_path: st
     conn.executescript(MIGRATIONS[0] + "\nPRAGMA user_version = 1;")
     plan_json = make_plan().model_dump_json(by_alias=True)
     conn.execute(
-        "INSERT INTO runs (id, plan_id, user_id, goal, plan_json, status, created_at) "
-        "VALUES ('run_old', 'p', 'u1', 'Find 20 coffee shops in Manchester', ?, 'succeeded', "
-        "'2026-01-01T00:00:00.000Z')",
-        (plan_json,),
+        "INSERT INTO runs (id, plan_id, user_id, goal, status, created_at) "
+        "VALUES ('run_old', 'p', 'u1', 'Find 20 coffee shops in Manchester', 'succeeded', "
+        "'2026-01-01T00:00:00.000Z')"
     )
+    conn.execute("INSERT INTO run_plans (run_id, plan_json) VALUES ('run_old', ?)", (plan_json,))
     conn.commit()
     conn.close()
 
@@ -203,6 +203,7 @@ async def test_an_older_file_is_migrated_and_its_runs_are_searchable(db_path: st
         await store.close()
 
     assert [run.run_id for run in page.runs] == ["run_old"]
+    assert page.counts == {"succeeded": 1}
     assert version is not None and version[0] == len(MIGRATIONS)
 
 

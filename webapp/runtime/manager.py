@@ -144,7 +144,7 @@ class RunManager:
     ) -> str:
         validate_plan(plan, (self.tools or default_tools()).keys())
         run_id = run_id or new_run_id()
-        await self.store.runs.create(
+        created = self.store.runs.create_soon(
             run_id=run_id,
             plan=plan,
             user_id=user.user_id,
@@ -152,7 +152,15 @@ class RunManager:
             options=options,
             owner_id=self.process_id,
         )
+        # The run starts at once: its first events follow its creation in the writer's queue.
         self._launch(run_id, plan, user, reuse={}, first_seq=1)
+        try:
+            await created
+        except BaseException:
+            active = self._active.pop(run_id, None)
+            if active is not None and active.task is not None:
+                active.task.cancel()
+            raise
         return run_id
 
     async def cancel(self, run_id: str) -> CancelOutcome:
@@ -348,6 +356,13 @@ class RunManager:
     async def _slot_or_cancel(self, cancel: asyncio.Event) -> AsyncIterator[None]:
         """Wait in order for a run slot; a run cancelled while it waits goes ahead at once
         (it finishes straight away as cancelled) without taking one."""
+        if not self._slots.locked() and not cancel.is_set():  # the common case: a slot is free
+            await self._slots.acquire()
+            try:
+                yield
+            finally:
+                self._slots.release()
+            return
         acquire = asyncio.ensure_future(self._slots.acquire())
         cancelled = asyncio.ensure_future(cancel.wait())
         try:

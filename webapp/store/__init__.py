@@ -6,11 +6,13 @@ waiting for it. `Store.open(path)` migrates the file; `close()` is safe to call 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from webapp.core.models import utc_now
-from webapp.store.connection import StoreError, connect, migrate
+from webapp.store.connection import StoreError, open_writer
 from webapp.store.history import CursorError, HistoryRepository
 from webapp.store.outputs import OutputRepository
 from webapp.store.processes import ProcessRegistry
@@ -45,14 +47,20 @@ class Store:
     ) -> Store:
         if path == ":memory:":
             raise StoreError("The store needs a file (WAL mode); give a path, not :memory:.")
-        conn = await connect(path, writer=True)
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadgen-writer")
+        loop = asyncio.get_running_loop()
         try:
-            await migrate(conn, path)
+            conn = await loop.run_in_executor(thread, open_writer, path)
+        except BaseException:
+            thread.shutdown(wait=False)
+            raise
+        try:
             pool = await ReaderPool.open(path, readers)
         except BaseException:
-            await conn.close()
+            await loop.run_in_executor(thread, conn.close)
+            thread.shutdown(wait=False)
             raise
-        writer = Writer(conn)
+        writer = Writer(conn, thread)
         writer.start()
         return cls(path, writer, pool, clock)
 
@@ -63,7 +71,9 @@ class Store:
         try:
             await self.writer.close()
         finally:
-            await self.writer.conn.close()
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self.writer.thread, self.writer.conn.close)
+            self.writer.thread.shutdown(wait=True)
             await self.readers.close()
 
 

@@ -1,8 +1,11 @@
-"""Opening SQLite connections with the project's pragmas, and applying migrations."""
+"""Opening SQLite connections with the project's pragmas, and applying migrations.
+
+The writer's connection is plain sqlite3, opened and used only in the writer's own thread;
+readers are aiosqlite connections.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -17,33 +20,42 @@ class StoreError(Exception):
     """The database cannot be used as it is; the message says why and what to do."""
 
 
-async def connect(path: str, *, writer: bool) -> aiosqlite.Connection:
-    if path != ":memory:":
-        await asyncio.to_thread(_ensure_parent_folder, path)
+def open_writer(path: str) -> sqlite3.Connection:
+    """The writer's connection, in WAL mode and migrated. Call it in the writer's thread."""
+    Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
     # isolation_level=None: no implicit transactions; every write says BEGIN IMMEDIATE itself.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise StoreError(f"{path}: SQLite could not switch the database to WAL mode.")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+async def connect_reader(path: str) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await conn.execute("PRAGMA foreign_keys = ON")
-        if writer:
-            mode = await (await conn.execute("PRAGMA journal_mode = WAL")).fetchone()
-            if mode is None or str(mode[0]).lower() != "wal":
-                raise StoreError(f"{path}: SQLite could not switch the database to WAL mode.")
-            await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA query_only = ON")
     except BaseException:
         await conn.close()
         raise
     return conn
 
 
-def _ensure_parent_folder(path: str) -> None:
-    Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-
-
-async def migrate(conn: aiosqlite.Connection, path: str) -> int:
+def migrate(conn: sqlite3.Connection, path: str) -> int:
     """Apply the migrations this file lacks; return the schema version it ends at."""
-    row = await (await conn.execute("PRAGMA user_version")).fetchone()
+    row = conn.execute("PRAGMA user_version").fetchone()
     version = int(row[0]) if row else 0
     if version > len(MIGRATIONS):
         raise StoreError(
@@ -51,13 +63,13 @@ async def migrate(conn: aiosqlite.Connection, path: str) -> int:
             f"{len(MIGRATIONS)}); upgrade leadgen or use another --db file."
         )
     for number in range(version + 1, len(MIGRATIONS) + 1):
-        script = MIGRATIONS[number - 1]
         try:
-            await conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{MIGRATIONS[number - 1]}\n"
+                f"PRAGMA user_version = {number};\nCOMMIT;"
             )
         except sqlite3.Error as error:
             if conn.in_transaction:
-                await conn.rollback()
+                conn.execute("ROLLBACK")
             raise StoreError(f"{path}: migration {number} failed: {error}") from error
     return len(MIGRATIONS)

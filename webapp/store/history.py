@@ -1,5 +1,12 @@
 """The run history: newest first, filtered by status, user and goal text, paged by a cursor
-(keyset on created_at and id, never OFFSET), with counts by status."""
+(keyset on created_at and id, never OFFSET), with counts by status.
+
+Text search uses a trigram index. For a rare word SQLite should fetch the few matches and sort
+them; for a common one it should walk runs newest first, testing each goal, and stop at a page:
+the matches are counted (up to a cap) to choose. Counts without text come from a table
+triggers keep; with
+text they are exact up to COUNT_CAP matches, and reported as capped beyond.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,8 @@ from webapp.store.records import RUN_ROW_SELECT, RunPage, RunRow
 
 MAX_PAGE = 200
 TRIGRAM = 3  # the goal index matches substrings of at least this many characters
+WALK_INDEX_ABOVE = 1000  # more matches than this: walk runs in date order instead of sorting
+COUNT_CAP = 5000
 
 
 class CursorError(ValueError):
@@ -31,6 +40,10 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     return created_at, run_id
 
 
+def fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
 class HistoryRepository:
     def __init__(self, readers: ReaderPool) -> None:
         self.readers = readers
@@ -46,46 +59,71 @@ class HistoryRepository:
         with_counts: bool = True,
     ) -> RunPage:
         limit = max(1, min(limit, MAX_PAGE))
-        where, params = self._filters(q=q, user_id=user_id)
-        page_where, page_params = list(where), dict(params)
+        text = (q or "").strip()
+        matches = await self._matches(text) if len(text) >= TRIGRAM else None
+        where, params = self._filters(text, user_id, walk_index=(matches or 0) > WALK_INDEX_ABOVE)
         if status:
-            page_where.append("status = :status")
-            page_params["status"] = status
+            where.append("status = :status")
+            params["status"] = status
         if cursor:
             created_at, run_id = decode_cursor(cursor)
-            page_where.append("(created_at, id) < (:c_created, :c_id)")
-            page_params.update(c_created=created_at, c_id=run_id)
+            where.append("(created_at, runs.id) < (:c_created, :c_id)")
+            params.update(c_created=created_at, c_id=run_id)
         sql = f"SELECT {RUN_ROW_SELECT} FROM runs"
-        if page_where:
-            sql += " WHERE " + " AND ".join(page_where)
-        sql += " ORDER BY created_at DESC, id DESC LIMIT :limit"
-        page_params["limit"] = limit + 1
-        rows = [RunRow.from_row(row) for row in await self.readers.fetchall(sql, page_params)]
-        next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-        counts = await self.counts(where, params) if with_counts else {}
-        return RunPage(runs=rows[:limit], next_cursor=next_cursor, counts=counts)
-
-    async def counts(self, where: list[str], params: dict[str, Any]) -> dict[str, int]:
-        sql = "SELECT status, count(*) FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " GROUP BY status"
-        return {row[0]: row[1] for row in await self.readers.fetchall(sql, params)}
+        sql += " ORDER BY created_at DESC, runs.id DESC LIMIT :limit"
+        params["limit"] = limit + 1
+        rows = [RunRow.from_row(row) for row in await self.readers.fetchall(sql, params)]
+        next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+        page = RunPage(runs=rows[:limit], next_cursor=next_cursor)
+        if with_counts:
+            await self._count(page, text, user_id, matches)
+        return page
+
+    async def _matches(self, text: str) -> int:
+        row = await self.readers.fetchone(
+            "SELECT count(*) FROM (SELECT rowid FROM runs_goal_search "
+            "WHERE runs_goal_search MATCH ? LIMIT ?)",
+            (fts_phrase(text), COUNT_CAP + 1),
+        )
+        return int(row[0]) if row else 0
+
+    async def _count(
+        self, page: RunPage, text: str, user_id: str | None, matches: int | None
+    ) -> None:
+        if not text:
+            sql = "SELECT status, sum(runs) FROM run_status_counts"
+            params: dict[str, Any] = {}
+            if user_id is not None:
+                sql += " WHERE user_id = :user_id"
+                params["user_id"] = user_id
+            rows = await self.readers.fetchall(sql + " GROUP BY status", params)
+            page.counts = {row[0]: row[1] for row in rows if row[1]}
+            return
+        if matches is not None and matches > COUNT_CAP:
+            page.counts_capped = True
+            return
+        where, params = self._filters(text, user_id, walk_index=False)
+        sql = "SELECT status, count(*) FROM runs WHERE " + " AND ".join(where) + " GROUP BY status"
+        page.counts = {row[0]: row[1] for row in await self.readers.fetchall(sql, params)}
 
     @staticmethod
-    def _filters(*, q: str | None, user_id: str | None) -> tuple[list[str], dict[str, Any]]:
+    def _filters(
+        text: str, user_id: str | None, *, walk_index: bool
+    ) -> tuple[list[str], dict[str, Any]]:
         where: list[str] = []
         params: dict[str, Any] = {}
         if user_id is not None:
             where.append("user_id = :user_id")
             params["user_id"] = user_id
-        text = (q or "").strip()
-        if len(text) >= TRIGRAM:
+        if len(text) >= TRIGRAM and not walk_index:
             where.append(
-                "rowid IN (SELECT rowid FROM runs_goal_search WHERE runs_goal_search MATCH :q)"
+                "runs.rowid IN (SELECT rowid FROM runs_goal_search WHERE runs_goal_search MATCH :q)"
             )
-            params["q"] = '"' + text.replace('"', '""') + '"'
+            params["q"] = fts_phrase(text)
         elif text:
+            # Short text, or so common that walking runs newest first finds a page at once.
             where.append("goal LIKE :q ESCAPE '\\'")
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params["q"] = f"%{escaped}%"

@@ -10,8 +10,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from webapp.core.leads import Lead
 from webapp.core.models import iso_timestamp, utc_now
 from webapp.core.ports import (
@@ -57,20 +55,20 @@ class OutputRepository:
         leads: Sequence[Lead],
         duplicates_dropped: int,
     ) -> SavedLeadList:
-        async def save(conn: aiosqlite.Connection) -> SavedLeadList:
-            existing = await _one(
+        def save(conn: sqlite3.Connection) -> SavedLeadList:
+            existing = _one(
                 conn, "SELECT * FROM lead_lists WHERE run_id = ? AND step_id = ?", (run_id, step_id)
             )
             if existing is not None:
-                return await _saved_list(conn, existing, created=False)
+                return _saved_list(conn, existing, created=False)
             list_id = _new_id("list")
-            await conn.execute(
+            conn.execute(
                 "INSERT INTO lead_lists (id, run_id, step_id, user_id, name, created_at, saved, "
                 "duplicates_dropped) VALUES (?, ?, ?, ?, ?, ?, 0, 0)",
                 (list_id, run_id, step_id, user_id, name, iso_timestamp(self.clock())),
             )
             before = conn.total_changes
-            await conn.executemany(
+            conn.executemany(
                 _INSERT_LEAD,
                 [
                     (list_id, position, *(getattr(lead, column) for column in LEAD_COLUMNS))
@@ -79,14 +77,14 @@ class OutputRepository:
             )
             saved = conn.total_changes - before
             dropped = duplicates_dropped + len(leads) - saved
-            await conn.execute(
+            conn.execute(
                 "UPDATE lead_lists SET saved = ?, duplicates_dropped = ? WHERE id = ?",
                 (saved, dropped, list_id),
             )
-            await conn.execute("UPDATE runs SET lead_count = ? WHERE id = ?", (saved, run_id))
-            row = await _one(conn, "SELECT * FROM lead_lists WHERE id = ?", (list_id,))
+            conn.execute("UPDATE runs SET lead_count = ? WHERE id = ?", (saved, run_id))
+            row = _one(conn, "SELECT * FROM lead_lists WHERE id = ?", (list_id,))
             assert row is not None
-            return await _saved_list(conn, row, created=True)
+            return _saved_list(conn, row, created=True)
 
         result: SavedLeadList = await self.writer.run(save)
         return result
@@ -94,16 +92,16 @@ class OutputRepository:
     async def save_sequence(
         self, *, run_id: str, step_id: str, user_id: str, sequence: EmailSequence
     ) -> EmailSequence:
-        async def save(conn: aiosqlite.Connection) -> EmailSequence:
-            existing = await _one(
+        def save(conn: sqlite3.Connection) -> EmailSequence:
+            existing = _one(
                 conn,
                 "SELECT * FROM email_sequences WHERE run_id = ? AND step_id = ?",
                 (run_id, step_id),
             )
             if existing is not None:
-                return await _sequence(conn, existing, created=False)
+                return _sequence(conn, existing, created=False)
             sequence_id = _new_id("seq")
-            await conn.execute(
+            conn.execute(
                 "INSERT INTO email_sequences (id, run_id, step_id, user_id, list_id, name, status, "
                 "steps_json, leads_without_email, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
@@ -119,7 +117,7 @@ class OutputRepository:
                     iso_timestamp(self.clock()),
                 ),
             )
-            await conn.executemany(
+            conn.executemany(
                 "INSERT INTO sequence_messages (sequence_id, lead_email, business_name, "
                 "step_number, send_after_days, subject, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -143,14 +141,14 @@ class OutputRepository:
     async def save_monitor(
         self, *, run_id: str, step_id: str, user_id: str, monitor: Monitor
     ) -> Monitor:
-        async def save(conn: aiosqlite.Connection) -> Monitor:
-            existing = await _one(
+        def save(conn: sqlite3.Connection) -> Monitor:
+            existing = _one(
                 conn, "SELECT * FROM monitors WHERE run_id = ? AND step_id = ?", (run_id, step_id)
             )
             if existing is not None:
                 return _monitor(existing, created=False)
             monitor_id = _new_id("mon")
-            await conn.execute(
+            conn.execute(
                 "INSERT INTO monitors (id, run_id, step_id, user_id, list_id, name, query, region, "
                 "country, frequency, status, next_run_at, created_at) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -199,19 +197,15 @@ class OutputRepository:
         return dict(row) if row else {}
 
 
-async def _one(
-    conn: aiosqlite.Connection, sql: str, params: Sequence[object]
-) -> sqlite3.Row | None:
-    rows = list(await conn.execute_fetchall(sql, params))
-    return rows[0] if rows else None
+def _one(conn: sqlite3.Connection, sql: str, params: Sequence[object]) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute(sql, params).fetchone()
+    return row
 
 
-async def _saved_list(
-    conn: aiosqlite.Connection, row: sqlite3.Row, *, created: bool
-) -> SavedLeadList:
-    leads = await conn.execute_fetchall(
+def _saved_list(conn: sqlite3.Connection, row: sqlite3.Row, *, created: bool) -> SavedLeadList:
+    leads = conn.execute(
         "SELECT * FROM leads WHERE list_id = ? ORDER BY position", (row["id"],)
-    )
+    ).fetchall()
     return SavedLeadList(
         list_id=row["id"],
         name=row["name"],
@@ -222,12 +216,10 @@ async def _saved_list(
     )
 
 
-async def _sequence(
-    conn: aiosqlite.Connection, row: sqlite3.Row, *, created: bool
-) -> EmailSequence:
-    messages = await conn.execute_fetchall(
+def _sequence(conn: sqlite3.Connection, row: sqlite3.Row, *, created: bool) -> EmailSequence:
+    messages = conn.execute(
         "SELECT * FROM sequence_messages WHERE sequence_id = ? ORDER BY id", (row["id"],)
-    )
+    ).fetchall()
     return EmailSequence(
         sequence_id=row["id"],
         name=row["name"],

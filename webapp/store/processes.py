@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
-
-import aiosqlite
 
 from webapp.core.models import iso_timestamp, utc_now
 from webapp.store.readers import ReaderPool
@@ -49,8 +48,8 @@ class ProcessRegistry:
         process_id = f"proc_{uuid.uuid4().hex[:12]}"
         now = self.wall_clock()
 
-        async def insert(conn: aiosqlite.Connection) -> None:
-            await conn.execute(
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.execute(
                 "INSERT INTO processes (id, host, pid, started_at, heartbeat_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (process_id, self.host, os.getpid(), iso_timestamp(utc_now()), now),
@@ -62,16 +61,14 @@ class ProcessRegistry:
     async def heartbeat(self, process_id: str) -> None:
         now = self.wall_clock()
 
-        async def beat(conn: aiosqlite.Connection) -> None:
-            await conn.execute(
-                "UPDATE processes SET heartbeat_at = ? WHERE id = ?", (now, process_id)
-            )
+        def beat(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE processes SET heartbeat_at = ? WHERE id = ?", (now, process_id))
 
         await self.writer.run(beat)
 
     async def unregister(self, process_id: str) -> None:
-        async def delete(conn: aiosqlite.Connection) -> None:
-            await conn.execute("DELETE FROM processes WHERE id = ?", (process_id,))
+        def delete(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM processes WHERE id = ?", (process_id,))
 
         await self.writer.run(delete)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiosqlite
 
-from webapp.store.connection import connect
+from webapp.store.connection import connect_reader
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -25,10 +25,7 @@ class ReaderPool:
 
     @classmethod
     async def open(cls, path: str, size: int) -> ReaderPool:
-        connections = [await connect(path, writer=False) for _ in range(size)]
-        for conn in connections:
-            await conn.execute("PRAGMA query_only = ON")
-        return cls(connections)
+        return cls([await connect_reader(path) for _ in range(size)])
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -126,3 +126,5 @@ class RunPage(CamelModel):
     runs: list[RunRow]
     next_cursor: str | None = None
     counts: dict[str, int] = Field(default_factory=dict)
+    # True when a text search matched too many runs to count them by status quickly.
+    counts_capped: bool = False

@@ -3,11 +3,11 @@ a run back (also as one consistent snapshot)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
-
-import aiosqlite
 
 from webapp.core.models import LeadGenPlan, LeadGenStepResult, LeadPlanEvent
 from webapp.store.readers import ReaderPool
@@ -71,12 +71,21 @@ def event_write(event: LeadPlanEvent, step: LeadGenStepResult | None) -> EventWr
     )
 
 
+FULL_RUN_SELECT = (
+    "SELECT runs.*, run_plans.plan_json, run_plans.options_json FROM runs "
+    "JOIN run_plans ON run_plans.run_id = runs.id WHERE runs.id = ?"
+)
+
+
 class RunRepository:
     def __init__(self, writer: Writer, readers: ReaderPool) -> None:
         self.writer = writer
         self.readers = readers
 
-    async def create(
+    async def create(self, **fields: Any) -> None:
+        await self.create_soon(**fields)
+
+    def create_soon(
         self,
         *,
         run_id: str,
@@ -88,19 +97,20 @@ class RunRepository:
         parent_run_id: str | None = None,
         retry_from_step: str | None = None,
         owner_id: str | None = None,
-    ) -> None:
-        async def insert(conn: aiosqlite.Connection) -> None:
-            await conn.execute(
-                "INSERT INTO runs (id, plan_id, user_id, goal, plan_json, options_json, status, "
-                "created_at, parent_run_id, retry_from_step, owner_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ) -> asyncio.Future[Any]:
+        """Queue the run's creation now; events queued after it share its order (and often
+        its transaction). Await the returned future to know it is committed."""
+        plan_json = plan.model_dump_json(by_alias=True)
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO runs (id, plan_id, user_id, goal, status, created_at, "
+                "parent_run_id, retry_from_step, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     plan.id,
                     user_id,
                     plan.goal.raw_goal,
-                    plan.model_dump_json(by_alias=True),
-                    json.dumps(options or {}),
                     status,
                     created_at,
                     parent_run_id,
@@ -108,7 +118,11 @@ class RunRepository:
                     owner_id,
                 ),
             )
-            await conn.executemany(
+            conn.execute(
+                "INSERT INTO run_plans (run_id, plan_json, options_json) VALUES (?, ?, ?)",
+                (run_id, plan_json, json.dumps(options or {})),
+            )
+            conn.executemany(
                 "INSERT INTO steps (run_id, step_id, position, tool, label) VALUES (?, ?, ?, ?, ?)",
                 [
                     (run_id, step.id, position, step.tool, step.label)
@@ -116,14 +130,14 @@ class RunRepository:
                 ],
             )
 
-        await self.writer.run(insert)
+        return self.writer.submit(insert)
 
     async def record(self, event: LeadPlanEvent, step: LeadGenStepResult | None) -> None:
         """Queue one event with its row changes; it is committed in the writer's next batch."""
         await self.writer.add_event_with_backpressure(event_write(event, step))
 
     async def get(self, run_id: str) -> RunRecord | None:
-        row = await self.readers.fetchone("SELECT * FROM runs WHERE id = ?", (run_id,))
+        row = await self.readers.fetchone(FULL_RUN_SELECT, (run_id,))
         return RunRecord.from_full_row(row) if row else None
 
     async def steps(self, run_id: str) -> list[StepRecord]:
@@ -146,9 +160,7 @@ class RunRepository:
     ) -> tuple[RunRecord, list[StepRecord], list[LeadPlanEvent]] | None:
         """The run, its steps and its events as of one moment (one read transaction)."""
         async with self.readers.snapshot() as conn:
-            run_rows = list(
-                await conn.execute_fetchall("SELECT * FROM runs WHERE id = ?", (run_id,))
-            )
+            run_rows = list(await conn.execute_fetchall(FULL_RUN_SELECT, (run_id,)))
             if not run_rows:
                 return None
             steps = await conn.execute_fetchall(
@@ -164,16 +176,16 @@ class RunRepository:
         )
 
     async def set_owner(self, run_id: str, owner_id: str | None) -> None:
-        async def update(conn: aiosqlite.Connection) -> None:
-            await conn.execute("UPDATE runs SET owner_id = ? WHERE id = ?", (owner_id, run_id))
+        def update(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE runs SET owner_id = ? WHERE id = ?", (owner_id, run_id))
 
         await self.writer.run(update)
 
     async def reset_unfinished_steps(self, run_id: str, step_ids: Sequence[str]) -> None:
         """Put steps that were cut off back to pending, so a resume runs them again."""
 
-        async def update(conn: aiosqlite.Connection) -> None:
-            await conn.executemany(
+        def update(conn: sqlite3.Connection) -> None:
+            conn.executemany(
                 "UPDATE steps SET status = 'pending', finished_at = NULL "
                 "WHERE run_id = ? AND step_id = ?",
                 [(run_id, step_id) for step_id in step_ids],
@@ -184,8 +196,8 @@ class RunRepository:
     async def claim_interrupted(self, run_id: str, owner_id: str) -> bool:
         """Take an interrupted run for resuming; False if another process got there first."""
 
-        async def claim(conn: aiosqlite.Connection) -> bool:
-            cursor = await conn.execute(
+        def claim(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
                 "UPDATE runs SET owner_id = ?, cancel_requested = 0 "
                 "WHERE id = ? AND status = 'interrupted' AND owner_id IS NULL",
                 (owner_id, run_id),
@@ -204,14 +216,12 @@ class RunRepository:
         process shutting down); returns the event, or None when there was nothing to do.
         """
 
-        async def mark(conn: aiosqlite.Connection) -> LeadPlanEvent | None:
-            rows = list(
-                await conn.execute_fetchall(
-                    "SELECT plan_id, user_id, last_seq FROM runs WHERE id = ? "
-                    "AND status IN ('pending', 'running') AND owner_id IS ?",
-                    (run_id, owner_id),
-                )
-            )
+        def mark(conn: sqlite3.Connection) -> LeadPlanEvent | None:
+            rows = conn.execute(
+                "SELECT plan_id, user_id, last_seq FROM runs WHERE id = ? "
+                "AND status IN ('pending', 'running') AND owner_id IS ?",
+                (run_id, owner_id),
+            ).fetchall()
             if not rows:
                 return None
             event = LeadPlanEvent(
@@ -225,21 +235,21 @@ class RunRepository:
                 summary=reason,
             )
             write = event_write(event, None)
-            await conn.execute(
+            conn.execute(
                 "UPDATE steps SET status = 'pending' WHERE run_id = ? "
                 "AND status IN ('running', 'retrying')",
                 (run_id,),
             )
-            await conn.execute(INSERT_EVENT, write.event)
-            await conn.execute(UPDATE_RUN, write.run)
+            conn.execute(INSERT_EVENT, write.event)
+            conn.execute(UPDATE_RUN, write.run)
             return event
 
         result: LeadPlanEvent | None = await self.writer.run(mark)
         return result
 
     async def request_cancel(self, run_id: str) -> None:
-        async def flag(conn: aiosqlite.Connection) -> None:
-            await conn.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
+        def flag(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
 
         await self.writer.run(flag)
 

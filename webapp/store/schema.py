@@ -18,8 +18,6 @@ MIGRATIONS: list[str] = [
         plan_id TEXT NOT NULL,
         user_id TEXT NOT NULL,
         goal TEXT NOT NULL,
-        plan_json TEXT NOT NULL,
-        options_json TEXT NOT NULL DEFAULT '{}',
         status TEXT NOT NULL,
         created_at TEXT NOT NULL,
         started_at TEXT,
@@ -32,8 +30,38 @@ MIGRATIONS: list[str] = [
         summary TEXT,
         lead_count INTEGER NOT NULL DEFAULT 0
     );
+    -- The plan lives apart from the run row, which every event updates and every history
+    -- page reads: keeping that row small keeps both fast.
+    CREATE TABLE run_plans (
+        run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        plan_json TEXT NOT NULL,
+        options_json TEXT NOT NULL DEFAULT '{}'
+    ) WITHOUT ROWID;
+    -- Runs by user and status, kept by triggers, so the history's counts cost nothing.
+    CREATE TABLE run_status_counts (
+        user_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        runs INTEGER NOT NULL,
+        PRIMARY KEY (user_id, status)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER runs_count_insert AFTER INSERT ON runs BEGIN
+        INSERT INTO run_status_counts (user_id, status, runs) VALUES (new.user_id, new.status, 1)
+        ON CONFLICT (user_id, status) DO UPDATE SET runs = runs + 1;
+    END;
+    CREATE TRIGGER runs_count_update AFTER UPDATE OF status ON runs
+    WHEN old.status IS NOT new.status BEGIN
+        UPDATE run_status_counts SET runs = runs - 1
+        WHERE user_id = old.user_id AND status = old.status;
+        INSERT INTO run_status_counts (user_id, status, runs) VALUES (new.user_id, new.status, 1)
+        ON CONFLICT (user_id, status) DO UPDATE SET runs = runs + 1;
+    END;
+    CREATE TRIGGER runs_count_delete AFTER DELETE ON runs BEGIN
+        UPDATE run_status_counts SET runs = runs - 1
+        WHERE user_id = old.user_id AND status = old.status;
+    END;
     CREATE INDEX runs_by_created ON runs (created_at DESC, id DESC);
     CREATE INDEX runs_by_status ON runs (status, created_at DESC, id DESC);
+    CREATE INDEX runs_by_user ON runs (user_id, created_at DESC, id DESC);
     CREATE INDEX runs_by_owner ON runs (owner_id) WHERE owner_id IS NOT NULL;
     CREATE INDEX runs_by_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
     CREATE TABLE steps (

@@ -1,6 +1,7 @@
 """The one writer: every write goes through it, batched into as few transactions as the load
-allows. Each batch is one `BEGIN IMMEDIATE` transaction; a run's events and the run and step
-rows they change are committed together, so a crash never leaves them apart.
+allows. Each batch is one `BEGIN IMMEDIATE` transaction, done in one call to the writer's own
+thread (a hop to that thread costs more than most statements). A run's events and the run and
+step rows they change are committed together, so a crash never leaves them apart.
 
 Events are queued without waiting for their commit (the executor is not slowed by the disk);
 other writes are awaited. Listeners hear of events only after they are committed, so whatever
@@ -12,17 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-import aiosqlite
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
-Op = Callable[[aiosqlite.Connection], Awaitable[Any]]
+Op = Callable[[sqlite3.Connection], Any]
 
 INSERT_EVENT = (
     "INSERT INTO events (run_id, seq, timestamp, type, step_id, payload_json) "
@@ -40,12 +40,19 @@ UPDATE_RUN = (
     "summary = coalesce(?, summary), "
     "owner_id = CASE WHEN ? THEN NULL ELSE owner_id END WHERE id = ?"
 )
-RETRY_LOCKED_AFTER_S = 0.05
+LOCKED_RETRY_S = 0.05
+GATHER_MIN_TURNS = 4  # a new run's first event follows its creation within a few turns
+GATHER_TURNS = 16
+LOCKED_GIVE_UP_S = 30.0
 
 
 @dataclass(frozen=True)
 class EventWrite:
-    """One event and the row changes it brings, as parameters ready for the statements above."""
+    """One event and the row changes it brings, as parameters for the statements above.
+
+    `step` is UPDATE_STEP's parameters; `run` is (seq, status, started_at, finishing,
+    finished_at, summary, release_owner, run_id) for UPDATE_RUN.
+    """
 
     run_id: str
     seq: int
@@ -57,28 +64,30 @@ class EventWrite:
 
 @dataclass
 class _Op:
-    op: Op
+    op: Op | None  # None: a barrier that only waits for what was queued before it
     future: asyncio.Future[Any]
 
 
 class Writer:
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        conn: sqlite3.Connection,
+        thread: ThreadPoolExecutor,
         *,
         on_commit: Callable[[list[EventWrite]], None] | None = None,
         max_batch: int = 5000,
-        max_queued_events: int = 50_000,
+        max_queued_events: int = 20_000,
     ) -> None:
         self.conn = conn
+        self.thread = thread
         self.on_commit = on_commit
         self.max_batch = max_batch
         self.max_queued_events = max_queued_events
         self._queue: deque[EventWrite | _Op] = deque()
         self._queued_events = 0
         self._wake = asyncio.Event()
-        self._drained = asyncio.Event()
-        self._drained.set()
+        self._room = asyncio.Event()  # set while the queue is below its low-water mark
+        self._room.set()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self.batches = 0
@@ -93,112 +102,136 @@ class Writer:
             raise RuntimeError("the store is closed")
         self._queue.append(write)
         self._queued_events += 1
-        self._drained.clear()
+        if self._queued_events >= self.max_queued_events:
+            self._room.clear()
         self._wake.set()
 
     async def add_event_with_backpressure(self, write: EventWrite) -> None:
-        """Queue an event; when far too many wait for the disk, wait until they are written."""
-        if self._queued_events >= self.max_queued_events:
-            await self._drained.wait()
+        """Queue an event; when far too many wait for the disk, wait until half are written."""
+        if not self._room.is_set():
+            await self._room.wait()
         self.add_event(write)
 
     async def run(self, op: Op) -> Any:
-        """Run `op(conn)` inside the writer's transaction, in order with the queued events."""
+        """Run `op(conn)` in the writer's thread and transaction, in order with the queue."""
+        return await self.submit(op)
+
+    def submit(self, op: Op | None) -> asyncio.Future[Any]:
+        """Queue `op` now (in order with what is queued) and return a future of its result."""
         if self._closing:
             raise RuntimeError("the store is closed")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append(_Op(op, future))
-        self._drained.clear()
         self._wake.set()
-        return await future
+        return future
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""
-
-        async def nothing(conn: aiosqlite.Connection) -> None:
-            return None
-
-        await self.run(nothing)
+        await self.submit(None)
 
     async def close(self) -> None:
         if self._task is None:
             return
-        if not self._closing:
-            self._closing = True
-            self._wake.set()
+        self._closing = True
+        self._wake.set()
         task, self._task = self._task, None
         await task
 
     async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
+            await self._gather()
             while self._queue:
                 size = min(len(self._queue), self.max_batch)
                 batch = [self._queue.popleft() for _ in range(size)]
                 self._queued_events -= sum(isinstance(item, EventWrite) for item in batch)
+                if self._queued_events <= self.max_queued_events // 2:
+                    self._room.set()
                 try:
-                    await self._write_batch(batch)
-                except Exception:
-                    # The batch's waiters have their error; the writer must outlive it.
+                    outcome = await loop.run_in_executor(self.thread, self._write_batch, batch)
+                except Exception as error:
+                    # The batch was rolled back; its waiters hear why; the writer goes on.
                     logger.exception("a batch of %d writes failed and was rolled back", size)
-            self._drained.set()
+                    _fail_all(batch, error)
+                    continue
+                self._deliver(batch, *outcome)
             if self._closing and not self._queue:
                 return
 
-    async def _write_batch(self, batch: list[EventWrite | _Op]) -> None:
-        committed: list[EventWrite] = []
-        outcomes: list[tuple[_Op, bool, Any]] = []
-        while True:
-            try:
-                await self.conn.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as error:  # another process holds the lock
-                logger.warning("database busy, retrying the write: %s", error)
-                await asyncio.sleep(RETRY_LOCKED_AFTER_S)
-        try:
-            index = 0
-            while index < len(batch):
-                item = batch[index]
-                if isinstance(item, EventWrite):
-                    end = index
-                    while end < len(batch) and isinstance(batch[end], EventWrite):
-                        end += 1
-                    segment = [w for w in batch[index:end] if isinstance(w, EventWrite)]
-                    if await self._write_events(segment):
-                        committed.extend(segment)
-                    index = end
-                else:
-                    outcomes.append(await self._run_op(item))
-                    index += 1
-            await self.conn.execute("COMMIT")
-        except BaseException:
-            if self.conn.in_transaction:
-                await self.conn.rollback()
-            for op in batch:
-                if isinstance(op, _Op) and not op.future.done():
-                    op.future.set_exception(RuntimeError("the write was rolled back"))
-            raise
+    async def _gather(self) -> None:
+        """Group commit: let the loop's ready tasks add to the queue before a batch is cut, as
+        long as it keeps growing. Costs a few loop turns; saves whole transactions."""
+        for turn in range(GATHER_TURNS):
+            size = len(self._queue)
+            await asyncio.sleep(0)
+            if turn >= GATHER_MIN_TURNS and len(self._queue) == size:
+                return
+
+    def _deliver(
+        self, batch: list[EventWrite | _Op], committed: list[EventWrite], results: list[Any]
+    ) -> None:
         self.batches += 1
         self.events_written += len(committed)
         if committed and self.on_commit is not None:
             self.on_commit(committed)
-        for op, ok, value in outcomes:
-            if op.future.done():
+        ops = [item for item in batch if isinstance(item, _Op)]
+        for item, (ok, value) in zip(ops, results, strict=True):
+            if item.future.done():
                 continue
             if ok:
-                op.future.set_result(value)
+                item.future.set_result(value)
             else:
-                op.future.set_exception(value)
+                item.future.set_exception(value)
 
-    async def _write_events(self, segment: list[EventWrite]) -> bool:
-        await self.conn.execute("SAVEPOINT events")
+    # -- in the writer thread ---------------------------------------------------------------
+
+    def _write_batch(
+        self, batch: list[EventWrite | _Op]
+    ) -> tuple[list[EventWrite], list[tuple[bool, Any]]]:
+        self._begin()
+        committed: list[EventWrite] = []
+        results: list[tuple[bool, Any]] = []
         try:
-            await self.conn.executemany(INSERT_EVENT, [w.event for w in segment])
-            steps = [w.step for w in segment if w.step is not None]
+            segment: list[EventWrite] = []
+            for item in batch:
+                if isinstance(item, EventWrite):
+                    segment.append(item)
+                    continue
+                if segment:
+                    committed.extend(self._write_events(segment))
+                    segment = []
+                results.append(self._run_op(item.op))
+            if segment:
+                committed.extend(self._write_events(segment))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        return committed, results
+
+    def _begin(self) -> None:
+        deadline = time.monotonic() + LOCKED_GIVE_UP_S
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:  # another process holds the write lock
+                if time.monotonic() > deadline:
+                    raise
+                logger.warning("database busy, retrying the write: %s", error)
+                time.sleep(LOCKED_RETRY_S)
+
+    def _write_events(self, segment: list[EventWrite]) -> list[EventWrite]:
+        self.conn.execute("SAVEPOINT events")
+        try:
+            self.conn.executemany(INSERT_EVENT, [w.event for w in segment])
+            steps = merged_step_updates(segment)
             if steps:
-                await self.conn.executemany(UPDATE_STEP, steps)
-            await self.conn.executemany(UPDATE_RUN, [w.run for w in segment])
+                self.conn.executemany(UPDATE_STEP, steps)
+            self.conn.executemany(UPDATE_RUN, merged_run_updates(segment))
         except sqlite3.Error:
             # Losing events silently would break the log's promise: say so loudly.
             logger.exception(
@@ -206,19 +239,63 @@ class Writer:
                 len(segment),
                 sorted({w.run_id for w in segment}),
             )
-            await self.conn.execute("ROLLBACK TO events")
-            await self.conn.execute("RELEASE events")
-            return False
-        await self.conn.execute("RELEASE events")
-        return True
+            self.conn.execute("ROLLBACK TO events")
+            self.conn.execute("RELEASE events")
+            return []
+        self.conn.execute("RELEASE events")
+        return segment
 
-    async def _run_op(self, item: _Op) -> tuple[_Op, bool, Any]:
-        await self.conn.execute("SAVEPOINT op")
+    def _run_op(self, op: Op | None) -> tuple[bool, Any]:
+        if op is None:
+            return True, None
+        self.conn.execute("SAVEPOINT op")
         try:
-            value = await item.op(self.conn)
+            value = op(self.conn)
         except Exception as error:
-            await self.conn.execute("ROLLBACK TO op")
-            await self.conn.execute("RELEASE op")
-            return item, False, error
-        await self.conn.execute("RELEASE op")
-        return item, True, value
+            self.conn.execute("ROLLBACK TO op")
+            self.conn.execute("RELEASE op")
+            return False, error
+        self.conn.execute("RELEASE op")
+        return True, value
+
+
+def merged_step_updates(segment: list[EventWrite]) -> list[tuple[Any, ...]]:
+    """One UPDATE per step: its latest state, keeping the latest summary and output."""
+    latest: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for write in segment:
+        if write.step is None:
+            continue
+        key = (write.step[-2], write.step[-1])
+        previous = latest.get(key)
+        if previous is None:
+            latest[key] = write.step
+            continue
+        summary = write.step[7] if write.step[7] is not None else previous[7]
+        output = write.step[8] if write.step[8] is not None else previous[8]
+        latest[key] = (*write.step[:7], summary, output, *write.step[9:])
+    return list(latest.values())
+
+
+def merged_run_updates(segment: list[EventWrite]) -> list[tuple[Any, ...]]:
+    """One UPDATE per run, equivalent to applying its events' updates one after another."""
+    merged: dict[str, list[Any]] = {}
+    for write in segment:
+        seq, status, started_at, finishing, finished_at, summary, release, run_id = write.run
+        row = merged.get(run_id)
+        if row is None:
+            merged[run_id] = list(write.run)
+            continue
+        row[0] = seq
+        row[1] = status if status is not None else row[1]
+        row[2] = row[2] if row[2] is not None else started_at
+        if finishing:
+            row[3], row[4] = True, finished_at
+        row[5] = summary if summary is not None else row[5]
+        row[6] = row[6] or release
+    return [tuple(row) for row in merged.values()]
+
+
+def _fail_all(batch: list[EventWrite | _Op], error: Exception) -> None:
+    for item in batch:
+        if isinstance(item, _Op) and not item.future.done():
+            item.future.set_exception(error)
