@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from collections.abc import Sequence
 
 from pydantic import ValidationError
@@ -38,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"leadgen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = _command(commands, "serve", "Start the dashboard (http://127.0.0.1:8000 by default).")
+    serve.add_argument("--host", help="Address to listen on (LEADGEN_HOST, default 127.0.0.1).")
+    serve.add_argument("--port", type=int, help="Port to listen on (PORT, default 8000).")
+    serve.add_argument("--reload", action="store_true", help="Restart when the code changes.")
 
     plan = _command(commands, "plan", "Show the plan for a goal without running it.")
     _add_goal_options(plan)
@@ -126,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (GoalError, ValueError) as error:
         errors.print(f"[red]error:[/red] {_message(error)}", highlight=False)
         return EXIT_USAGE
+    if args.command == "serve":
+        return serve(settings, reload=args.reload)
     if args.command == "plan":
         assert plan is not None
         return _print_plan(plan, as_json=args.json)
@@ -147,6 +155,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     return asyncio.run(retry_run(settings, args.run_id, args.from_step, as_json=args.json))
 
 
+def serve(settings: Settings, *, reload: bool) -> int:
+    import uvicorn  # only the server needs it
+
+    if not 0 < settings.port < 65536:
+        make_console(stderr=True).print(f"[red]error:[/red] {settings.port} is not a port number.")
+        return EXIT_USAGE
+    # The app reads its settings from the environment, so a reloaded worker sees the same ones.
+    os.environ["LEADGEN_DB"] = settings.db
+    make_console().print(
+        f"leadgen dashboard on http://{settings.host}:{settings.port} (database {settings.db})",
+        highlight=False,
+    )
+    uvicorn.run(
+        "webapp.web:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        reload=reload,
+        log_level="info",
+    )
+    return EXIT_OK
+
+
 def _print_plan(plan: LeadGenPlan, *, as_json: bool) -> int:
     if as_json:
         print(plan.model_dump_json(by_alias=True, indent=2))
@@ -160,6 +191,8 @@ def _print_plan(plan: LeadGenPlan, *, as_json: bool) -> int:
 def _settings(args: argparse.Namespace) -> Settings:
     options = {
         "db": args.db,
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
         "demo_failure_rate": getattr(args, "demo_failure_rate", None),
         "demo_latency_ms": getattr(args, "demo_latency_ms", None),
         "max_concurrency": getattr(args, "max_concurrency", None),

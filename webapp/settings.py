@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the dashboard listens on.")
     port: int = Field(
         8000,
-        validation_alias=AliasChoices("PORT", "LEADGEN_PORT"),
+        validation_alias=AliasChoices("PORT", "LEADGEN_PORT", "port"),
         description="Port the dashboard listens on (PORT, as a Procfile platform sets it).",
     )
 

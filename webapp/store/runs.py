@@ -258,3 +258,9 @@ class RunRepository:
             "SELECT id FROM runs WHERE owner_id = ? AND cancel_requested = 1", (owner_id,)
         )
         return [row[0] for row in rows]
+
+    async def step_output(self, run_id: str, step_id: str) -> Any:
+        row = await self.readers.fetchone(
+            "SELECT output_json FROM steps WHERE run_id = ? AND step_id = ?", (run_id, step_id)
+        )
+        return json.loads(row[0]) if row and row[0] else None

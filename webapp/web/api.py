@@ -1,0 +1,107 @@
+"""The JSON API, for scripts: start, list, read and cancel runs, and read their leads.
+Errors are `{"error": {"code": ..., "message": ...}}` with the right status code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from webapp.core import GoalError
+from webapp.core.models import SupervisorUserContext
+from webapp.core.status import count_by_status
+from webapp.runtime import RunManager, RunNotFound
+from webapp.store import Store
+from webapp.web.errors import ApiError
+from webapp.web.forms import api_run_request, read_body
+from webapp.web.pages import WEB_USER, plan_for
+
+MAX_LIMIT = 200
+
+
+def _manager(request: Request) -> RunManager:
+    manager: RunManager = request.app.state.manager
+    return manager
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+async def run_document(store: Store, run_id: str) -> dict[str, Any]:
+    run = await store.runs.get(run_id)
+    if run is None:
+        raise RunNotFound(run_id)
+    steps = await store.runs.steps(run_id)
+    return {
+        "run": run.model_dump(mode="json", by_alias=True),
+        "runId": run_id,
+        "steps": [step.model_dump(mode="json", by_alias=True) for step in steps],
+        "counts": count_by_status(step.status for step in steps),
+    }
+
+
+async def create_run(request: Request) -> Response:
+    goal_text, overrides = api_run_request(await read_body(request))
+    try:
+        plan = plan_for(goal_text, overrides, request.app.state.settings)
+    except GoalError as error:
+        raise ApiError(422, "invalid_goal", error.message, error.field or "goal") from error
+    run_id = await _manager(request).start_run(
+        plan, SupervisorUserContext(user_id=WEB_USER), options={"demo": True}
+    )
+    document = await run_document(_store(request), run_id)
+    return JSONResponse(document, status_code=201, headers={"Location": f"/api/runs/{run_id}"})
+
+
+async def list_runs(request: Request) -> Response:
+    params = request.query_params
+    raw_limit = params.get("limit", "50")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        raise ApiError(400, "bad_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
+    page = await _store(request).history.page(
+        status=params.get("status") or None,
+        q=params.get("q") or None,
+        cursor=params.get("cursor") or None,
+        limit=int(raw_limit),
+    )
+    return JSONResponse(page.model_dump(mode="json", by_alias=True))
+
+
+async def get_run(request: Request) -> Response:
+    return JSONResponse(await run_document(_store(request), request.path_params["run_id"]))
+
+
+async def cancel_run(request: Request) -> Response:
+    outcome = await _manager(request).cancel(request.path_params["run_id"])
+    return JSONResponse(
+        {"runId": outcome.run_id, "status": outcome.status, "message": outcome.message},
+        status_code=202 if outcome.status in ("cancelling", "requested") else 200,
+    )
+
+
+async def get_leads(request: Request) -> Response:
+    run_id = request.path_params["run_id"]
+    store = _store(request)
+    if await store.runs.get(run_id) is None:
+        raise RunNotFound(run_id)
+    leads = await store.outputs.leads_for_run(run_id)
+    return JSONResponse(
+        {
+            "runId": run_id,
+            "count": len(leads),
+            "leads": [lead.model_dump(mode="json", by_alias=True) for lead in leads],
+        }
+    )
+
+
+routes = [
+    Route("/api/runs", create_run, methods=["POST"]),
+    Route("/api/runs", list_runs, methods=["GET"]),
+    Route("/api/runs/{run_id}", get_run, methods=["GET"]),
+    Route("/api/runs/{run_id}/cancel", cancel_run, methods=["POST"]),
+    Route("/api/runs/{run_id}/leads", get_leads, methods=["GET"]),
+]

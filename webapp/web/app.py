@@ -1,0 +1,56 @@
+"""`create_app()`: the dashboard. The lifespan opens the store and starts the RunManager; on
+shutdown the manager marks what it was running interrupted and the store closes."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from webapp.runtime.factory import build_manager
+from webapp.settings import Settings
+from webapp.store import Store
+from webapp.web import api, pages, streams
+from webapp.web.errors import HANDLERS
+from webapp.web.live import LiveFragments
+from webapp.web.resources import site_dir
+from webapp.web.templating import build_templates
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    templates = build_templates()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = await Store.open(settings.db)
+        manager = build_manager(settings, store)
+        try:
+            await manager.start()
+            app.state.store = store
+            app.state.manager = manager
+            app.state.live = LiveFragments(store, templates)
+            logger.info("leadgen is serving %s", settings.db)
+            yield
+        finally:
+            try:
+                await manager.stop(reason="The server stopped while this run was going")
+            finally:
+                await store.close()
+
+    routes = [
+        *pages.routes,
+        *streams.routes,
+        *api.routes,
+        Mount("/static", StaticFiles(directory=str(site_dir("static"))), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS)
+    app.state.settings = settings
+    app.state.templates = templates
+    return app

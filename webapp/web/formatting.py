@@ -1,0 +1,47 @@
+"""How times, durations and numbers read on the pages: "2 min ago", "340 ms", "1.2 s"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from webapp.core.models import parse_timestamp, utc_now
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 1:
+        return f"{round(seconds * 1000)} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def between(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    return max(0.0, (parse_timestamp(end) - parse_timestamp(start)).total_seconds())
+
+
+def ago(timestamp: str | None, now: datetime | None = None) -> str:
+    if not timestamp:
+        return ""
+    seconds = ((now or utc_now()) - parse_timestamp(timestamp)).total_seconds()
+    if seconds < 5:
+        return "just now"
+    if seconds < 60:
+        return f"{int(seconds)} s ago"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    days = int(seconds // 86400)
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def number(value: int | float | None) -> str:
+    return "–" if value is None else f"{value:,}"

@@ -1,0 +1,96 @@
+"""Reading the goal form and the API's run body into a goal, field by field, with errors that
+name the field. Bodies have a size limit; nothing is started from an invalid one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+
+from webapp.core import GoalError, LeadGenGoal, parse_goal
+from webapp.settings import Settings
+from webapp.web.errors import ApiError
+
+MAX_BODY_BYTES = 64 * 1024
+OVERRIDE_FIELDS = ("persona", "region", "country", "volume", "email", "monitoring")
+
+
+async def read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, "too_large", f"The request body is over {MAX_BODY_BYTES:,} bytes.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY_BYTES:
+            raise ApiError(413, "too_large", f"The request body is over {MAX_BODY_BYTES:,} bytes.")
+    return bytes(body)
+
+
+async def read_form(request: Request) -> FormData:
+    """A URL-encoded form (all of ours are), read within the body limit."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("", "application/x-www-form-urlencoded"):
+        raise ApiError(415, "unsupported", "Send the form as application/x-www-form-urlencoded.")
+    body = await read_body(request)
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError as error:
+        raise ApiError(400, "bad_form", "The form is not valid UTF-8.") from error
+    return FormData(pairs)
+
+
+def form_overrides(form: FormData) -> dict[str, Any]:
+    """The parsed fields the preview form sends back. Only when the form showed them
+    (`overrides=1`) does an unticked box mean "no"."""
+    if form.get("overrides") != "1":
+        return {}
+    values: dict[str, Any] = {}
+    for name in ("persona", "region", "country", "volume"):
+        raw = form.get(name)
+        if isinstance(raw, str):
+            values[name] = raw.strip()
+    values["email"] = form.get("email") == "on"
+    values["monitoring"] = form.get("monitoring") == "on"
+    return values
+
+
+def goal_from(text: object, overrides: dict[str, Any], settings: Settings) -> LeadGenGoal:
+    if not isinstance(text, str):
+        raise GoalError("The goal must be text.", field="goal")
+    cleaned = {k: v for k, v in overrides.items() if v is not None and v != ""}
+    if overrides.get("region") == "":
+        cleaned["region"] = ""
+    return parse_goal(
+        text,
+        **cleaned,
+        max_volume=settings.max_volume,
+        default_volume=settings.default_volume,
+    )
+
+
+def api_run_request(body: bytes) -> tuple[object, dict[str, Any]]:
+    """The goal and overrides of a POST /api/runs body, or an ApiError saying what is wrong."""
+    try:
+        data = json.loads(body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ApiError(400, "invalid_json", f"The body is not valid JSON ({error}).") from error
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_body", 'Send a JSON object, e.g. {"goal": "Find 20 …"}.')
+    unknown = sorted(set(data) - {"goal", *OVERRIDE_FIELDS})
+    if unknown:
+        raise ApiError(
+            422,
+            "unknown_field",
+            f"Unknown field(s): {', '.join(unknown)}. Known: goal, {', '.join(OVERRIDE_FIELDS)}.",
+            unknown[0],
+        )
+    if "goal" not in data:
+        raise ApiError(422, "invalid_goal", 'The body needs a "goal".', "goal")
+    for flag in ("email", "monitoring"):
+        if flag in data and data[flag] is not None and not isinstance(data[flag], bool):
+            raise ApiError(422, "invalid_goal", f'"{flag}" must be true or false.', flag)
+    return data["goal"], {key: data.get(key) for key in OVERRIDE_FIELDS}

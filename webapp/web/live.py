@@ -1,0 +1,113 @@
+"""Each event of a run rendered once, for every viewer: the HTML update (htmx out-of-band
+swaps) and the JSON message, already encoded as SSE bytes.
+
+A run's RunView is shared: the first viewer to need event N applies it and renders; the others
+reuse the bytes. A viewer asking for an event the view has passed (a reconnect) gets it rendered
+from the present state, which is the truth the page should end on anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from sse_starlette import ServerSentEvent
+from starlette.templating import Jinja2Templates
+
+from webapp.core.models import LEAD_LIST_SAVE, LeadPlanEvent
+from webapp.store import Store
+from webapp.web.run_view import FINAL_EVENTS, RunView, page_context
+
+KEEP_MESSAGES = 512
+KEEP_RUNS = 128
+
+
+@dataclass
+class _RunCache:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    view: RunView | None = None
+    html: OrderedDict[int, bytes] = field(default_factory=OrderedDict)
+    json: OrderedDict[int, bytes] = field(default_factory=OrderedDict)
+
+
+def sse_bytes(data: str, *, event: str, seq: int | None = None) -> bytes:
+    return ServerSentEvent(data=data, event=event, id=None if seq is None else str(seq)).encode()
+
+
+class LiveFragments:
+    def __init__(self, store: Store, templates: Jinja2Templates) -> None:
+        self.store = store
+        self.templates = templates
+        self._runs: OrderedDict[str, _RunCache] = OrderedDict()
+        self.renders = 0
+
+    def _cache(self, run_id: str) -> _RunCache:
+        cache = self._runs.get(run_id)
+        if cache is None:
+            cache = self._runs[run_id] = _RunCache()
+            while len(self._runs) > KEEP_RUNS:
+                self._runs.popitem(last=False)
+        else:
+            self._runs.move_to_end(run_id)
+        return cache
+
+    def json_message(self, run_id: str, event: LeadPlanEvent) -> bytes:
+        cache = self._cache(run_id)
+        message = cache.json.get(event.seq)
+        if message is None:
+            payload = event.model_dump_json(by_alias=True, exclude_none=True)
+            message = sse_bytes(payload, event=event.type, seq=event.seq)
+            _keep(cache.json, event.seq, message)
+        return message
+
+    async def html_message(self, run_id: str, event: LeadPlanEvent) -> bytes:
+        cache = self._cache(run_id)
+        message = cache.html.get(event.seq)
+        if message is not None:
+            return message
+        async with cache.lock:
+            message = cache.html.get(event.seq)
+            if message is None:
+                view = await self._advance(cache, run_id, event)
+                message = sse_bytes(self.render_update(view, event), event="update", seq=event.seq)
+                _keep(cache.html, event.seq, message)
+            return message
+
+    async def _advance(self, cache: _RunCache, run_id: str, event: LeadPlanEvent) -> RunView:
+        view = cache.view
+        if view is not None and event.seq <= view.last_seq:
+            return view  # a replay for a reconnecting page: the present state is the truth
+        if view is None or event.seq != view.last_seq + 1:
+            snapshot = await self.store.runs.snapshot(run_id)
+            if snapshot is None:
+                raise LookupError(run_id)
+            view = cache.view = RunView.from_snapshot(*snapshot)
+            view.leads = await self.store.outputs.leads_for_run(run_id)
+            return view
+        output = None
+        if event.type == "STEP_SUCCEEDED" and event.step_id:
+            output = await self.store.runs.step_output(run_id, event.step_id)
+        view.apply(event, output)
+        if touches_leads(event):
+            view.leads = await self.store.outputs.leads_for_run(run_id)
+        return view
+
+    def render_update(self, view: RunView, event: LeadPlanEvent) -> str:
+        self.renders += 1
+        template = self.templates.get_template("_update.html")
+        return template.render(
+            **page_context(view),
+            event=event,
+            leads_changed=touches_leads(event) or event.type in FINAL_EVENTS,
+        )
+
+
+def touches_leads(event: LeadPlanEvent) -> bool:
+    return event.type == "STEP_SUCCEEDED" and event.step_tool == LEAD_LIST_SAVE
+
+
+def _keep(messages: OrderedDict[int, bytes], seq: int, message: bytes) -> None:
+    messages[seq] = message
+    while len(messages) > KEEP_MESSAGES:
+        messages.popitem(last=False)

@@ -1,0 +1,206 @@
+"""The HTML pages and form actions: the goal form and plan preview, starting a run, the run
+page, its actions, the history, the CSV and the health check. Every form works without
+JavaScript; htmx requests get fragments instead of whole pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from webapp.core import GoalError, LeadGenPlan, PlanContext, plan_lead_generation
+from webapp.core.models import SupervisorUserContext
+from webapp.leads_csv import leads_to_csv
+from webapp.runtime import RunManager, RunNotFound
+from webapp.settings import Settings
+from webapp.store import Store
+from webapp.tools.estimate import estimate_provider_calls
+from webapp.web.forms import form_overrides, goal_from, read_form
+from webapp.web.graph import GraphStep, layout
+from webapp.web.run_view import RunView, page_context, params_gist
+
+WEB_USER = "local"
+RECENT_RUNS = 8
+HISTORY_PAGE = 25
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _manager(request: Request) -> RunManager:
+    manager: RunManager = request.app.state.manager
+    return manager
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, name, context, status_code=status
+    )
+    return response
+
+
+def plan_for(goal_text: object, overrides: dict[str, Any], settings: Settings) -> LeadGenPlan:
+    goal = goal_from(goal_text, overrides, settings)
+    context = PlanContext(
+        user_id=WEB_USER,
+        default_region=settings.default_region,
+        default_country=settings.default_country,
+    )
+    return plan_lead_generation(goal, context)
+
+
+def plan_graph(plan: LeadGenPlan) -> Any:
+    return layout(
+        [
+            GraphStep(s.id, s.tool, s.label or s.tool, params_gist(s.params), list(s.depends_on))
+            for s in plan.steps
+        ]
+    )
+
+
+async def index(request: Request) -> Response:
+    return await _index(request, {})
+
+
+async def _index(request: Request, extra: dict[str, Any], status: int = 200) -> Response:
+    recent = await _store(request).history.page(limit=RECENT_RUNS, with_counts=False)
+    context = {"recent": recent.runs, "goal": "", "errors": {}, "plan": None, **extra}
+    return render(request, "index.html", context, status)
+
+
+async def preview(request: Request) -> Response:
+    """POST /plan: the parsed fields and the plan, for checking before starting it."""
+    form = await read_form(request)
+    settings = _settings(request)
+    goal_text = form.get("goal", "")
+    try:
+        plan = plan_for(goal_text, form_overrides(form), settings)
+    except GoalError as error:
+        failed = {"goal": goal_text, "errors": {error.field or "goal": error.message}}
+        if is_htmx(request):
+            return render(request, "_preview.html", {**failed, "plan": None}, 422)
+        return await _index(request, failed, 422)
+    context: dict[str, Any] = {
+        "goal": goal_text,
+        "errors": {},
+        "plan": plan,
+        "graph": plan_graph(plan),
+        "estimate": estimate_provider_calls(plan, settings),
+    }
+    if is_htmx(request):
+        return render(request, "_preview.html", context)
+    return await _index(request, context)
+
+
+async def start_run(request: Request) -> Response:
+    """POST /runs: start the (previewed) plan and go to its page."""
+    form = await read_form(request)
+    goal_text = form.get("goal", "")
+    try:
+        plan = plan_for(goal_text, form_overrides(form), _settings(request))
+    except GoalError as error:
+        return await _index(
+            request, {"goal": goal_text, "errors": {error.field or "goal": error.message}}, 422
+        )
+    run_id = await _manager(request).start_run(
+        plan, SupervisorUserContext(user_id=WEB_USER), options={"demo": True}
+    )
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+async def run_page(request: Request) -> Response:
+    view = await load_view(request, request.path_params["run_id"])
+    return render(request, "run.html", page_context(view))
+
+
+async def load_view(request: Request, run_id: str) -> RunView:
+    store = _store(request)
+    snapshot = await store.runs.snapshot(run_id)
+    if snapshot is None:
+        raise RunNotFound(run_id)
+    view = RunView.from_snapshot(*snapshot)
+    view.leads = await store.outputs.leads_for_run(run_id)
+    return view
+
+
+async def run_action(request: Request) -> Response:
+    """POST /runs/{id}/cancel | resume | retry."""
+    run_id = request.path_params["run_id"]
+    action = request.path_params["action"]
+    if action not in ("cancel", "resume", "retry"):
+        raise HTTPException(404)
+    manager = _manager(request)
+    target = run_id
+    if action == "cancel":
+        await manager.cancel(run_id)
+    elif action == "resume":
+        await manager.resume(run_id)
+    else:
+        form = await read_form(request)
+        step = form.get("step")
+        target = await manager.retry(run_id, step if isinstance(step, str) and step else None)
+    if is_htmx(request) and target == run_id:
+        view = await load_view(request, run_id)
+        return render(request, "_actions.html", page_context(view))
+    response = RedirectResponse(f"/runs/{target}", status_code=303)
+    if is_htmx(request):
+        response.headers["HX-Redirect"] = f"/runs/{target}"
+    return response
+
+
+async def history(request: Request) -> Response:
+    params = request.query_params
+    status = params.get("status") or None
+    q = params.get("q") or None
+    page = await _store(request).history.page(
+        status=status, q=q, cursor=params.get("cursor") or None, limit=HISTORY_PAGE
+    )
+    context = {"page": page, "status": status or "", "q": q or "", "cursor": params.get("cursor")}
+    return render(request, "runs.html", context)
+
+
+async def leads_csv(request: Request) -> Response:
+    run_id = request.path_params["run_id"]
+    store = _store(request)
+    if await store.runs.get(run_id) is None:
+        raise RunNotFound(run_id)
+    leads = await store.outputs.leads_for_run(run_id)
+    return Response(
+        leads_to_csv(leads),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="leads-{run_id}.csv"'},
+    )
+
+
+async def healthz(request: Request) -> Response:
+    try:
+        await _store(request).readers.fetchone("SELECT 1")
+    except Exception:  # any failure to answer is what this check reports
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+routes = [
+    Route("/", index, methods=["GET"]),
+    Route("/plan", preview, methods=["POST"]),
+    Route("/runs", start_run, methods=["POST"]),
+    Route("/runs", history, methods=["GET"]),
+    Route("/runs/{run_id}", run_page, methods=["GET"]),
+    Route("/runs/{run_id}/leads.csv", leads_csv, methods=["GET"]),
+    Route("/runs/{run_id}/{action:str}", run_action, methods=["POST"]),
+    Route("/healthz", healthz, methods=["GET"]),
+]

@@ -1,0 +1,216 @@
+"""What a run page shows, as state: built from a stored snapshot, then advanced event by event.
+
+The page renders a RunView at sequence S; the live stream applies each later event to a shared
+RunView and renders the parts the event touched from it, so every fragment carries the full
+state of what it replaces (replaying one is harmless).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from webapp.core.leads import Lead
+from webapp.core.models import LeadGenPlan, LeadPlanEvent, StepAttempt, StepStatus
+from webapp.core.status import count_by_status
+from webapp.store.records import RunRecord, StepRecord
+from webapp.web.formatting import between
+from webapp.web.graph import GraphStep, layout
+from webapp.web.states import RETRYABLE_RUN
+
+RECENT_EVENTS = 50
+FINAL_EVENTS = frozenset({"PLAN_COMPLETED", "RUN_INTERRUPTED"})
+
+
+@dataclass
+class StepView:
+    step_id: str
+    tool: str
+    label: str
+    gist: str
+    depends_on: list[str]
+    status: str = "pending"
+    attempts: int = 0
+    attempt_log: list[StepAttempt] = field(default_factory=list)
+    started_at: str | None = None
+    finished_at: str | None = None
+    error_message: str | None = None
+    blocked_by: str | None = None
+    summary: str | None = None
+    output: Any = None
+
+    def seconds_running(self) -> float:
+        return sum(between(a.started_at, a.finished_at) or 0 for a in self.attempt_log)
+
+    def seconds_waiting(self) -> float:
+        return sum((a.retry_delay_ms or 0) / 1000 for a in self.attempt_log)
+
+
+@dataclass
+class RunView:
+    run_id: str
+    goal: str
+    plan: LeadGenPlan
+    status: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    parent_run_id: str | None
+    last_seq: int
+    steps: dict[str, StepView]
+    events: list[LeadPlanEvent]
+    leads: list[Lead] = field(default_factory=list)
+    demo: bool = True
+
+    @classmethod
+    def from_snapshot(
+        cls, run: RunRecord, steps: list[StepRecord], events: list[LeadPlanEvent]
+    ) -> RunView:
+        by_id = {step.step_id: step for step in steps}
+        views = {}
+        for plan_step in run.plan.steps:
+            stored = by_id.get(plan_step.id)
+            view = StepView(
+                step_id=plan_step.id,
+                tool=plan_step.tool,
+                label=plan_step.label or plan_step.tool,
+                gist=params_gist(plan_step.params),
+                depends_on=list(plan_step.depends_on),
+            )
+            if stored is not None:
+                view.status = stored.status
+                view.attempts = stored.attempts
+                view.attempt_log = list(stored.attempt_log)
+                view.started_at, view.finished_at = stored.started_at, stored.finished_at
+                view.error_message, view.blocked_by = stored.error_message, stored.blocked_by
+                view.summary, view.output = stored.summary, stored.output
+            views[plan_step.id] = view
+        return cls(
+            run_id=run.run_id,
+            goal=run.goal,
+            plan=run.plan,
+            status=run.status,
+            created_at=run.created_at,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            parent_run_id=run.parent_run_id,
+            last_seq=max([run.last_seq, *(e.seq for e in events)]),
+            steps=views,
+            events=events[-RECENT_EVENTS:],
+            demo=bool(run.options.get("demo", True)),
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in ("pending", "running")
+
+    def counts(self) -> dict[str, int]:
+        return count_by_status(step.status for step in self.steps.values())
+
+    def apply(self, event: LeadPlanEvent, output: Any = None) -> None:
+        """Advance by one event; `output` is the step's stored output for STEP_SUCCEEDED."""
+        self.last_seq = max(self.last_seq, event.seq)
+        self.events = [*self.events[-(RECENT_EVENTS - 1) :], event]
+        if event.type in ("PLAN_STARTED", "RUN_RESUMED"):
+            self.status = "running"
+            self.started_at = self.started_at or event.timestamp
+            self.finished_at = None
+        elif event.type == "PLAN_COMPLETED":
+            self.status = event.status or "failed"
+            self.finished_at = event.timestamp
+        elif event.type == "RUN_INTERRUPTED":
+            self.status = "interrupted"
+            self.finished_at = event.timestamp
+            for step in self.steps.values():
+                if step.status in ("running", "retrying"):
+                    step.status = "pending"
+        touched = self.steps.get(event.step_id or "")
+        if touched is not None:
+            _apply_to_step(touched, event, output)
+
+
+def _apply_to_step(step: StepView, event: LeadPlanEvent, output: Any) -> None:
+    if event.status:
+        step.status = event.status
+    if event.type == "STEP_STARTED":
+        step.attempts = event.attempt or step.attempts + 1
+        step.started_at = step.started_at or event.timestamp
+        step.attempt_log.append(
+            StepAttempt(attempt=step.attempts, started_at=event.timestamp, status="running")
+        )
+        return
+    current = step.attempt_log[-1] if step.attempt_log else None
+    if current is not None and current.finished_at is None:
+        current.finished_at = event.timestamp
+        ended: dict[str, StepStatus] = {
+            "STEP_SUCCEEDED": "succeeded",
+            "STEP_CANCELLED": "cancelled",
+        }
+        current.status = ended.get(event.type, "failed")
+        current.error_message = event.error_message
+        current.retry_delay_ms = event.delay_ms
+    if event.type == "STEP_RETRYING":
+        step.error_message = event.error_message
+    elif event.type in ("STEP_SUCCEEDED", "STEP_FAILED", "STEP_SKIPPED", "STEP_CANCELLED"):
+        step.finished_at = event.timestamp
+        step.summary = event.summary or step.summary
+        step.blocked_by = event.blocked_by or step.blocked_by
+        step.error_message = event.error_message if event.type == "STEP_FAILED" else None
+        if event.type == "STEP_SUCCEEDED" and output is not None:
+            step.output = output
+
+
+def page_context(view: RunView) -> dict[str, Any]:
+    """What the run page's templates need, for the whole page and for each live update."""
+    graph = layout(
+        [
+            GraphStep(s.step_id, s.tool, s.label, s.gist, s.depends_on, s.status, s.attempts)
+            for s in view.steps.values()
+        ]
+    )
+    return {"view": view, "graph": graph, "funnel": funnel(view), "retryable": RETRYABLE_RUN}
+
+
+def params_gist(params: dict[str, Any]) -> str:
+    """The few words of a step's parameters a person needs to see in the graph."""
+    parts = []
+    if "query" in params:
+        where = ", ".join(str(params[k]) for k in ("region", "country") if params.get(k))
+        parts.append(f"{params['query']}" + (f" · {where}" if where else ""))
+    if "maxResults" in params:
+        parts.append(f"up to {params['maxResults']}")
+    if "listName" in params:
+        parts.append(f"“{params['listName']}”")
+    if "maxLeads" in params:
+        parts.append(f"max {params['maxLeads']}")
+    if "steps" in params:
+        parts.append(f"{params['steps']} emails")
+    if "frequency" in params:
+        parts.append(str(params["frequency"]))
+    if not parts and "sourceStepId" in params:
+        parts.append(f"from {params['sourceStepId']}")
+    return " · ".join(parts)
+
+
+def funnel(view: RunView) -> list[tuple[str, int | None]]:
+    """Places found → with a website → domains → emails → verified, from the step outputs."""
+    places = domains = enriched = None
+    for step in view.steps.values():
+        if not isinstance(step.output, dict):
+            continue
+        if step.tool == "GOOGLE_PLACES_SEARCH":
+            places = step.output
+        elif step.tool == "HUNTER_DOMAIN_LOOKUP":
+            domains = step.output
+        elif step.tool == "HUNTER_ENRICH":
+            enriched = step.output
+    websites = None
+    if places is not None:
+        websites = sum(1 for b in places.get("businesses", []) if b.get("website"))
+    return [
+        ("Places found", places.get("count") if places else None),
+        ("With a website", websites),
+        ("Domains", domains.get("withDomain") if domains else None),
+        ("Emails", enriched.get("withEmail") if enriched else None),
+        ("Verified", enriched.get("verified") if enriched else None),
+    ]

@@ -1,0 +1,77 @@
+"""A run's live event streams: HTML updates for its page, JSON for scripts.
+
+`after` (or a `Last-Event-ID` header, which wins) says where to resume. The stream replays from
+the store, then goes live, and ends with a `done` event once the run's final event is sent; a
+15 s ping keeps proxies from closing it. A stream only observes: a viewer leaving never touches
+the run. A viewer too slow to keep up is dropped; its browser reconnects and replays.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from sse_starlette import EventSourceResponse
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from webapp.core.models import LeadPlanEvent
+from webapp.runtime import RunManager, RunNotFound, SubscriberDropped
+from webapp.web.errors import ApiError
+from webapp.web.live import LiveFragments, sse_bytes
+
+logger = logging.getLogger(__name__)
+
+PING_S = 15
+DONE = sse_bytes("", event="done")
+Encode = Callable[[str, LeadPlanEvent], Awaitable[bytes]]
+
+
+def cursor_of(request: Request) -> int:
+    raw = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
+    try:
+        cursor = int(raw)
+    except ValueError:
+        raise ApiError(400, "bad_cursor", f"'{raw}' is not an event number.") from None
+    if cursor < 0:
+        raise ApiError(400, "bad_cursor", "The event number must be 0 or more.")
+    return cursor
+
+
+async def _stream(request: Request, encode: Encode) -> Response:
+    run_id = request.path_params["run_id"]
+    after = cursor_of(request)
+    manager: RunManager = request.app.state.manager
+    if await manager.store.runs.get(run_id) is None:
+        raise RunNotFound(run_id)
+
+    async def messages() -> AsyncIterator[bytes]:
+        try:
+            async for event in manager.subscribe(run_id, after):
+                yield await encode(run_id, event)
+            yield DONE
+        except SubscriberDropped:
+            logger.info("a viewer of run %s fell behind and was dropped", run_id)
+
+    return EventSourceResponse(messages(), ping=PING_S, headers={"Cache-Control": "no-store"})
+
+
+async def page_events(request: Request) -> Response:
+    live: LiveFragments = request.app.state.live
+    return await _stream(request, live.html_message)
+
+
+async def api_events(request: Request) -> Response:
+    live: LiveFragments = request.app.state.live
+
+    async def encode(run_id: str, event: LeadPlanEvent) -> bytes:
+        return live.json_message(run_id, event)
+
+    return await _stream(request, encode)
+
+
+routes = [
+    Route("/runs/{run_id}/events", page_events, methods=["GET"]),
+    Route("/api/runs/{run_id}/events", api_events, methods=["GET"]),
+]
