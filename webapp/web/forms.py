@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
 from webapp.core import GoalError, LeadGenGoal, parse_goal
@@ -37,7 +37,9 @@ async def read_form(request: Request) -> FormData:
         raise ApiError(415, "unsupported", "Send the form as application/x-www-form-urlencoded.")
     body = await read_body(request)
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        pairs: list[tuple[str, str | UploadFile]] = list(
+            parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        )
     except UnicodeDecodeError as error:
         raise ApiError(400, "bad_form", "The form is not valid UTF-8.") from error
     return FormData(pairs)
