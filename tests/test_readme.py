@@ -15,9 +15,12 @@ def readme_commands() -> list[str]:
 
 def test_the_readme_opens_with_the_run_and_test_commands() -> None:
     run, test = readme_commands()[:2]
+    script = (ROOT / test.split()[-1]).read_text()
 
-    assert "pip install" in run and "python -m webapp" in run
-    assert "pip install" in test and "pytest" in test and "mypy" in test and "ruff" in test
+    assert "pip install" in run and "python -m webapp serve" in run
+    assert test == "bash scripts/test.sh"
+    for step in ("apt-get install", "chromium", "pip install", "ruff", "mypy", "pytest"):
+        assert step in script
 
 
 def test_ci_runs_the_readme_test_command_word_for_word() -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-NODE_W, NODE_H = 210, 78
-GAP_X, GAP_Y = 46, 22
+NODE_W, NODE_H = 172, 78
+GAP_X, GAP_Y = 30, 18
 PAD = 8
 
 

@@ -99,7 +99,8 @@ class LiveFragments:
         return template.render(
             **page_context(view),
             event=event,
-            leads_changed=touches_leads(event) or event.type in FINAL_EVENTS,
+            # the table is only sent when the list changed (it can be hundreds of rows)
+            leads_changed=touches_leads(event) or (event.type in FINAL_EVENTS and not view.leads),
         )
 
 
