@@ -178,6 +178,7 @@ class _Execution:
                 return False
             everything.cancel()
             await self._cancel_steps(tasks)
+            await asyncio.gather(everything, return_exceptions=True)  # collected: no log noise
             return True
         except asyncio.CancelledError:
             # The task running the plan was cancelled: record it, then let the cancel go on.

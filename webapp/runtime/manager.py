@@ -205,7 +205,10 @@ class RunManager:
         if run.status in ACTIVE:
             raise RunStateError(f"Run {run_id} is still {run.status}; cancel it or wait first.")
         steps = await self.store.runs.steps(run_id)
-        rerun = steps_to_rerun(run.plan, {s.step_id: s.status for s in steps}, from_step)
+        try:
+            rerun = steps_to_rerun(run.plan, {s.step_id: s.status for s in steps}, from_step)
+        except ValueError as error:
+            raise RunStateError(str(error)) from error
         if not rerun:
             raise RunStateError(f"Every step of run {run_id} succeeded; nothing to retry.")
         reuse = {s.step_id: s.as_result() for s in steps if s.step_id not in rerun}
@@ -244,10 +247,10 @@ class RunManager:
         try:
             while True:
                 chunk = await self.store.runs.events(run_id, after=last, limit=REPLAY_CHUNK)
-                for event in chunk:
+                for index, event in enumerate(chunk):
                     yield event
                     last = event.seq
-                    if event.type in FINAL_EVENTS:
+                    if await self._ends_stream(run_id, event, more=index + 1 < len(chunk)):
                         return
                 if len(chunk) < REPLAY_CHUNK:
                     break
@@ -272,14 +275,24 @@ class RunManager:
         finally:
             self.hub.unsubscribe(subscription)
 
+    async def _ends_stream(self, run_id: str, event: LeadPlanEvent, *, more: bool) -> bool:
+        """A run's stream ends after its final event. An interruption is final only if nothing
+        came after it: a resumed run's log goes on past its RUN_INTERRUPTED."""
+        if event.type == "PLAN_COMPLETED":
+            return True
+        if event.type != "RUN_INTERRUPTED" or more:
+            return False
+        run = await self.store.runs.get(run_id)
+        return run is None or (run.status == "interrupted" and run.last_seq <= event.seq)
+
     async def _poll(self, run_id: str, last: int) -> AsyncIterator[LeadPlanEvent]:
         """Follow a run another process owns, through the store."""
         while True:
             events = await self.store.runs.events(run_id, after=last)
-            for event in events:
+            for index, event in enumerate(events):
                 yield event
                 last = event.seq
-                if event.type in FINAL_EVENTS:
+                if await self._ends_stream(run_id, event, more=index + 1 < len(events)):
                     return
             if not events:
                 run = await self.store.runs.get(run_id)

@@ -60,13 +60,14 @@ async def create_run(request: Request) -> Response:
 async def list_runs(request: Request) -> Response:
     params = request.query_params
     raw_limit = params.get("limit", "50")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+    limit = int(raw_limit) if raw_limit.isascii() and raw_limit.isdecimal() else 0
+    if not 1 <= limit <= MAX_LIMIT:
         raise ApiError(400, "bad_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
     page = await _store(request).history.page(
         status=params.get("status") or None,
         q=params.get("q") or None,
         cursor=params.get("cursor") or None,
-        limit=int(raw_limit),
+        limit=limit,
     )
     return JSONResponse(page.model_dump(mode="json", by_alias=True))
 

@@ -25,6 +25,9 @@ TITLES = {
 }
 
 
+CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -77,7 +80,8 @@ async def on_http(request: Request, exc: Exception) -> Response:
         message = "There is nothing at this address."
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed here."
-    return error_response(request, exc.status_code, TITLES.get(exc.status_code, "error"), message)
+    code = CODES.get(exc.status_code, "http_error")
+    return error_response(request, exc.status_code, code, message)
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:

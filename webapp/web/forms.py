@@ -80,6 +80,8 @@ def api_run_request(body: bytes) -> tuple[object, dict[str, Any]]:
         data = json.loads(body or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ApiError(400, "invalid_json", f"The body is not valid JSON ({error}).") from error
+    except RecursionError as error:
+        raise ApiError(400, "invalid_json", "The body's JSON is nested too deeply.") from error
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_body", 'Send a JSON object, e.g. {"goal": "Find 20 …"}.')
     unknown = sorted(set(data) - {"goal", *OVERRIDE_FIELDS})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -63,6 +64,18 @@ def plan_for(goal_text: object, overrides: dict[str, Any], settings: Settings) -
     return plan_lead_generation(goal, context)
 
 
+def typed_fields(form: FormData) -> dict[str, Any]:
+    """What the user typed in the preview's fields, to show again beside an error."""
+    if form.get("overrides") != "1":
+        return {}
+    fields: dict[str, Any] = {
+        name: form.get(name, "") for name in ("persona", "region", "country", "volume")
+    }
+    fields["email"] = form.get("email") == "on"
+    fields["monitoring"] = form.get("monitoring") == "on"
+    return {"fields": fields}
+
+
 def plan_graph(plan: LeadGenPlan) -> Any:
     return layout(
         [
@@ -90,7 +103,11 @@ async def preview(request: Request) -> Response:
     try:
         plan = plan_for(goal_text, form_overrides(form), settings)
     except GoalError as error:
-        failed = {"goal": goal_text, "errors": {error.field or "goal": error.message}}
+        failed = {
+            "goal": goal_text,
+            "errors": {error.field or "goal": error.message},
+            **typed_fields(form),
+        }
         if is_htmx(request):
             return render(request, "_preview.html", {**failed, "plan": None}, 422)
         return await _index(request, failed, 422)
@@ -113,9 +130,8 @@ async def start_run(request: Request) -> Response:
     try:
         plan = plan_for(goal_text, form_overrides(form), _settings(request))
     except GoalError as error:
-        return await _index(
-            request, {"goal": goal_text, "errors": {error.field or "goal": error.message}}, 422
-        )
+        failed = {"goal": goal_text, "errors": {error.field or "goal": error.message}}
+        return await _index(request, {**failed, **typed_fields(form)}, 422)
     run_id = await _manager(request).start_run(
         plan, SupervisorUserContext(user_id=WEB_USER), options={"demo": True}
     )

@@ -24,6 +24,7 @@ from webapp.web.live import LiveFragments, sse_bytes
 logger = logging.getLogger(__name__)
 
 PING_S = 15
+MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
 DONE = sse_bytes("", event="done")
 Encode = Callable[[str, LeadPlanEvent], Awaitable[bytes]]
 
@@ -34,8 +35,8 @@ def cursor_of(request: Request) -> int:
         cursor = int(raw)
     except ValueError:
         raise ApiError(400, "bad_cursor", f"'{raw}' is not an event number.") from None
-    if cursor < 0:
-        raise ApiError(400, "bad_cursor", "The event number must be 0 or more.")
+    if not 0 <= cursor <= MAX_CURSOR:
+        raise ApiError(400, "bad_cursor", f"The event number must be from 0 to {MAX_CURSOR}.")
     return cursor
 
 
