@@ -1,0 +1,110 @@
+"""GET /runs/{id}: a run's page at a glance; its CSV; the health check."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+
+from tests.web.helpers import GOAL, fast_settings, finished_run, run_id_of, serve
+from webapp.leads_csv import COLUMNS
+
+
+async def test_a_finished_run_page_shows_graph_steps_timeline_log_and_leads(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client, email=True)
+    document = (await client.get(f"/api/runs/{run_id}")).json()
+    leads = (await client.get(f"/api/runs/{run_id}/leads")).json()["leads"]
+
+    response = await client.get(f"/runs/{run_id}")
+
+    assert response.status_code == 200
+    page = response.text
+    assert f"<h1>{GOAL}</h1>" in page
+    nodes = re.findall(r'<g class="node state-(\w+)" id="node-(\w+)"', page)
+    assert [step for _, step in nodes] == [step["stepId"] for step in document["steps"]]
+    assert {state for state, _ in nodes} == {"succeeded"}
+    assert page.count('<text x="12" y="73" class="node-state">✓ succeeded</text>') == 5
+    assert '<span class="chip state-succeeded" id="run-status">✓ succeeded</span>' in page
+    assert '<span class="counts" id="run-counts">5 succeeded</span>' in page
+    assert len(re.findall(r'<span class="bar-label">\w+</span>', page)) == 5  # the timeline
+    last_seq = document["run"]["lastSeq"]
+    assert re.findall(r'<li id="ev-(\d+)"', page) == [str(n) for n in range(1, last_seq + 1)]
+    assert "PLAN_COMPLETED" in page
+    assert leads and len(re.findall(r"<tr>", page)) == len(leads) + 1  # and the head row
+    for label in ("Places found", "With a website", "Domains", "Emails", "Verified"):
+        assert label in page
+    assert f'href="/runs/{run_id}/leads.csv"' in page and "Download CSV" in page
+    assert "Demo data" in page
+
+
+async def test_a_finished_run_page_does_not_listen_for_updates(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+
+    page = (await client.get(f"/runs/{run_id}")).text
+
+    assert "sse-connect" not in page
+    assert 'data-state="finished"' in page
+    assert 'id="cancel"' not in page
+
+
+async def test_a_running_run_page_listens_from_the_event_it_shows(tmp_path: Path) -> None:
+    # A minute per provider call: the run is still going while the test looks at it.
+    settings = fast_settings(str(tmp_path / "web.db"), demo_latency_ms=60_000)
+    async with serve(settings) as (_, client):
+        run_id = run_id_of(await client.post("/runs", data={"goal": GOAL}))
+
+        page = (await client.get(f"/runs/{run_id}")).text
+
+        shown = re.search(r'data-last-seq="(\d+)"', page)
+        assert shown is not None
+        assert f'sse-connect="/runs/{run_id}/events?after={shown.group(1)}"' in page
+        assert 'sse-close="done"' in page
+        assert 'id="cancel"' in page
+
+
+async def test_an_unknown_run_is_a_helpful_not_found_page(client: httpx.AsyncClient) -> None:
+    response = await client.get("/runs/run_doesnotexist")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "There is no run &#39;run_doesnotexist&#39;." in response.text
+    assert '<a href="/runs">see the history</a>' in response.text
+
+
+async def test_the_leads_download_is_a_csv_with_one_row_per_lead(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+    leads = (await client.get(f"/api/runs/{run_id}/leads")).json()["leads"]
+
+    response = await client.get(f"/runs/{run_id}/leads.csv")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"] == f'attachment; filename="leads-{run_id}.csv"'
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == [header for header, _ in COLUMNS]
+    assert len(rows) == len(leads) + 1
+    assert sorted(row[0] for row in rows[1:]) == sorted(lead["businessName"] for lead in leads)
+
+
+async def test_the_csv_of_an_unknown_run_is_not_found(client: httpx.AsyncClient) -> None:
+    response = await client.get("/runs/run_doesnotexist/leads.csv")
+
+    assert response.status_code == 404
+    assert "There is no run" in response.text
+
+
+async def test_the_health_check_answers_ok(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}

@@ -1,0 +1,153 @@
+"""A run's event streams, on finished runs (an in-process client waits for the end): the
+page's HTML updates and the API's JSON events, where they resume, and what they refuse."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from tests.web.helpers import fast_settings, finished_run, parse_sse, serve
+
+
+async def stream(client: httpx.AsyncClient, url: str, **headers: str) -> httpx.Response:
+    response = await client.get(url, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["cache-control"] == "no-store"
+    return response
+
+
+async def test_the_page_stream_replays_every_update_in_order_then_done(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+    last_seq = (await client.get(f"/api/runs/{run_id}")).json()["run"]["lastSeq"]
+
+    messages = parse_sse((await stream(client, f"/runs/{run_id}/events?after=0")).text)
+
+    *updates, done = messages
+    assert [m.id for m in updates] == [str(seq) for seq in range(1, last_seq + 1)]
+    assert {m.event for m in updates} == {"update"}
+    for message in updates:
+        assert 'hx-swap-oob="true"' in message.data
+        assert f'<li id="ev-{message.id}"' in message.data  # the row the event adds to the log
+    assert 'id="run-status">✓ succeeded</span>' in updates[-1].data
+    assert 'id="leads-table" hx-swap-oob="true"' in "".join(m.data for m in updates)
+    assert (done.event, done.id) == ("done", None)
+
+
+async def test_the_page_stream_starts_after_the_cursor(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+
+    messages = parse_sse((await stream(client, f"/runs/{run_id}/events?after=3")).text)
+
+    assert messages[0].id == "4"
+    assert messages[-1].event == "done"
+
+
+async def test_a_last_event_id_header_wins_over_after(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+
+    response = await stream(client, f"/runs/{run_id}/events?after=1", **{"Last-Event-ID": "5"})
+
+    assert parse_sse(response.text)[0].id == "6"
+
+
+async def test_a_cursor_past_the_end_only_says_done(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+    last_seq = (await client.get(f"/api/runs/{run_id}")).json()["run"]["lastSeq"]
+
+    response = await stream(client, f"/runs/{run_id}/events?after={last_seq}")
+
+    assert [(m.event, m.id) for m in parse_sse(response.text)] == [("done", None)]
+
+
+@pytest.mark.parametrize("url", ["/runs/{}/events", "/api/runs/{}/events"])
+@pytest.mark.parametrize("after", ["-1", "abc", "1.5"])
+async def test_a_cursor_that_is_not_an_event_number_is_a_bad_request(
+    app: Starlette, client: httpx.AsyncClient, url: str, after: str
+) -> None:
+    run_id = await finished_run(app, client)
+
+    response = await client.get(url.format(run_id), params={"after": after})
+
+    assert response.status_code == 400
+
+
+async def test_a_bad_last_event_id_is_a_bad_request(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+
+    response = await client.get(f"/api/runs/{run_id}/events", headers={"Last-Event-ID": "x"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_cursor"
+
+
+async def test_the_stream_of_an_unknown_run_is_not_found(client: httpx.AsyncClient) -> None:
+    page = await client.get("/runs/run_doesnotexist/events")
+    api = await client.get("/api/runs/run_doesnotexist/events")
+
+    assert page.status_code == 404 and "There is no run" in page.text
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+
+
+async def test_the_api_stream_is_each_event_as_json_ending_after_plan_completed(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+    plan_id = (await client.get(f"/api/runs/{run_id}")).json()["run"]["planId"]
+
+    *events, done = parse_sse((await stream(client, f"/api/runs/{run_id}/events")).text)
+
+    payloads = [json.loads(message.data) for message in events]
+    assert [p["seq"] for p in payloads] == list(range(1, len(events) + 1))
+    assert [m.id for m in events] == [str(p["seq"]) for p in payloads]
+    assert [m.event for m in events] == [p["type"] for p in payloads]
+    assert {(p["runId"], p["planId"]) for p in payloads} == {(run_id, plan_id)}
+    assert payloads[0]["type"] == "PLAN_STARTED"
+    assert payloads[-1]["type"] == "PLAN_COMPLETED"
+    assert payloads[-1]["status"] == "succeeded"
+    first_step = next(p for p in payloads if p["type"] == "STEP_STARTED")
+    assert (first_step["stepId"], first_step["stepTool"], first_step["attempt"]) == (
+        "google_places_1",
+        "GOOGLE_PLACES_SEARCH",
+        1,
+    )
+    assert not any("_" in key for p in payloads for key in p)  # camelCase on the wire
+    assert (done.event, done.id) == ("done", None)
+
+
+async def test_the_api_stream_honours_last_event_id(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+
+    response = await stream(client, f"/api/runs/{run_id}/events", **{"Last-Event-ID": "7"})
+
+    *events, done = parse_sse(response.text)
+    assert json.loads(events[0].data)["seq"] == 8
+    assert json.loads(events[-1].data)["type"] == "PLAN_COMPLETED"
+    assert done.event == "done"
+
+
+@pytest.mark.parametrize("url", ["/runs/{}/events", "/api/runs/{}/events"])
+async def test_a_cursor_too_big_for_the_store_is_a_bad_request_not_a_broken_stream(
+    db: str, url: str
+) -> None:
+    async with serve(fast_settings(db), raise_app_exceptions=False) as (app, client):
+        run_id = await finished_run(app, client)
+
+        response = await client.get(url.format(run_id), params={"after": str(2**64)})
+
+    assert response.status_code == 400
