@@ -46,6 +46,16 @@ class Subscription:
             raise SubscriberDropped(f"the viewer of run {self.run_id} fell behind and was dropped")
         return event
 
+    async def get_batch(self) -> list[LeadPlanEvent]:
+        """Wait for one event, then take every event already queued behind it."""
+        batch = [await self.get()]
+        while not self.queue.empty():
+            event = self.queue.get_nowait()
+            if event is None:
+                raise SubscriberDropped(f"the viewer of run {self.run_id} was dropped")
+            batch.append(event)
+        return batch
+
 
 class EventHub:
     def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:

@@ -241,39 +241,58 @@ class RunManager:
         """The run's events after `after_seq`: replayed from the store, then live, with no gap
         and no repeat, ending after the run's final event. Raises SubscriberDropped if the
         reader falls too far behind."""
+        async for batch in self.subscribe_batches(run_id, after_seq):
+            for event in batch:
+                yield event
+
+    async def subscribe_batches(
+        self, run_id: str, after_seq: int = 0
+    ) -> AsyncIterator[list[LeadPlanEvent]]:
+        """As `subscribe`, in batches: a reader that wakes takes everything already waiting,
+        so a busy stream is written in fewer, larger pieces."""
         await self._get(run_id)
         subscription = self.hub.subscribe(run_id)  # before the replay: nothing slips between
         last = after_seq
         try:
             while True:
                 chunk = await self.store.runs.events(run_id, after=last, limit=REPLAY_CHUNK)
-                for index, event in enumerate(chunk):
-                    yield event
-                    last = event.seq
-                    if await self._ends_stream(run_id, event, more=index + 1 < len(chunk)):
-                        return
+                batch, finished = await self._until_final(run_id, chunk)
+                if batch:
+                    yield batch
+                    last = batch[-1].seq
+                if finished:
+                    return
                 if len(chunk) < REPLAY_CHUNK:
                     break
             if not self.is_local(run_id):
                 async for event in self._poll(run_id, last):
-                    yield event
+                    yield [event]
                 return
             while True:
-                event = await subscription.get()
-                if event.seq <= last:
-                    continue
-                if event.seq > last + 1:  # never expected; the store fills any hole
-                    for missed in await self.store.runs.events(run_id, after=last):
-                        if missed.seq >= event.seq:
-                            break
-                        yield missed
-                        last = missed.seq
-                yield event
-                last = event.seq
-                if event.type in FINAL_EVENTS:
+                fresh = [e for e in await subscription.get_batch() if e.seq > last]
+                if fresh and fresh[0].seq > last + 1:  # never expected; the store fills any hole
+                    missed = await self.store.runs.events(run_id, after=last)
+                    fresh = [e for e in missed if e.seq < fresh[0].seq] + fresh
+                batch, finished = await self._until_final(run_id, fresh, live=True)
+                if batch:
+                    yield batch
+                    last = batch[-1].seq
+                if finished:
                     return
         finally:
             self.hub.unsubscribe(subscription)
+
+    async def _until_final(
+        self, run_id: str, events: list[LeadPlanEvent], *, live: bool = False
+    ) -> tuple[list[LeadPlanEvent], bool]:
+        """The events up to and including the run's final one, and whether it was reached."""
+        for index, event in enumerate(events):
+            more = index + 1 < len(events)
+            if live and event.type == "RUN_INTERRUPTED" and not more:
+                return events[: index + 1], True
+            if await self._ends_stream(run_id, event, more=more):
+                return events[: index + 1], True
+        return events, False
 
     async def _ends_stream(self, run_id: str, event: LeadPlanEvent, *, more: bool) -> bool:
         """A run's stream ends after its final event. An interruption is final only if nothing

@@ -43,6 +43,7 @@ UPDATE_RUN = (
 LOCKED_RETRY_S = 0.05
 GATHER_MIN_TURNS = 4  # a new run's first event follows its creation within a few turns
 GATHER_TURNS = 16
+GATHER_MAX_S = 0.002
 LOCKED_GIVE_UP_S = 30.0
 
 
@@ -162,10 +163,15 @@ class Writer:
 
     async def _gather(self) -> None:
         """Group commit: let the loop's ready tasks add to the queue before a batch is cut, as
-        long as it keeps growing. Costs a few loop turns; saves whole transactions."""
+        long as it keeps growing. Costs a few loop turns, never more than GATHER_MAX_S (a turn
+        is slow when the loop is busy, e.g. writing to many viewers); saves transactions."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GATHER_MAX_S
         for turn in range(GATHER_TURNS):
             size = len(self._queue)
             await asyncio.sleep(0)
+            if loop.time() >= deadline:
+                return
             if turn >= GATHER_MIN_TURNS and len(self._queue) == size:
                 return
 

@@ -25,10 +25,11 @@ KEEP_RUNS = 128
 
 @dataclass
 class _RunCache:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one renderer per event waits
     view: RunView | None = None
     html: OrderedDict[int, bytes] = field(default_factory=OrderedDict)
     json: OrderedDict[int, bytes] = field(default_factory=OrderedDict)
+    rendering: dict[int, asyncio.Future[bytes]] = field(default_factory=dict)
 
 
 def sse_bytes(data: str, *, event: str, seq: int | None = None) -> bytes:
@@ -62,17 +63,29 @@ class LiveFragments:
         return message
 
     async def html_message(self, run_id: str, event: LeadPlanEvent) -> bytes:
+        """The first viewer to need an event renders it; the others await that one render, so
+        a thousand viewers cost one render and never queue on a lock."""
         cache = self._cache(run_id)
         message = cache.html.get(event.seq)
         if message is not None:
             return message
-        async with cache.lock:
-            message = cache.html.get(event.seq)
-            if message is None:
+        pending = cache.rendering.get(event.seq)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        pending = cache.rendering[event.seq] = asyncio.get_running_loop().create_future()
+        try:
+            async with cache.lock:  # views advance one event at a time, in order
                 view = await self._advance(cache, run_id, event)
                 message = sse_bytes(self.render_update(view, event), event="update", seq=event.seq)
-                _keep(cache.html, event.seq, message)
-            return message
+            _keep(cache.html, event.seq, message)
+            pending.set_result(message)
+        except BaseException as error:
+            pending.set_exception(error)
+            pending.exception()  # retrieved here: the waiters re-raise it themselves
+            raise
+        finally:
+            del cache.rendering[event.seq]
+        return message
 
     async def _advance(self, cache: _RunCache, run_id: str, event: LeadPlanEvent) -> RunView:
         view = cache.view

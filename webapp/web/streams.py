@@ -49,8 +49,9 @@ async def _stream(request: Request, encode: Encode) -> Response:
 
     async def messages() -> AsyncIterator[bytes]:
         try:
-            async for event in manager.subscribe(run_id, after):
-                yield await encode(run_id, event)
+            async for batch in manager.subscribe_batches(run_id, after):
+                # everything waiting goes out in one write: fewer sends when many watch
+                yield b"".join([await encode(run_id, event) for event in batch])
             yield DONE
         except SubscriberDropped:
             logger.info("a viewer of run %s fell behind and was dropped", run_id)
