@@ -58,6 +58,37 @@ class Settings(BaseSettings):
         description="Hunter.io API key; unset means the demo directory.",
     )
 
+    places_provider: str | None = Field(
+        None,
+        description="Who serves GOOGLE_PLACES_SEARCH: demo, google or osm "
+        "(default: google when GOOGLE_PLACES_API_KEY is set, else demo).",
+    )
+    email_provider: str | None = Field(
+        None,
+        description="Who serves HUNTER_DOMAIN_LOOKUP and HUNTER_ENRICH: demo or hunter "
+        "(default: hunter when HUNTER_API_KEY is set, else demo).",
+    )
+    google_places_url: str = Field(
+        "https://places.googleapis.com",
+        description="Scheme and host of the Google Places API (New); the client adds the path.",
+    )
+    hunter_url: str = Field(
+        "https://api.hunter.io", description="Scheme and host of the Hunter API."
+    )
+    nominatim_url: str = Field(
+        "https://nominatim.openstreetmap.org", description="Scheme and host of Nominatim."
+    )
+    overpass_url: str = Field(
+        "https://overpass-api.de", description="Scheme and host of the Overpass API."
+    )
+    contact: str = Field(
+        "leadgen@localhost",
+        description="A contact (email or URL) sent in the User-Agent, as OpenStreetMap asks.",
+    )
+    hunter_verify: bool = Field(
+        False, description="Verify found emails with Hunter's Email Verifier (costs credits)."
+    )
+
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(
             max_retries=self.retry_max_retries,

@@ -1,0 +1,1 @@
+"""Real providers behind the tools: Google Places (New), Hunter, OpenStreetMap."""

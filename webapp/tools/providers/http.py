@@ -1,0 +1,132 @@
+"""The shared outbound HTTP layer: one httpx client per process with timeouts and an
+identifying User-Agent, token-bucket rate limits shared by every run, `Retry-After`, and the
+mapping of transport failures to retryable ToolErrors. Provider clients build on this."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from webapp import __version__
+from webapp.core.errors import ToolError
+
+DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def user_agent(contact: str) -> str:
+    """Nominatim and Overpass ask for an agent that names the application and a contact."""
+    return f"leadgen/{__version__} (lead-generation dashboard; contact: {contact})"
+
+
+class TokenBucket:
+    """`rate` requests a second on average, up to `burst` at once; `acquire` waits its turn.
+    Waiters are served in order, so one busy run cannot starve another."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int = 1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("a token bucket needs a positive rate and a burst of at least 1")
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.sleep = sleep
+        self.tokens = float(burst)
+        self.updated = clock()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> float:
+        """Take one token; return how long this call waited (seconds)."""
+        async with self._lock:
+            waited = 0.0
+            while True:
+                now = self.clock()
+                self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return waited
+                pause = (1 - self.tokens) / self.rate
+                waited += pause
+                await self.sleep(pause)
+
+
+@dataclass
+class RateLimits:
+    """Named buckets shared by every run in the process (e.g. "hunter:domain-search")."""
+
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    sleep: Sleep = asyncio.sleep
+
+    def bucket(self, name: str, rate: float, burst: int = 1) -> TokenBucket:
+        existing = self.buckets.get(name)
+        if existing is None:
+            existing = self.buckets[name] = TokenBucket(rate, burst, sleep=self.sleep)
+        return existing
+
+
+def retry_after_seconds(response: httpx.Response, now: datetime | None = None) -> float | None:
+    """`Retry-After` as seconds, from a number or an HTTP date; None when absent or unusable."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+class ProviderHttp:
+    """Sends a provider's requests through its rate limit and turns transport failures
+    (timeouts, refused connections) into retryable ToolErrors that name the provider."""
+
+    def __init__(self, client: httpx.AsyncClient, limits: RateLimits | None = None) -> None:
+        self.client = client
+        self.limits = limits or RateLimits()
+
+    async def send(
+        self,
+        provider: str,
+        method: str,
+        url: str,
+        *,
+        bucket: TokenBucket | None = None,
+        **options: Any,
+    ) -> httpx.Response:
+        if bucket is not None:
+            await bucket.acquire()
+        try:
+            return await self.client.request(method, url, **options)
+        except httpx.TimeoutException as error:
+            raise ToolError(f"{provider} did not answer in time; trying again.") from error
+        except httpx.TransportError as error:
+            raise ToolError(
+                f"Could not reach {provider} ({type(error).__name__}); trying again."
+            ) from error
+
+
+def new_client(contact: str, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=timeout,
+        headers={"User-Agent": user_agent(contact)},
+        follow_redirects=False,
+    )
