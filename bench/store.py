@@ -234,7 +234,7 @@ def build_manager(store: Store, path: str, max_step_concurrency: int) -> RunMana
     )
     return RunManager(
         store,
-        services_for=lambda run_id: services,
+        services_for=lambda run_id, options: services,
         tools=TOOLS,
         options=RunManagerOptions(
             max_runs=1000,

@@ -64,7 +64,7 @@ async def test_a_killed_run_is_interrupted_and_resumes_without_duplicates(tmp_pa
     store = await Store.open(str(db))
     manager = RunManager(
         store,
-        services_for=lambda run_id: demo_services(store),
+        services_for=lambda run_id, options: demo_services(store),
         options=RunManagerOptions(),
     )
     try:

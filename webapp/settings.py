@@ -5,6 +5,8 @@ Precedence: command-line options, then the environment (and a `.env` file), then
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -58,12 +60,12 @@ class Settings(BaseSettings):
         description="Hunter.io API key; unset means the demo directory.",
     )
 
-    places_provider: str | None = Field(
+    places_provider: Literal["demo", "google", "osm"] | None = Field(
         None,
         description="Who serves GOOGLE_PLACES_SEARCH: demo, google or osm "
         "(default: google when GOOGLE_PLACES_API_KEY is set, else demo).",
     )
-    email_provider: str | None = Field(
+    email_provider: Literal["demo", "hunter"] | None = Field(
         None,
         description="Who serves HUNTER_DOMAIN_LOOKUP and HUNTER_ENRICH: demo or hunter "
         "(default: hunter when HUNTER_API_KEY is set, else demo).",

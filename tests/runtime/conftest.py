@@ -50,7 +50,7 @@ async def make_manager(store: Store) -> AsyncIterator[ManagerFactory]:
         options.setdefault("retry_policy", FAST)
         manager = RunManager(
             store,
-            services_for=lambda run_id: demo_services(store),
+            services_for=lambda run_id, options: demo_services(store),
             tools=tools.as_map() if tools is not None else None,
             options=RunManagerOptions(**options),
             hub=EventHub(queue_size=queue_size),

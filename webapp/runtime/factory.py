@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from webapp.runtime.manager import RunManager, RunManagerOptions
 from webapp.settings import Settings
 from webapp.store import Store
 from webapp.tools import ToolServices
+from webapp.tools.providers.choice import validate_overrides
 
 
 def manager_options(settings: Settings) -> RunManagerOptions:
@@ -17,12 +21,14 @@ def manager_options(settings: Settings) -> RunManagerOptions:
 
 
 def build_manager(settings: Settings, store: Store) -> RunManager:
-    services = ToolServices(
-        settings=settings,
-        lead_lists=store.outputs,
-        sequences=store.outputs,
-        monitors=store.outputs,
-    )
-    return RunManager(
-        store, services_for=lambda run_id: services, options=manager_options(settings)
-    )
+    def services_for(run_id: str, options: Mapping[str, Any]) -> ToolServices:
+        """A run's services: the shared stores, with the run's own provider choices."""
+        return ToolServices(
+            settings=settings,
+            lead_lists=store.outputs,
+            sequences=store.outputs,
+            monitors=store.outputs,
+            provider_overrides=validate_overrides(options),
+        )
+
+    return RunManager(store, services_for=services_for, options=manager_options(settings))

@@ -82,7 +82,7 @@ class RunManager:
         self,
         store: Store,
         *,
-        services_for: Callable[[str], Any],
+        services_for: Callable[[str, Mapping[str, Any]], Any],
         tools: ToolMap | None = None,
         options: RunManagerOptions | None = None,
         hub: EventHub | None = None,
@@ -153,7 +153,7 @@ class RunManager:
             owner_id=self.process_id,
         )
         # The run starts at once: its first events follow its creation in the writer's queue.
-        self._launch(run_id, plan, user, reuse={}, first_seq=1)
+        self._launch(run_id, plan, user, reuse={}, first_seq=1, options=options or {})
         try:
             await created
         except BaseException:
@@ -195,6 +195,7 @@ class RunManager:
             reuse=reuse,
             first_seq=run.last_seq + 1,
             resumed=True,
+            options=run.options,
         )
         return run_id
 
@@ -223,7 +224,8 @@ class RunManager:
             retry_from_step=from_step,
             owner_id=self.process_id,
         )
-        self._launch(new_id, run.plan, SupervisorUserContext(user_id=run.user_id), reuse, 1)
+        user = SupervisorUserContext(user_id=run.user_id)
+        self._launch(new_id, run.plan, user, reuse, 1, options=run.options)
         return new_id
 
     async def wait(self, run_id: str) -> None:
@@ -330,11 +332,14 @@ class RunManager:
         first_seq: int,
         *,
         resumed: bool = False,
+        options: Mapping[str, Any],
     ) -> None:
         active = _ActiveRun(run_id=run_id, cancel=asyncio.Event())
         self._active[run_id] = active
+        services = self.services_for(run_id, options)
         active.task = asyncio.create_task(
-            self._execute(active, plan, user, reuse, first_seq, resumed), name=f"run-{run_id}"
+            self._execute(active, plan, user, reuse, first_seq, resumed, services),
+            name=f"run-{run_id}",
         )
 
     async def _execute(
@@ -345,6 +350,7 @@ class RunManager:
         reuse: Mapping[str, LeadGenStepResult],
         first_seq: int,
         resumed: bool,
+        services: Any,
     ) -> None:
         async def record(event: LeadPlanEvent, step: LeadGenStepResult | None) -> None:
             if active.recording:
@@ -359,7 +365,7 @@ class RunManager:
                     retry_policy=self.options.retry_policy,
                     cancel=active.cancel,
                     run_id=active.run_id,
-                    services=self.services_for(active.run_id),
+                    services=services,
                     max_concurrency=self.options.max_step_concurrency,
                     reuse=reuse,
                     first_seq=first_seq,

@@ -7,7 +7,7 @@ the process's default (settings from the environment, in-memory stores).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -27,6 +27,8 @@ class ToolServices:
     monitors: MonitorStore = field(default_factory=MemoryMonitors)
     clock: Callable[[], datetime] = utc_now
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    # This run's own provider choices, e.g. {"places_provider": "osm"} (see providers.choice).
+    provider_overrides: Mapping[str, str] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
