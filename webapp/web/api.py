@@ -15,7 +15,7 @@ from webapp.core.status import count_by_status
 from webapp.runtime import RunManager, RunNotFound
 from webapp.store import Store
 from webapp.web.errors import ApiError
-from webapp.web.forms import api_run_request, read_body
+from webapp.web.forms import api_run_request, read_body, run_options
 from webapp.web.pages import WEB_USER, plan_for
 
 MAX_LIMIT = 200
@@ -45,13 +45,15 @@ async def run_document(store: Store, run_id: str) -> dict[str, Any]:
 
 
 async def create_run(request: Request) -> Response:
-    goal_text, overrides = api_run_request(await read_body(request))
+    goal_text, overrides, chosen = api_run_request(await read_body(request))
+    settings = request.app.state.settings
     try:
-        plan = plan_for(goal_text, overrides, request.app.state.settings)
+        plan = plan_for(goal_text, overrides, settings)
     except GoalError as error:
         raise ApiError(422, "invalid_goal", error.message, error.field or "goal") from error
+    options = run_options(chosen, settings)
     run_id = await _manager(request).start_run(
-        plan, SupervisorUserContext(user_id=WEB_USER), options={"demo": True}
+        plan, SupervisorUserContext(user_id=WEB_USER), options=options
     )
     document = await run_document(_store(request), run_id)
     return JSONResponse(document, status_code=201, headers={"Location": f"/api/runs/{run_id}"})

@@ -4,6 +4,7 @@ name the field. Bodies have a size limit; nothing is started from an invalid one
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -12,10 +13,12 @@ from starlette.requests import Request
 
 from webapp.core import GoalError, LeadGenGoal, parse_goal
 from webapp.settings import Settings
+from webapp.tools.providers.choice import chosen_provider, validate_overrides
 from webapp.web.errors import ApiError
 
 MAX_BODY_BYTES = 64 * 1024
 OVERRIDE_FIELDS = ("persona", "region", "country", "volume", "email", "monitoring")
+RUN_OPTION_FIELDS = ("places_provider", "email_provider")
 
 
 async def read_body(request: Request) -> bytes:
@@ -74,8 +77,22 @@ def goal_from(text: object, overrides: dict[str, Any], settings: Settings) -> Le
     )
 
 
-def api_run_request(body: bytes) -> tuple[object, dict[str, Any]]:
-    """The goal and overrides of a POST /api/runs body, or an ApiError saying what is wrong."""
+def run_options(values: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
+    """A run's options from a form or a body: its provider choices, checked, and whether any
+    step will serve demo data (the pages label such runs)."""
+    try:
+        chosen = validate_overrides({key: values.get(key) for key in RUN_OPTION_FIELDS})
+    except ValueError as error:
+        field = next((k for k in RUN_OPTION_FIELDS if k in str(error)), "places_provider")
+        raise ApiError(422, "invalid_provider", str(error), field) from error
+    places = chosen_provider(settings, chosen, "places")
+    email = chosen_provider(settings, chosen, "email")
+    return {**chosen, "demo": "demo" in (places, email), "providers": [places, email]}
+
+
+def api_run_request(body: bytes) -> tuple[object, dict[str, Any], dict[str, Any]]:
+    """The goal, the goal's overrides and the run's options of a POST /api/runs body, or an
+    ApiError saying what is wrong."""
     try:
         data = json.loads(body or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -84,12 +101,13 @@ def api_run_request(body: bytes) -> tuple[object, dict[str, Any]]:
         raise ApiError(400, "invalid_json", "The body's JSON is nested too deeply.") from error
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_body", 'Send a JSON object, e.g. {"goal": "Find 20 …"}.')
-    unknown = sorted(set(data) - {"goal", *OVERRIDE_FIELDS})
+    known = ("goal", *OVERRIDE_FIELDS, *RUN_OPTION_FIELDS)
+    unknown = sorted(set(data) - set(known))
     if unknown:
         raise ApiError(
             422,
             "unknown_field",
-            f"Unknown field(s): {', '.join(unknown)}. Known: goal, {', '.join(OVERRIDE_FIELDS)}.",
+            f"Unknown field(s): {', '.join(unknown)}. Known: {', '.join(known)}.",
             unknown[0],
         )
     if "goal" not in data:
@@ -97,4 +115,5 @@ def api_run_request(body: bytes) -> tuple[object, dict[str, Any]]:
     for flag in ("email", "monitoring"):
         if flag in data and data[flag] is not None and not isinstance(data[flag], bool):
             raise ApiError(422, "invalid_goal", f'"{flag}" must be true or false.', flag)
-    return data["goal"], {key: data.get(key) for key in OVERRIDE_FIELDS}
+    options = {key: data.get(key) for key in RUN_OPTION_FIELDS}
+    return data["goal"], {key: data.get(key) for key in OVERRIDE_FIELDS}, options

@@ -19,7 +19,7 @@ from webapp.runtime import RunManager, RunNotFound
 from webapp.settings import Settings
 from webapp.store import Store
 from webapp.tools.estimate import estimate_provider_calls
-from webapp.web.forms import form_overrides, goal_from, read_form
+from webapp.web.forms import form_overrides, goal_from, read_form, run_options
 from webapp.web.graph import GraphStep, layout
 from webapp.web.run_view import RunView, page_context, params_gist
 
@@ -115,6 +115,11 @@ async def preview(request: Request) -> Response:
         "goal": goal_text,
         "errors": {},
         "plan": plan,
+        "options": run_options(form, settings),
+        "keys": {
+            "google": bool(settings.google_places_api_key),
+            "hunter": bool(settings.hunter_api_key),
+        },
         "graph": plan_graph(plan),
         "estimate": estimate_provider_calls(plan, settings),
     }
@@ -132,8 +137,9 @@ async def start_run(request: Request) -> Response:
     except GoalError as error:
         failed = {"goal": goal_text, "errors": {error.field or "goal": error.message}}
         return await _index(request, {**failed, **typed_fields(form)}, 422)
+    options = run_options(form, _settings(request))
     run_id = await _manager(request).start_run(
-        plan, SupervisorUserContext(user_id=WEB_USER), options={"demo": True}
+        plan, SupervisorUserContext(user_id=WEB_USER), options=options
     )
     return RedirectResponse(f"/runs/{run_id}", status_code=303)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from starlette.templating import Jinja2Templates
 
+from webapp.tools.providers.choice import LABELS
 from webapp.web import formatting
 from webapp.web.resources import site_dir, static_version
 from webapp.web.states import STATE_ICONS
@@ -26,4 +27,5 @@ def build_templates() -> Jinja2Templates:
     env.globals["between"] = formatting.between
     env.globals["static_url"] = static_url
     env.globals["state_icon"] = STATE_ICONS.get
+    env.globals["provider_label"] = lambda name: LABELS.get(name, name)
     return templates

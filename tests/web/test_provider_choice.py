@@ -1,0 +1,77 @@
+"""A run's provider choices: from the goal form and the API, checked, stored, labelled."""
+
+from __future__ import annotations
+
+import httpx
+from starlette.applications import Starlette
+
+from tests.web.helpers import fast_settings, serve
+from webapp.settings import Settings
+from webapp.tools.providers.choice import chosen_provider
+
+GOAL = "Find 5 coffee shops in Manchester"
+
+
+async def test_the_api_stores_a_runs_provider_choice(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    answer = await client.post("/api/runs", json={"goal": GOAL, "email_provider": "demo"})
+
+    assert answer.status_code == 201
+    run = answer.json()["run"]
+    assert run["options"]["email_provider"] == "demo"
+    assert run["options"]["providers"] == ["demo", "demo"]
+    assert run["options"]["demo"] is True
+
+
+async def test_an_unknown_provider_is_refused_and_nothing_starts(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post("/api/runs", json={"goal": GOAL, "places_provider": "yelp"})
+
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert error["code"] == "invalid_provider"
+    assert "demo, google, osm" in error["message"]
+    assert (await client.get("/api/runs")).json()["runs"] == []
+
+
+async def test_the_preview_offers_providers_and_says_which_need_a_key(
+    client: httpx.AsyncClient,
+) -> None:
+    page = (await client.post("/plan", data={"goal": GOAL})).text
+
+    assert 'name="places_provider"' in page and 'name="email_provider"' in page
+    assert "Google Places (needs GOOGLE_PLACES_API_KEY)" in page
+    assert "Hunter (needs HUNTER_API_KEY)" in page
+    assert "Demo data" in page
+
+
+async def test_a_demo_run_says_which_provider_served_each_step(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = (await client.post("/api/runs", json={"goal": GOAL})).json()["runId"]
+    await app.state.manager.wait(run_id)
+
+    page = (await client.get(f"/runs/{run_id}")).text
+
+    assert "via demo directory" in page
+    assert "Demo data" in page
+
+
+async def test_with_a_key_the_real_provider_is_the_default(tmp_path: object) -> None:
+    settings = Settings(_env_file=None, google_places_api_key="k", hunter_api_key="h")
+
+    assert chosen_provider(settings, {}, "places") == "google"
+    assert chosen_provider(settings, {}, "email") == "hunter"
+    assert chosen_provider(settings, {"places_provider": "osm"}, "places") == "osm"
+    assert chosen_provider(Settings(_env_file=None), {}, "places") == "demo"
+
+
+async def test_a_run_on_real_providers_is_not_labelled_demo(tmp_path: object) -> None:
+    settings = fast_settings(str(tmp_path) + "/k.db", google_places_api_key="k", hunter_api_key="h")
+    async with serve(settings) as (_, client):
+        page = (await client.post("/plan", data={"goal": GOAL})).text
+
+    assert "Demo data" not in page
+    assert "(needs GOOGLE_PLACES_API_KEY)" not in page
