@@ -10,6 +10,7 @@ from webapp.settings import Settings
 from webapp.store import Store
 from webapp.tools import ToolServices
 from webapp.tools.providers.choice import validate_overrides
+from webapp.tools.providers.clients import ProviderClients
 
 
 def manager_options(settings: Settings) -> RunManagerOptions:
@@ -21,6 +22,8 @@ def manager_options(settings: Settings) -> RunManagerOptions:
 
 
 def build_manager(settings: Settings, store: Store) -> RunManager:
+    clients = ProviderClients(settings)  # one HTTP client and one set of rate limits for all runs
+
     def services_for(run_id: str, options: Mapping[str, Any]) -> ToolServices:
         """A run's services: the shared stores, with the run's own provider choices."""
         return ToolServices(
@@ -29,6 +32,9 @@ def build_manager(settings: Settings, store: Store) -> RunManager:
             sequences=store.outputs,
             monitors=store.outputs,
             provider_overrides=validate_overrides(options),
+            clients=clients,
         )
 
-    return RunManager(store, services_for=services_for, options=manager_options(settings))
+    manager = RunManager(store, services_for=services_for, options=manager_options(settings))
+    manager.closers.append(clients.aclose)
+    return manager

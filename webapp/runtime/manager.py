@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -99,6 +99,8 @@ class RunManager:
         self._slots = asyncio.Semaphore(self.options.max_runs)
         self._housekeeping: asyncio.Task[None] | None = None
         self._stopping = False
+        # Resources the runs share that end with the manager (e.g. the providers' HTTP client).
+        self.closers: list[Callable[[], Awaitable[None]]] = []
         store.writer.on_commit = self._published
 
     # -- life cycle ------------------------------------------------------------------------
@@ -131,6 +133,8 @@ class RunManager:
             await self._interrupt(run.run_id, self.process_id, reason)
         if self.process_id:
             await self.store.processes.unregister(self.process_id)
+        for close in self.closers:
+            await close()
 
     # -- starting and controlling runs -------------------------------------------------------
 

@@ -11,12 +11,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from webapp.core.models import utc_now
 from webapp.core.ports import LeadListStore, MonitorStore, SequenceStore
 from webapp.core.tooling import ToolEnv
 from webapp.settings import Settings
 from webapp.tools.memory import MemoryLeadLists, MemoryMonitors, MemorySequences
+
+if TYPE_CHECKING:  # the clients import the tools' helpers, which import this module
+    from webapp.tools.providers.clients import ProviderClients
 
 
 @dataclass
@@ -29,6 +33,15 @@ class ToolServices:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     # This run's own provider choices, e.g. {"places_provider": "osm"} (see providers.choice).
     provider_overrides: Mapping[str, str] = field(default_factory=dict)
+    # The process's provider clients (one HTTP client, shared rate limits), made on first use.
+    clients: ProviderClients | None = None
+
+    def providers(self) -> ProviderClients:
+        if self.clients is None:
+            from webapp.tools.providers.clients import ProviderClients
+
+            self.clients = ProviderClients(self.settings)
+        return self.clients
 
 
 @lru_cache(maxsize=1)

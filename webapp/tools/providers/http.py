@@ -56,8 +56,8 @@ class TokenBucket:
                 now = self.clock()
                 self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
                 self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
+                if self.tokens >= 1 - 1e-9:  # float rounding must not leave a token unspendable
+                    self.tokens = max(0.0, self.tokens - 1)
                     return waited
                 pause = (1 - self.tokens) / self.rate
                 waited += pause

@@ -1,0 +1,156 @@
+"""A whole plan on the real provider clients, over real HTTP to local fakes of Google Places
+and Hunter: the tools pick the providers from the settings and the run's own choices."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+
+from tests.core.conftest import RecordingSleep
+from tests.tools.fakes.google_places import GOOD_KEY, PLACES, RATE_LIMITED, google_places_app
+from tests.tools.fakes.hunter import TEST_KEY, hunter_app, person
+from tests.tools.live_server import serving
+from webapp.core import (
+    LeadGenGoal,
+    PlanContext,
+    RetryPolicy,
+    SupervisorUserContext,
+    execute_lead_generation_plan,
+    plan_lead_generation,
+)
+from webapp.settings import Settings
+from webapp.tools import ToolServices
+from webapp.tools.domains import domain_of
+from webapp.tools.providers.clients import ProviderClients
+
+USER = SupervisorUserContext(user_id="u1")
+STAFFED_EVERY = 3  # one business in three has a person Hunter knows
+
+
+def hunter_domains() -> dict[str, list[dict[str, Any]]]:
+    domains: dict[str, list[dict[str, Any]]] = {}
+    for index, place in enumerate(PLACES):
+        domain = domain_of(place.get("websiteUri"))
+        if domain:
+            staffed = index % STAFFED_EVERY == 0
+            domains[domain] = (
+                [person(domain, "Ava", "Stone", "Owner", "executive", "management", "valid")]
+                if staffed
+                else []
+            )
+    return domains
+
+
+@pytest.fixture
+def fakes() -> Iterator[tuple[str, str, Any]]:
+    google = google_places_app(script=None)
+    with ExitStack() as stack:
+        google_url = stack.enter_context(serving(google))
+        hunter_url = stack.enter_context(serving(hunter_app(domains=hunter_domains())))
+        yield google_url, hunter_url, google
+
+
+@pytest.fixture
+async def services(fakes: tuple[str, str, Any]) -> AsyncIterator[ToolServices]:
+    google_url, hunter_url, _ = fakes
+    settings = Settings(
+        _env_file=None,
+        google_places_api_key=GOOD_KEY,
+        hunter_api_key=TEST_KEY,
+        google_places_url=google_url,
+        hunter_url=hunter_url,
+        demo_latency_ms=0,
+    )
+    clients = ProviderClients(settings)
+    yield ToolServices(settings=settings, clients=clients)
+    await clients.aclose()
+
+
+def coffee_plan(volume: int = 20) -> Any:
+    goal = LeadGenGoal(
+        raw_goal=f"Find {volume} coffee shops in Manchester and email them",
+        target_region="Manchester",
+        target_persona="coffee shops",
+        volume=volume,
+        preferred_channels=["email"],
+        include_monitoring=True,
+    )
+    return plan_lead_generation(goal, PlanContext(user_id="u1"))
+
+
+async def test_a_whole_plan_runs_on_google_places_and_hunter(services: ToolServices) -> None:
+    result = await execute_lead_generation_plan(
+        coffee_plan(), USER, services=services, retry_policy=RetryPolicy(jitter=0)
+    )
+
+    assert result.overall_status == "succeeded"
+    places, domains, enrich, saved = (step.data for step in result.step_results[:4])
+    # two pages lose three closed or nameless places, so a third page tops the 40 up
+    assert (places["provider"], places["requests"], places["count"]) == ("google", 3, 40)
+    assert domains["provider"] == "hunter"
+    # each business with no website was looked up by name once; the fake knows none of them
+    assert domains["requests"] == domains["withoutWebsite"] == 5
+    assert enrich["provider"] == "hunter"
+    assert enrich["requests"] == domains["withDomain"]  # one Domain Search per domain
+    assert enrich["withEmail"] > 0
+    leads = saved["leads"]
+    assert len(leads) == 20
+    assert all(lead["source"] == "google_places" for lead in leads)
+    with_email = [lead for lead in leads if lead.get("email")]
+    assert with_email and all(lead["email"].startswith("ava@") for lead in with_email)
+    assert all(lead["email"].endswith(lead["domain"]) for lead in with_email)
+
+
+async def test_a_throttled_search_is_retried_after_the_providers_wait(
+    services: ToolServices,
+) -> None:
+    throttled = google_places_app(script=[RATE_LIMITED])
+    with serving(throttled) as url:
+        settings = services.settings.model_copy(update={"google_places_url": url})
+        clients = ProviderClients(settings)
+        sleep = RecordingSleep()
+        try:
+            result = await execute_lead_generation_plan(
+                coffee_plan(5),
+                USER,
+                services=ToolServices(settings=settings, clients=clients),
+                retry_policy=RetryPolicy(jitter=0),
+                sleep=sleep,
+            )
+        finally:
+            await clients.aclose()
+
+    assert result.step_results[0].attempts == 2
+    assert sleep.delays == [2.0]  # the fake's Retry-After, longer than the 1 s backoff
+    assert result.overall_status == "succeeded"
+
+
+async def test_a_run_can_choose_the_demo_directory_over_configured_keys(
+    services: ToolServices,
+) -> None:
+    demo = ToolServices(
+        settings=services.settings,
+        clients=services.clients,
+        provider_overrides={"places_provider": "demo", "email_provider": "demo"},
+    )
+
+    result = await execute_lead_generation_plan(
+        coffee_plan(5), USER, services=demo, retry_policy=RetryPolicy(jitter=0)
+    )
+
+    assert [step.data.get("provider") for step in result.step_results[:3]] == ["demo"] * 3
+
+
+async def test_a_provider_chosen_without_its_key_fails_with_the_setting_to_fix() -> None:
+    settings = Settings(_env_file=None, places_provider="google", demo_latency_ms=0)
+
+    result = await execute_lead_generation_plan(
+        coffee_plan(5), USER, services=ToolServices(settings=settings)
+    )
+
+    first = result.step_results[0]
+    assert first.status == "failed" and first.attempts == 1
+    assert "GOOGLE_PLACES_API_KEY is not set" in (first.error_message or "")

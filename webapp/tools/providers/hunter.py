@@ -1,0 +1,355 @@
+"""Hunter.io API v2 client: Domain Search, Email Finder and Email Verifier behind Hunter's rate
+limits, its answers mapped to ToolErrors (403 throttles, 429 ends the quota), and a running count
+of the requests made and the credits they cost (providers.md §2)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from webapp.core.errors import ToolError
+from webapp.tools.providers.http import (
+    ProviderHttp,
+    RateLimits,
+    Sleep,
+    TokenBucket,
+    retry_after_seconds,
+)
+
+PROVIDER = "Hunter"
+# Requests a second and a minute, per API key and endpoint (providers.md §2.3).
+RATE_LIMITS: dict[str, tuple[int, int]] = {
+    "domain-search": (15, 500),
+    "email-finder": (15, 500),
+    "email-verifier": (10, 300),
+}
+VERIFY_TRIES = 3
+VERIFY_WAIT_S = 2.0
+THROTTLE_WAIT_S = 1.0
+NO_DATA = frozenset({204, 451})  # 451: the person asked Hunter not to process their data
+EMAIL_STATUSES = frozenset({"valid", "invalid", "accept_all", "webmail", "disposable", "unknown"})
+FREE_STATUSES = frozenset({"unknown", "disposable"})  # verifications Hunter does not charge
+QUOTA_MESSAGE = (
+    "Hunter quota exhausted: the account's monthly requests are used up; "
+    "upgrade the plan or wait for the reset."
+)
+
+
+@dataclass(frozen=True)
+class HunterEmail:
+    """One address from a Domain Search, with the person behind it when Hunter knows them."""
+
+    value: str
+    type: str | None = None
+    confidence: int | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    position: str | None = None
+    seniority: str | None = None
+    department: str | None = None
+    linkedin: str | None = None
+    phone_number: str | None = None
+    verification_status: str | None = None
+
+    def lead_fields(self) -> dict[str, Any]:
+        """The contact fields of a Lead (providers.md §4, canonical lead record)."""
+        return {
+            "contact_first_name": self.first_name,
+            "contact_last_name": self.last_name,
+            "contact_title": self.position,
+            "email": self.value,
+            "email_status": self.verification_status,
+            "email_confidence": self.confidence,
+            "linkedin_url": self.linkedin,
+        }
+
+
+@dataclass(frozen=True)
+class DomainSearch:
+    """One page of a Domain Search; `total` is every address Hunter has (meta.results)."""
+
+    domain: str | None
+    organization: str | None = None
+    pattern: str | None = None
+    accept_all: bool | None = None
+    emails: list[HunterEmail] = field(default_factory=list)
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class FoundEmail:
+    """The address Email Finder guessed for a person, with its score (0-100)."""
+
+    email: str
+    score: int | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    position: str | None = None
+    linkedin_url: str | None = None
+    verification_status: str | None = None
+
+    def lead_fields(self) -> dict[str, Any]:
+        """The contact fields of a Lead (providers.md §4, canonical lead record)."""
+        return {
+            "contact_first_name": self.first_name,
+            "contact_last_name": self.last_name,
+            "contact_title": self.position,
+            "email": self.email,
+            "email_status": self.verification_status,
+            "email_confidence": self.score,
+            "linkedin_url": self.linkedin_url,
+        }
+
+
+def hunter_buckets(limits: RateLimits, endpoint: str) -> tuple[TokenBucket, TokenBucket]:
+    """The endpoint's per-second and per-minute buckets, shared by every client of the process.
+
+    A token bucket lets `burst + rate * window` through in any window, so burst and rate split
+    each limit: no 1 s window passes the per-second limit and no 60 s window the per-minute one,
+    whichever windows Hunter counts in.
+    """
+    per_second, per_minute = RATE_LIMITS[endpoint]
+    second_burst = max(1, per_second // 3)
+    minute_burst = max(1, per_minute // 10)
+    return (
+        limits.bucket(f"hunter:{endpoint}:second", per_second - second_burst, second_burst),
+        limits.bucket(f"hunter:{endpoint}:minute", (per_minute - minute_burst) / 60, minute_burst),
+    )
+
+
+class HunterClient:
+    """Calls Hunter with the key in the X-API-KEY header (never in a URL that may be logged).
+
+    `requests` counts the HTTP answers received; `credits` estimates what they cost by Hunter's
+    rules: Domain Search 1 per 1-10 emails returned, Email Finder 1 per email found, Email
+    Verifier 1 per verification except unknown and disposable; nothing found costs nothing.
+    """
+
+    def __init__(
+        self,
+        http: ProviderHttp,
+        *,
+        api_key: str,
+        base_url: str,
+        limits: RateLimits | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.http = http
+        self.api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.limits = limits or http.limits
+        self.sleep = sleep
+        self.requests = 0
+        self.credits = 0
+
+    def usage(self) -> dict[str, int]:
+        return {"requests": self.requests, "credits": self.credits}
+
+    async def domain_search(
+        self,
+        *,
+        domain: str | None = None,
+        company: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> DomainSearch:
+        """The addresses Hunter knows at a domain (or a company's domain), `limit` from `offset`."""
+        if not domain and not company:
+            raise ToolError(
+                "Hunter Domain Search needs a domain or a company name.", retryable=False
+            )
+        params: dict[str, str | int] = {"limit": limit, "offset": offset}
+        if domain:
+            params["domain"] = domain
+        if company:
+            params["company"] = company
+        response = await self._get("domain-search", params)
+        if response.status_code in NO_DATA:
+            return DomainSearch(domain=domain)
+        body = self._json(response)
+        data, meta = _object(body.get("data")), _object(body.get("meta"))
+        found = (_hunter_email(item) for item in _objects(data.get("emails")))
+        emails = [email for email in found if email is not None]
+        self.credits += math.ceil(len(emails) / 10)
+        total = _integer(meta.get("results"))
+        return DomainSearch(
+            domain=_text(data.get("domain")),
+            organization=_text(data.get("organization")),
+            pattern=_text(data.get("pattern")),
+            accept_all=data.get("accept_all") if isinstance(data.get("accept_all"), bool) else None,
+            emails=emails,
+            total=total if total is not None else offset + len(emails),
+        )
+
+    async def find_domain(self, company: str) -> str | None:
+        """A company's domain, for a business listed without a website; None when unknown."""
+        return (await self.domain_search(company=company, limit=1)).domain
+
+    async def email_finder(
+        self, *, domain: str, first_name: str, last_name: str
+    ) -> FoundEmail | None:
+        """The most likely address of a person at a domain; None when Hunter finds none."""
+        params = {"domain": domain, "first_name": first_name, "last_name": last_name}
+        response = await self._get("email-finder", params)
+        if response.status_code in NO_DATA:
+            return None
+        data = _object(self._json(response).get("data"))
+        email = _text(data.get("email"))
+        if email is None:
+            return None
+        self.credits += 1
+        return FoundEmail(
+            email=email,
+            score=_integer(data.get("score")),
+            first_name=_text(data.get("first_name")),
+            last_name=_text(data.get("last_name")),
+            position=_text(data.get("position")),
+            linkedin_url=_text(data.get("linkedin_url")),
+            verification_status=_text(_object(data.get("verification")).get("status")),
+        )
+
+    async def verify(self, email: str, *, tries: int = VERIFY_TRIES) -> str:
+        """The address's status: valid, invalid, accept_all, webmail, disposable or unknown.
+
+        A 202 (still verifying) is asked again after the Retry-After or 2 s, `tries` requests in
+        all, then counts as unknown; a 222 (the mail server failed) is retryable later.
+        """
+        for attempt in range(1, tries + 1):
+            response = await self._get("email-verifier", {"email": email})
+            if response.status_code == 222:
+                raise ToolError(
+                    "Hunter could not verify the address now (its mail server answered "
+                    "unexpectedly); trying again later.",
+                    retry_after=retry_after_seconds(response),
+                )
+            if response.status_code in NO_DATA:
+                return "unknown"
+            if response.status_code != 202:
+                return self._charged_status(self._json(response))
+            if attempt < tries:
+                wait = retry_after_seconds(response)
+                await self.sleep(VERIFY_WAIT_S if wait is None else wait)
+        return "unknown"
+
+    def _charged_status(self, body: dict[str, Any]) -> str:
+        status = _text(_object(body.get("data")).get("status"))
+        if status not in EMAIL_STATUSES:
+            return "unknown"
+        if status not in FREE_STATUSES:
+            self.credits += 1
+        return status
+
+    async def _get(self, endpoint: str, params: Mapping[str, str | int]) -> httpx.Response:
+        """One GET through both buckets; a 2xx or 451 answer, else the matching ToolError."""
+        per_second, per_minute = hunter_buckets(self.limits, endpoint)
+        await per_minute.acquire()
+        response = await self.http.send(
+            PROVIDER,
+            "GET",
+            f"{self.base_url}/v2/{endpoint}",
+            bucket=per_second,
+            params=params,
+            headers={"X-API-KEY": self.api_key},
+        )
+        self.requests += 1
+        if 200 <= response.status_code < 300 or response.status_code == 451:
+            return response
+        raise hunter_error(response, api_key=self.api_key)
+
+    def _json(self, response: httpx.Response) -> dict[str, Any]:
+        body = _json_object(response)
+        if body is None:
+            raise ToolError(
+                f"Hunter sent an answer that is not JSON (HTTP {response.status_code}); "
+                "trying again."
+            )
+        return body
+
+
+def hunter_error(response: httpx.Response, *, api_key: str = "") -> ToolError:
+    """The ToolError for one of Hunter's error answers (providers.md §2.2). Hunter's own
+    details are quoted only for a refused request, with the key blanked should they echo it."""
+    code = response.status_code
+    error_id, details = _error_of(response)
+    if code == 401:
+        return ToolError(
+            f"Hunter rejected the API key ({error_id or 'authentication_failed'}); "
+            "check HUNTER_API_KEY.",
+            retryable=False,
+        )
+    if code == 403:
+        wait = retry_after_seconds(response)
+        return ToolError(
+            "Hunter is rate-limiting these requests; slowing down.",
+            retry_after=THROTTLE_WAIT_S if wait is None else wait,
+        )
+    if code == 429:
+        return ToolError(QUOTA_MESSAGE, retryable=False)
+    if code >= 500:
+        return ToolError(
+            f"Hunter had a server error (HTTP {code}); trying again.",
+            retry_after=retry_after_seconds(response),
+        )
+    reason = f"{error_id}: {details}" if error_id and details else details or error_id
+    if reason and api_key:
+        reason = reason.replace(api_key, "[key]")
+    return ToolError(
+        f"Hunter refused the request (HTTP {code}): {reason or 'no details given'}.",
+        retryable=False,
+    )
+
+
+def _error_of(response: httpx.Response) -> tuple[str | None, str | None]:
+    """The first error's id and details from `{"errors":[{"id","code","details"}]}`."""
+    errors = _objects((_json_object(response) or {}).get("errors"))
+    if not errors:
+        return None, None
+    return _text(errors[0].get("id")), _text(errors[0].get("details"))
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:  # not JSON (an HTML error page, a proxy's text): the caller decides
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _hunter_email(item: dict[str, Any]) -> HunterEmail | None:
+    value = _text(item.get("value"))
+    if value is None:
+        return None
+    return HunterEmail(
+        value=value,
+        type=_text(item.get("type")),
+        confidence=_integer(item.get("confidence")),
+        first_name=_text(item.get("first_name")),
+        last_name=_text(item.get("last_name")),
+        position=_text(item.get("position")),
+        seniority=_text(item.get("seniority")),
+        department=_text(item.get("department")),
+        linkedin=_text(item.get("linkedin")),
+        phone_number=_text(item.get("phone_number")),
+        verification_status=_text(_object(item.get("verification")).get("status")),
+    )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
