@@ -154,3 +154,35 @@ async def test_a_provider_chosen_without_its_key_fails_with_the_setting_to_fix()
     first = result.step_results[0]
     assert first.status == "failed" and first.attempts == 1
     assert "GOOGLE_PLACES_API_KEY is not set" in (first.error_message or "")
+
+
+async def test_a_run_can_search_openstreetmap_and_keep_demo_emails() -> None:
+    from tests.tools.fakes.osm import DEFAULT_PLACES, SAMPLE_ELEMENTS, nominatim_app, overpass_app
+
+    with (
+        serving(nominatim_app(DEFAULT_PLACES)) as nominatim_url,
+        serving(overpass_app(SAMPLE_ELEMENTS)) as overpass_url,
+    ):
+        settings = Settings(
+            _env_file=None,
+            nominatim_url=nominatim_url,
+            overpass_url=overpass_url,
+            demo_latency_ms=0,
+        )
+        clients = ProviderClients(settings)
+        services = ToolServices(
+            settings=settings, clients=clients, provider_overrides={"places_provider": "osm"}
+        )
+        try:
+            result = await execute_lead_generation_plan(
+                coffee_plan(5), USER, services=services, retry_policy=RetryPolicy(jitter=0)
+            )
+        finally:
+            await clients.aclose()
+
+    places = result.step_results[0].data
+    assert result.overall_status == "succeeded"
+    assert places["provider"] == "osm" and places["requests"] == 2  # Nominatim, then Overpass
+    assert places["count"] >= 1
+    assert all(b["source"] == "osm" for b in places["businesses"])
+    assert result.step_results[2].data["provider"] == "demo"
