@@ -180,4 +180,57 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX leads_unique_source ON leads (list_id, source, source_id)
         WHERE source_id IS NOT NULL;
     """,
+    # 3: what runs spend, the provider answer cache, outgoing mail, monitor checks.
+    """
+    CREATE TABLE step_usage (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step_id TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0,
+        credits REAL NOT NULL DEFAULT 0,
+        cached INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_id, step_id, provider)
+    ) WITHOUT ROWID;
+    ALTER TABLE runs ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN credits REAL NOT NULL DEFAULT 0;
+
+    CREATE TABLE provider_cache (
+        key TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        value_json TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX provider_cache_by_expiry ON provider_cache (expires_at);
+
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        sequence_id TEXT NOT NULL REFERENCES email_sequences(id) ON DELETE CASCADE,
+        message_id INTEGER NOT NULL REFERENCES sequence_messages(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        to_email TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        transport TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT,
+        queued_at TEXT NOT NULL,
+        sent_at TEXT,
+        UNIQUE (message_id)
+    );
+    CREATE INDEX outbox_by_sequence ON outbox (sequence_id, status);
+
+    CREATE TABLE monitor_checks (
+        id INTEGER PRIMARY KEY,
+        monitor_id TEXT NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+        checked_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        found INTEGER NOT NULL DEFAULT 0,
+        new_leads INTEGER NOT NULL DEFAULT 0,
+        error TEXT
+    );
+    CREATE INDEX monitor_checks_by_monitor ON monitor_checks (monitor_id, checked_at);
+    ALTER TABLE monitors ADD COLUMN last_new_leads INTEGER;
+    CREATE INDEX monitors_due ON monitors (status, next_run_at);
+    """,
 ]
