@@ -25,6 +25,7 @@ from webapp.settings import Settings
 from webapp.tools import ToolServices
 from webapp.tools.domains import domain_of
 from webapp.tools.providers.clients import ProviderClients
+from webapp.tools.usage import RunUsage
 
 USER = SupervisorUserContext(user_id="u1")
 STAFFED_EVERY = 3  # one business in three has a person Hunter knows
@@ -65,7 +66,7 @@ async def services(fakes: tuple[str, str, Any]) -> AsyncIterator[ToolServices]:
         demo_latency_ms=0,
     )
     clients = ProviderClients(settings)
-    yield ToolServices(settings=settings, clients=clients)
+    yield ToolServices(settings=settings, clients=clients, usage=RunUsage())
     await clients.aclose()
 
 
@@ -96,6 +97,9 @@ async def test_a_whole_plan_runs_on_google_places_and_hunter(services: ToolServi
     assert enrich["provider"] == "hunter"
     assert enrich["requests"] == domains["withDomain"]  # one Domain Search per domain
     assert enrich["withEmail"] > 0
+    # one credit per Domain Search that returned addresses (providers.md, "Credit counting")
+    assert enrich["usage"]["Hunter"]["credits"] == enrich["withEmail"]
+    assert places["usage"]["Google Places"]["requests"] == 3
     leads = saved["leads"]
     assert len(leads) == 20
     assert all(lead["source"] == "google_places" for lead in leads)

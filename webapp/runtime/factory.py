@@ -11,6 +11,7 @@ from webapp.store import Store
 from webapp.tools import ToolServices
 from webapp.tools.providers.choice import validate_overrides
 from webapp.tools.providers.clients import ProviderClients
+from webapp.tools.usage import Budget, RunUsage
 
 
 def manager_options(settings: Settings) -> RunManagerOptions:
@@ -33,6 +34,7 @@ def build_manager(settings: Settings, store: Store) -> RunManager:
             monitors=store.outputs,
             provider_overrides=validate_overrides(options),
             clients=clients,
+            usage=RunUsage(budget=Budget.from_options(options.get("budget"))),
         )
 
     manager = RunManager(store, services_for=services_for, options=manager_options(settings))

@@ -38,6 +38,7 @@ from webapp.store.writer import EventWrite
 logger = logging.getLogger(__name__)
 
 FINAL_EVENTS = frozenset({"PLAN_COMPLETED", "RUN_INTERRUPTED"})
+STEP_ENDINGS = frozenset({"STEP_SUCCEEDED", "STEP_FAILED", "STEP_CANCELLED"})
 ACTIVE = frozenset({"pending", "running"})
 REPLAY_CHUNK = 500
 
@@ -356,9 +357,18 @@ class RunManager:
         resumed: bool,
         services: Any,
     ) -> None:
+        usage = getattr(services, "usage", None)
+
         async def record(event: LeadPlanEvent, step: LeadGenStepResult | None) -> None:
-            if active.recording:
-                await self.store.runs.record(event, step)
+            if not active.recording:
+                return
+            await self.store.runs.record(event, step)
+            if event.type in STEP_ENDINGS and event.step_id and usage is not None:
+                spent = usage.steps.get(event.step_id)
+                if spent:
+                    self.store.usage.record_soon(
+                        active.run_id, event.step_id, {p: u.as_json() for p, u in spent.items()}
+                    )
 
         try:
             async with self._slot_or_cancel(active.cancel):

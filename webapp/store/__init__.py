@@ -19,6 +19,7 @@ from webapp.store.processes import ProcessRegistry
 from webapp.store.readers import ReaderPool
 from webapp.store.records import RunPage, RunRecord, RunRow, StepRecord
 from webapp.store.runs import RunRepository
+from webapp.store.usage import UsageRepository
 from webapp.store.writer import EventWrite, Writer
 
 DEFAULT_READERS = 4
@@ -35,6 +36,7 @@ class Store:
         self.outputs = OutputRepository(writer, readers, clock)
         self.history = HistoryRepository(readers)
         self.processes = ProcessRegistry(writer, readers)
+        self.usage = UsageRepository(writer, readers)
         self._closed = False
 
     @classmethod

@@ -35,6 +35,8 @@ class RunRow(CamelModel):
     last_seq: int = 0
     summary: str | None = None
     lead_count: int = 0
+    requests: int = 0
+    credits: float = 0
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> RunRow:
@@ -55,6 +57,8 @@ _RUN_ROW_COLUMNS = (
     "last_seq",
     "summary",
     "lead_count",
+    "requests",
+    "credits",
 )
 RUN_ROW_SELECT = "runs.id, " + ", ".join(f"runs.{column}" for column in _RUN_ROW_COLUMNS)
 

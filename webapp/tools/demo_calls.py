@@ -11,10 +11,12 @@ import random
 from webapp.core.errors import ToolError
 from webapp.core.tooling import ToolEnv
 from webapp.tools.services import ToolServices
+from webapp.tools.usage import before_request
 
 logger = logging.getLogger(__name__)
 
 DEMO_PROVIDER = "demo"
+DEMO_LABEL = "demo directory"
 
 
 async def demo_call(services: ToolServices, env: ToolEnv, what: str) -> None:
@@ -23,6 +25,7 @@ async def demo_call(services: ToolServices, env: ToolEnv, what: str) -> None:
     Whether an attempt fails depends only on (run id, step id, attempt), so a run is
     reproducible and a retry gets a fresh draw. `what` names the call, e.g. "the places search".
     """
+    before_request(DEMO_LABEL)
     settings = services.settings
     if settings.demo_latency_ms > 0:
         await services.sleep(settings.demo_latency_ms / 1000)

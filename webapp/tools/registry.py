@@ -24,6 +24,8 @@ from webapp.tools.lead_list import save_lead_list
 from webapp.tools.monitor import set_up_monitor
 from webapp.tools.places import search_places
 from webapp.tools.sequence import set_up_email_sequence
+from webapp.tools.services import ToolServices
+from webapp.tools.usage import spending_for
 
 TOOLS: dict[str, ToolFn] = {
     GOOGLE_PLACES_SEARCH: search_places,
@@ -39,7 +41,15 @@ async def run_lead_tool(tool: str, params: dict[str, Any], env: ToolEnv) -> Any:
     implementation = TOOLS.get(tool)
     if implementation is None:
         raise ToolError(f"There is no tool called {tool!r}.", retryable=False)
-    return await implementation(params, env)
+    run_usage = env.services.usage if isinstance(env.services, ToolServices) else None
+    if run_usage is None:
+        return await implementation(params, env)
+    with spending_for(run_usage, env.step.id):
+        data = await implementation(params, env)
+    spent = run_usage.steps.get(env.step.id)
+    if isinstance(data, dict) and spent:
+        data["usage"] = {provider: usage.as_json() for provider, usage in spent.items()}
+    return data
 
 
 def default_tool_map() -> dict[str, ToolFn]:

@@ -18,6 +18,7 @@ from webapp.core.ports import LeadListStore, MonitorStore, SequenceStore
 from webapp.core.tooling import ToolEnv
 from webapp.settings import Settings
 from webapp.tools.memory import MemoryLeadLists, MemoryMonitors, MemorySequences
+from webapp.tools.usage import RunUsage
 
 if TYPE_CHECKING:  # the clients import the tools' helpers, which import this module
     from webapp.tools.providers.clients import ProviderClients
@@ -35,6 +36,8 @@ class ToolServices:
     provider_overrides: Mapping[str, str] = field(default_factory=dict)
     # The process's provider clients (one HTTP client, shared rate limits), made on first use.
     clients: ProviderClients | None = None
+    # What this run spends, step by step, and its budget (None: not counted).
+    usage: RunUsage | None = None
 
     def providers(self) -> ProviderClients:
         if self.clients is None:

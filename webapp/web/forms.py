@@ -18,7 +18,7 @@ from webapp.web.errors import ApiError
 
 MAX_BODY_BYTES = 64 * 1024
 OVERRIDE_FIELDS = ("persona", "region", "country", "volume", "email", "monitoring")
-RUN_OPTION_FIELDS = ("places_provider", "email_provider")
+RUN_OPTION_FIELDS = ("places_provider", "email_provider", "budget")
 
 
 async def read_body(request: Request) -> bytes:
@@ -81,13 +81,53 @@ def run_options(values: Mapping[str, Any], settings: Settings) -> dict[str, Any]
     """A run's options from a form or a body: its provider choices, checked, and whether any
     step will serve demo data (the pages label such runs)."""
     try:
-        chosen = validate_overrides({key: values.get(key) for key in RUN_OPTION_FIELDS})
+        chosen = validate_overrides({key: values.get(key) for key in RUN_OPTION_FIELDS[:2]})
     except ValueError as error:
         field = next((k for k in RUN_OPTION_FIELDS if k in str(error)), "places_provider")
         raise ApiError(422, "invalid_provider", str(error), field) from error
     places = chosen_provider(settings, chosen, "places")
     email = chosen_provider(settings, chosen, "email")
-    return {**chosen, "demo": "demo" in (places, email), "providers": [places, email]}
+    options: dict[str, Any] = {**chosen, "demo": "demo" in (places, email)}
+    options["providers"] = [places, email]
+    budget = budget_of(values)
+    if budget:
+        options["budget"] = budget
+    return options
+
+
+def budget_of(values: Mapping[str, Any]) -> dict[str, float | int]:
+    """A run's budget: {"requests": N, "credits": M}, from the API's `budget` object or the
+    form's budget_requests / budget_credits fields. Empty means no budget."""
+    given = values.get("budget")
+    raw: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
+    if given is not None and not isinstance(given, dict):
+        raise ApiError(422, "invalid_budget", 'budget must be an object like {"requests": 100}.')
+    for key in ("requests", "credits"):
+        form_value = values.get(f"budget_{key}")
+        if isinstance(form_value, str) and form_value.strip():
+            raw[key] = form_value.strip()
+    unknown = set(raw) - {"requests", "credits"}
+    if unknown:
+        raise ApiError(
+            422, "invalid_budget", f"Unknown budget field(s): {', '.join(sorted(unknown))}."
+        )
+    budget: dict[str, float | int] = {}
+    for key, value in raw.items():
+        if value is None or value == "":
+            continue
+        try:
+            number = int(value) if key == "requests" else float(value)
+        except (TypeError, ValueError):
+            number = -1
+        if isinstance(value, bool) or not 0 < number <= 1_000_000:
+            raise ApiError(
+                422,
+                "invalid_budget",
+                f"The {key} budget must be a number from 1 to 1,000,000.",
+                f"budget_{key}",
+            )
+        budget[key] = number
+    return budget
 
 
 def api_run_request(body: bytes) -> tuple[object, dict[str, Any], dict[str, Any]]:

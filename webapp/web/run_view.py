@@ -61,6 +61,7 @@ class RunView:
     events: list[LeadPlanEvent]
     leads: list[Lead] = field(default_factory=list)
     demo: bool = True
+    budget: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_snapshot(
@@ -98,7 +99,17 @@ class RunView:
             steps=views,
             events=events[-RECENT_EVENTS:],
             demo=bool(run.options.get("demo", True)),
+            budget=dict(run.options.get("budget") or {}),
         )
+
+    def spent(self) -> dict[str, float]:
+        """Requests, credits and cache hits of the steps that finished, from their outputs."""
+        total = {"requests": 0.0, "credits": 0.0, "cached": 0.0}
+        for step in self.steps.values():
+            for usage in step_usage(step).values():
+                for key in total:
+                    total[key] += float(usage.get(key, 0) or 0)
+        return total
 
     @property
     def finished(self) -> bool:
@@ -158,6 +169,13 @@ def _apply_to_step(step: StepView, event: LeadPlanEvent, output: Any) -> None:
         step.error_message = event.error_message if event.type == "STEP_FAILED" else None
         if event.type == "STEP_SUCCEEDED" and output is not None:
             step.output = output
+
+
+def step_usage(step: StepView) -> dict[str, dict[str, Any]]:
+    """What a step spent, per provider, as its output records it."""
+    output = step.output if isinstance(step.output, dict) else {}
+    usage = output.get("usage")
+    return usage if isinstance(usage, dict) else {}
 
 
 def page_context(view: RunView) -> dict[str, Any]:

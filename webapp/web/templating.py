@@ -3,12 +3,30 @@ content hash."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.templating import Jinja2Templates
 
 from webapp.tools.providers.choice import LABELS
 from webapp.web import formatting
 from webapp.web.resources import site_dir, static_version
+from webapp.web.run_view import step_usage
 from webapp.web.states import STATE_ICONS
+
+
+def spending(usage: dict[str, Any]) -> str:
+    """ "3 requests · 2 credits · 1 from the cache" for a dict of totals; "" when nothing."""
+    requests = int(usage.get("requests", 0) or 0)
+    credits = float(usage.get("credits", 0) or 0)
+    cached = int(usage.get("cached", 0) or 0)
+    parts = []
+    if requests:
+        parts.append(f"{requests} request{'s' if requests != 1 else ''}")
+    if credits:
+        parts.append(f"{credits:g} credit{'s' if credits != 1 else ''}")
+    if cached:
+        parts.append(f"{cached} from the cache")
+    return " · ".join(parts)
 
 
 def static_url(path: str) -> str:
@@ -28,4 +46,6 @@ def build_templates() -> Jinja2Templates:
     env.globals["static_url"] = static_url
     env.globals["state_icon"] = STATE_ICONS.get
     env.globals["provider_label"] = lambda name: LABELS.get(name, name)
+    env.globals["step_usage"] = step_usage
+    env.filters["spending"] = spending
     return templates

@@ -16,6 +16,7 @@ import httpx
 
 from webapp import __version__
 from webapp.core.errors import ToolError
+from webapp.tools.usage import before_request
 
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 Sleep = Callable[[float], Awaitable[None]]
@@ -112,6 +113,7 @@ class ProviderHttp:
         bucket: TokenBucket | None = None,
         **options: Any,
     ) -> httpx.Response:
+        before_request(provider)  # counted against the running step; refused past its budget
         if bucket is not None:
             await bucket.acquire()
         try:

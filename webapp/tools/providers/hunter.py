@@ -20,6 +20,7 @@ from webapp.tools.providers.http import (
     TokenBucket,
     retry_after_seconds,
 )
+from webapp.tools.usage import add_credits
 
 PROVIDER = "Hunter"
 # Requests a second and a minute, per API key and endpoint (providers.md §2.3).
@@ -150,6 +151,11 @@ class HunterClient:
     def usage(self) -> dict[str, int]:
         return {"requests": self.requests, "credits": self.credits}
 
+    def _spend(self, credits: int) -> None:
+        """Count credits here and against the step that is running (and its run's budget)."""
+        self.credits += credits
+        add_credits(PROVIDER, credits)
+
     async def domain_search(
         self,
         *,
@@ -175,7 +181,7 @@ class HunterClient:
         data, meta = _object(body.get("data")), _object(body.get("meta"))
         found = (_hunter_email(item) for item in _objects(data.get("emails")))
         emails = [email for email in found if email is not None]
-        self.credits += math.ceil(len(emails) / 10)
+        self._spend(math.ceil(len(emails) / 10))
         total = _integer(meta.get("results"))
         return DomainSearch(
             domain=_text(data.get("domain")),
@@ -202,7 +208,7 @@ class HunterClient:
         email = _text(data.get("email"))
         if email is None:
             return None
-        self.credits += 1
+        self._spend(1)
         return FoundEmail(
             email=email,
             score=_integer(data.get("score")),
@@ -241,7 +247,7 @@ class HunterClient:
         if status not in EMAIL_STATUSES:
             return "unknown"
         if status not in FREE_STATUSES:
-            self.credits += 1
+            self._spend(1)
         return status
 
     async def _get(self, endpoint: str, params: Mapping[str, str | int]) -> httpx.Response:
