@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     retry_max_delay_s: float = Field(30.0, ge=0, description="Longest single backoff wait.")
     retry_jitter: float = Field(0.2, ge=0, le=1, description="Random spread of waits (0 = exact).")
     step_timeout_s: float = Field(60.0, gt=0, description="Longest one attempt of a step may run.")
+    monitor_interval_s: float = Field(
+        60.0, ge=1, description="Seconds between the monitor scheduler's looks for due monitors."
+    )
 
     demo_latency_ms: int = Field(
         300, ge=0, le=60_000, description="Simulated latency of each demo directory call."
@@ -86,6 +89,11 @@ class Settings(BaseSettings):
     contact: str = Field(
         "leadgen@localhost",
         description="A contact (email or URL) sent in the User-Agent, as OpenStreetMap asks.",
+    )
+    cache_ttl_s: float = Field(
+        7 * 24 * 3600,
+        ge=0,
+        description="How long provider answers are kept and reused (0 turns the cache off).",
     )
     hunter_verify: bool = Field(
         False, description="Verify found emails with Hunter's Email Verifier (costs credits)."

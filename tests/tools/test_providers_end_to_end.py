@@ -190,3 +190,43 @@ async def test_a_run_can_search_openstreetmap_and_keep_demo_emails() -> None:
     assert places["count"] >= 1
     assert all(b["source"] == "osm" for b in places["businesses"])
     assert result.step_results[2].data["provider"] == "demo"
+
+
+async def test_a_warm_cache_makes_no_paid_call(fakes: tuple[str, str, Any], tmp_path: Any) -> None:
+    from tests.tools.fakes.google_places import received
+    from webapp.store import Store
+
+    google_url, hunter_url, google = fakes
+    store = await Store.open(str(tmp_path / "cache.db"))
+    settings = Settings(
+        _env_file=None,
+        google_places_api_key=GOOD_KEY,
+        hunter_api_key=TEST_KEY,
+        google_places_url=google_url,
+        hunter_url=hunter_url,
+        demo_latency_ms=0,
+    )
+    clients = ProviderClients(settings, cache=store.cache)
+    try:
+        cold = ToolServices(settings=settings, clients=clients, usage=RunUsage())
+        first = await execute_lead_generation_plan(coffee_plan(), USER, services=cold)
+        await store.writer.flush()  # the answers are kept
+        sent = len(received(google))
+        warm = ToolServices(settings=settings, clients=clients, usage=RunUsage())
+        second = await execute_lead_generation_plan(coffee_plan(), USER, services=warm)
+    finally:
+        await clients.aclose()
+        await store.close()
+
+    assert first.overall_status == second.overall_status == "succeeded"
+    assert len(received(google)) == sent  # Google was not asked again
+    spent = warm.usage.totals() if warm.usage else None
+    assert spent is not None and spent.requests == 0 and spent.credits == 0
+    assert spent.cached == cold.usage.totals().requests if cold.usage else False
+
+    def without_time(leads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in lead.items() if k != "retrievedAt"} for lead in leads]
+
+    assert without_time(second.step_results[3].data["leads"]) == without_time(
+        first.step_results[3].data["leads"]
+    )

@@ -23,7 +23,8 @@ def manager_options(settings: Settings) -> RunManagerOptions:
 
 
 def build_manager(settings: Settings, store: Store) -> RunManager:
-    clients = ProviderClients(settings)  # one HTTP client and one set of rate limits for all runs
+    # one HTTP client, one set of rate limits and the answer cache, for all runs
+    clients = ProviderClients(settings, cache=store.cache)
 
     def services_for(run_id: str, options: Mapping[str, Any]) -> ToolServices:
         """A run's services: the shared stores, with the run's own provider choices."""

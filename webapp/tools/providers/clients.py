@@ -7,15 +7,22 @@ import httpx
 
 from webapp.settings import Settings
 from webapp.tools.providers.google_places import GooglePlacesClient
-from webapp.tools.providers.http import ProviderHttp, RateLimits, new_client
+from webapp.tools.providers.http import AnswerCache, ProviderHttp, RateLimits, new_client
 from webapp.tools.providers.hunter import HunterClient
 from webapp.tools.providers.osm import OsmClient
 
 
 class ProviderClients:
-    def __init__(self, settings: Settings, *, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: httpx.AsyncClient | None = None,
+        cache: AnswerCache | None = None,
+    ) -> None:
         self.settings = settings
         self._client = client
+        self.cache = cache
         self.limits = RateLimits()
         self._http: ProviderHttp | None = None
         self._google: dict[str, GooglePlacesClient] = {}
@@ -26,7 +33,9 @@ class ProviderClients:
     def http(self) -> ProviderHttp:
         if self._http is None:
             self._client = self._client or new_client(self.settings.contact)
-            self._http = ProviderHttp(self._client, self.limits)
+            self._http = ProviderHttp(
+                self._client, self.limits, cache=self.cache, cache_ttl_s=self.settings.cache_ttl_s
+            )
         return self._http
 
     def google(self, api_key: str) -> GooglePlacesClient:

@@ -102,6 +102,7 @@ class GooglePlacesClient:
             "POST",
             self.url,
             bucket=self.bucket,
+            cache=True,
             json={**body, "pageToken": token} if token else body,
             headers={"X-Goog-Api-Key": self._api_key, "X-Goog-FieldMask": FIELD_MASK},
         )

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import hashlib
+import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from webapp import __version__
 from webapp.core.errors import ToolError
-from webapp.tools.usage import before_request
+from webapp.tools.usage import before_request, cache_hit
 
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+CACHE_HEADER = "x-leadgen-cache"  # set on answers served from the cache
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -96,13 +99,33 @@ def retry_after_seconds(response: httpx.Response, now: datetime | None = None) -
     return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
+class AnswerCache(Protocol):
+    async def get(self, key: str) -> str | None: ...
+
+    def put_soon(self, key: str, provider: str, value: str, ttl_s: float) -> None: ...
+
+
 class ProviderHttp:
     """Sends a provider's requests through its rate limit and turns transport failures
-    (timeouts, refused connections) into retryable ToolErrors that name the provider."""
+    (timeouts, refused connections) into retryable ToolErrors that name the provider.
 
-    def __init__(self, client: httpx.AsyncClient, limits: RateLimits | None = None) -> None:
+    With a cache, a request sent with `cache=True` is answered from a stored 200 answer when
+    there is one (no request, no credit); a new 200 answer is stored for `cache_ttl_s`,
+    unless `cacheable(response)` says it must not be (e.g. an Overpass answer with a remark).
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        limits: RateLimits | None = None,
+        *,
+        cache: AnswerCache | None = None,
+        cache_ttl_s: float = 0,
+    ) -> None:
         self.client = client
         self.limits = limits or RateLimits()
+        self.cache = cache if cache_ttl_s > 0 else None
+        self.cache_ttl_s = cache_ttl_s
 
     async def send(
         self,
@@ -110,12 +133,35 @@ class ProviderHttp:
         method: str,
         url: str,
         *,
-        bucket: TokenBucket | None = None,
+        bucket: TokenBucket | Sequence[TokenBucket] | None = None,
+        cache: bool = False,
+        cacheable: Callable[[httpx.Response], bool] | None = None,
         **options: Any,
     ) -> httpx.Response:
+        key = cache_key(provider, method, url, options) if cache and self.cache else None
+        if key is not None and self.cache is not None:
+            stored = await self.cache.get(key)
+            if stored is not None:
+                cache_hit(provider)
+                return _stored_response(stored, method, url)
+        response = await self._send(provider, method, url, bucket, options)
+        if key is not None and self.cache is not None and response.status_code == 200:
+            if cacheable is None or cacheable(response):
+                self.cache.put_soon(key, provider, _stored_value(response), self.cache_ttl_s)
+        return response
+
+    async def _send(
+        self,
+        provider: str,
+        method: str,
+        url: str,
+        bucket: TokenBucket | Sequence[TokenBucket] | None,
+        options: dict[str, Any],
+    ) -> httpx.Response:
         before_request(provider)  # counted against the running step; refused past its budget
-        if bucket is not None:
-            await bucket.acquire()
+        buckets = (bucket,) if isinstance(bucket, TokenBucket) else (bucket or ())
+        for each in buckets:
+            await each.acquire()
         try:
             return await self.client.request(method, url, **options)
         except httpx.TimeoutException as error:
@@ -124,6 +170,34 @@ class ProviderHttp:
             raise ToolError(
                 f"Could not reach {provider} ({type(error).__name__}); trying again."
             ) from error
+
+
+def cache_key(provider: str, method: str, url: str, options: dict[str, Any]) -> str:
+    """What identifies an answer: provider, method, URL, query and body; never credentials
+    (headers are left out, and so is any `api_key` parameter)."""
+    params = {k: v for k, v in dict(options.get("params") or {}).items() if k != "api_key"}
+    material = json.dumps(
+        [provider, method.upper(), url, params, options.get("json"), options.get("data")],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _stored_value(response: httpx.Response) -> str:
+    return json.dumps(
+        {"type": response.headers.get("content-type", "application/json"), "body": response.text}
+    )
+
+
+def _stored_response(stored: str, method: str, url: str) -> httpx.Response:
+    value = json.loads(stored)
+    return httpx.Response(
+        200,
+        content=value["body"].encode(),
+        headers={"content-type": value["type"], CACHE_HEADER: "hit"},
+        request=httpx.Request(method, url),
+    )
 
 
 def new_client(contact: str, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.AsyncClient:

@@ -14,6 +14,7 @@ import httpx
 
 from webapp.core.errors import ToolError
 from webapp.tools.providers.http import (
+    CACHE_HEADER,
     ProviderHttp,
     RateLimits,
     Sleep,
@@ -151,8 +152,11 @@ class HunterClient:
     def usage(self) -> dict[str, int]:
         return {"requests": self.requests, "credits": self.credits}
 
-    def _spend(self, credits: int) -> None:
-        """Count credits here and against the step that is running (and its run's budget)."""
+    def _spend(self, credits: int, response: httpx.Response) -> None:
+        """Count credits here and against the step that is running (and its run's budget);
+        an answer served from the cache cost nothing."""
+        if response.headers.get(CACHE_HEADER) == "hit":
+            return
         self.credits += credits
         add_credits(PROVIDER, credits)
 
@@ -181,7 +185,7 @@ class HunterClient:
         data, meta = _object(body.get("data")), _object(body.get("meta"))
         found = (_hunter_email(item) for item in _objects(data.get("emails")))
         emails = [email for email in found if email is not None]
-        self._spend(math.ceil(len(emails) / 10))
+        self._spend(math.ceil(len(emails) / 10), response)
         total = _integer(meta.get("results"))
         return DomainSearch(
             domain=_text(data.get("domain")),
@@ -208,7 +212,7 @@ class HunterClient:
         email = _text(data.get("email"))
         if email is None:
             return None
-        self._spend(1)
+        self._spend(1, response)
         return FoundEmail(
             email=email,
             score=_integer(data.get("score")),
@@ -236,33 +240,34 @@ class HunterClient:
             if response.status_code in NO_DATA:
                 return "unknown"
             if response.status_code != 202:
-                return self._charged_status(self._json(response))
+                return self._charged_status(self._json(response), response)
             if attempt < tries:
                 wait = retry_after_seconds(response)
                 await self.sleep(VERIFY_WAIT_S if wait is None else wait)
         return "unknown"
 
-    def _charged_status(self, body: dict[str, Any]) -> str:
+    def _charged_status(self, body: dict[str, Any], response: httpx.Response) -> str:
         status = _text(_object(body.get("data")).get("status"))
         if status not in EMAIL_STATUSES:
             return "unknown"
         if status not in FREE_STATUSES:
-            self._spend(1)
+            self._spend(1, response)
         return status
 
     async def _get(self, endpoint: str, params: Mapping[str, str | int]) -> httpx.Response:
         """One GET through both buckets; a 2xx or 451 answer, else the matching ToolError."""
         per_second, per_minute = hunter_buckets(self.limits, endpoint)
-        await per_minute.acquire()
         response = await self.http.send(
             PROVIDER,
             "GET",
             f"{self.base_url}/v2/{endpoint}",
-            bucket=per_second,
+            bucket=(per_minute, per_second),
+            cache=True,
             params=params,
             headers={"X-API-KEY": self.api_key},
         )
-        self.requests += 1
+        if response.headers.get(CACHE_HEADER) != "hit":
+            self.requests += 1
         if 200 <= response.status_code < 300 or response.status_code == 451:
             return response
         raise hunter_error(response, api_key=self.api_key)

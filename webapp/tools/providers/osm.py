@@ -99,6 +99,8 @@ class OsmClient:
             "POST",
             f"{self.overpass_url}/api/interpreter",
             bucket=self.overpass_bucket,
+            cache=True,
+            cacheable=_complete,
             data={"data": overpass_query(area, filters, max_results)},
         )
         leads = leads_from_elements(
@@ -121,11 +123,21 @@ class OsmClient:
                 "GET",
                 f"{self.nominatim_url}/search",
                 bucket=self.nominatim_bucket,
+                cache=True,
                 params=nominatim_params(region, country),
             )
             area = place_from_answer(nominatim_answer(response, region))
             self._places[key] = area
             return area, 1
+
+
+def _complete(response: httpx.Response) -> bool:
+    """An Overpass answer may be kept only when it finished: no `remark` in it."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "remark" not in body
 
 
 def nominatim_params(region: str, country: str | None) -> dict[str, str]:
