@@ -76,10 +76,10 @@ async def test_the_preview_draws_the_plan_as_a_graph_with_its_steps_and_costs(
     assert steps is not None
     assert len(re.findall(r"<li>", steps.group(1))) == 5
     assert "<code>EMAIL_SEQUENCE_SETUP</code>" in steps.group(1)
-    assert "Provider calls" in page
+    assert "Provider requests, estimated" in page
     estimate = re.search(r'<ul class="estimate">(.*?)</ul>', page, re.DOTALL)
     assert estimate is not None
-    assert "<code>google_places_1</code>: 1 call" in estimate.group(1)
+    assert "<code>google_places_1</code>: demo directory, 1 request" in estimate.group(1)
     assert "Demo data" in page
 
 

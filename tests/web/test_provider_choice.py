@@ -75,3 +75,19 @@ async def test_a_run_on_real_providers_is_not_labelled_demo(tmp_path: object) ->
 
     assert "Demo data" not in page
     assert "(needs GOOGLE_PLACES_API_KEY)" not in page
+
+
+async def test_the_estimate_follows_the_chosen_providers(tmp_path: object) -> None:
+    settings = fast_settings(str(tmp_path) + "/e.db", google_places_api_key="k", hunter_api_key="h")
+    async with serve(settings) as (_, client):
+        real = (await client.post("/plan", data={"goal": "Find 20 dentists in Leeds"})).text
+        osm = (
+            await client.post(
+                "/plan",
+                data={"goal": "Find 20 dentists in Leeds", "places_provider": "osm"},
+            )
+        ).text
+
+    assert "Google Places, up to 2 requests" in real  # 40 places: two pages of 20
+    assert "Hunter, up to 40 requests" in real  # a Domain Search per domain
+    assert "OpenStreetMap, 2 requests" in osm

@@ -64,6 +64,15 @@ def plan_for(goal_text: object, overrides: dict[str, Any], settings: Settings) -
     return plan_lead_generation(goal, context)
 
 
+def chosen_of(form: FormData) -> dict[str, str]:
+    """The providers the preview form chose (unchecked here: the start of the run checks)."""
+    return {
+        key: value
+        for key in ("places_provider", "email_provider")
+        if isinstance(value := form.get(key), str) and value
+    }
+
+
 def typed_fields(form: FormData) -> dict[str, Any]:
     """What the user typed in the preview's fields, to show again beside an error."""
     if form.get("overrides") != "1":
@@ -121,7 +130,7 @@ async def preview(request: Request) -> Response:
             "hunter": bool(settings.hunter_api_key),
         },
         "graph": plan_graph(plan),
-        "estimate": estimate_provider_calls(plan, settings),
+        "estimate": estimate_provider_calls(plan, settings, chosen_of(form)),
     }
     if is_htmx(request):
         return render(request, "_preview.html", context)
