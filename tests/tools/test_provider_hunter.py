@@ -34,7 +34,7 @@ from webapp.tools.providers.hunter import (
     FoundEmail,
     HunterClient,
     HunterEmail,
-    hunter_buckets,
+    hunter_limiter,
 )
 
 NORTHERN = "northern-bean.example"
@@ -66,11 +66,10 @@ class FakeClock:
 
 
 def limits_on(clock: FakeClock) -> RateLimits:
-    """Hunter's buckets timed by `clock`, so no test waits for a real one."""
+    """Hunter's limiters timed by `clock`, so no test waits for a real one."""
     limits = RateLimits(sleep=clock.sleep)
     for endpoint in RATE_LIMITS:
-        for bucket in hunter_buckets(limits, endpoint):
-            bucket.clock, bucket.updated = clock, clock()
+        hunter_limiter(limits, endpoint).clock = clock
     return limits
 
 
@@ -414,40 +413,36 @@ async def test_requests_and_credits_follow_hunters_counting_rules(
         assert client.usage() == {"requests": 10, "credits": 6}
 
 
-async def test_calls_go_through_the_shared_per_second_bucket(
-    hunter: Hunter, sleeps: RecordingSleep
-) -> None:
+async def test_calls_go_through_the_shared_limiter(hunter: Hunter, sleeps: RecordingSleep) -> None:
     clock = FakeClock()
     limits = limits_on(clock)
     async with hunter(hunter_app(), limits=limits) as client:
         for _ in range(12):
             await client.verify(f"omar@{NORTHERN}")
-    second, minute = hunter_buckets(limits, "email-verifier")
-    assert limits.buckets["hunter:email-verifier:second"] is second
-    assert second.rate + second.burst == 10
-    assert clock.waits and sum(clock.waits) == pytest.approx(9 / second.rate)
-    assert limits.buckets["hunter:email-verifier:minute"] is minute
-    assert minute.tokens < minute.burst
+    limiter = hunter_limiter(limits, "email-verifier")
+    assert limits.windows["hunter:email-verifier"] is limiter
+    assert clock.waits  # twelve at once is more than the verifier's 10 a second
+    assert max_in_window(list(limiter.sent), 1.0) <= 10
 
 
 @pytest.mark.parametrize(
     ("endpoint", "per_second", "per_minute"),
     [("domain-search", 15, 500), ("email-finder", 15, 500), ("email-verifier", 10, 300)],
 )
-async def test_no_window_passes_hunters_limits(
+async def test_no_window_passes_hunters_limits_and_they_are_nearly_used_up(
     endpoint: str, per_second: int, per_minute: int
 ) -> None:
     clock = FakeClock()
     limits = limits_on(clock)
-    second, minute = hunter_buckets(limits, endpoint)
+    limiter = hunter_limiter(limits, endpoint)
     times: list[float] = []
     for _ in range(per_minute * 2):
-        await minute.acquire()
-        await second.acquire()
+        await limiter.acquire()
         times.append(clock.now)
     assert max_in_window(times, 1.0) <= per_second
     assert max_in_window(times, 60.0) <= per_minute
-    assert bisect_left(times, 60.0) >= per_minute * 0.95  # and the limits are nearly used up
+    assert bisect_left(times, 60.0) >= per_minute * 0.95
+    assert bisect_left(times, 10.0) >= (per_second - 1) * 10  # the per-second rate, in full
 
 
 def max_in_window(times: list[float], seconds: float) -> int:

@@ -17,7 +17,7 @@ from webapp.tools.providers.choice import chosen_provider, require_key
 from webapp.tools.services import ToolServices, services_of
 from webapp.tools.step_inputs import lead_json, source_leads
 
-HUNTER_AT_ONCE = 5  # requests in flight; the shared rate limits pace them further
+HUNTER_AT_ONCE = 15  # requests in flight (Hunter's rate x a slow answer); the limiter paces them
 
 
 async def lookup_domains(params: dict[str, Any], env: ToolEnv) -> dict[str, Any]:

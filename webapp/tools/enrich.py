@@ -20,7 +20,7 @@ from webapp.tools.providers.hunter import HunterClient, HunterEmail
 from webapp.tools.services import ToolServices, services_of
 from webapp.tools.step_inputs import lead_json, source_leads
 
-HUNTER_AT_ONCE = 5  # requests in flight; the shared rate limits pace them further
+HUNTER_AT_ONCE = 15  # requests in flight (Hunter's rate x a slow answer); the limiter paces them
 DOMAIN_SEARCH_LIMIT = 10  # one request (one credit) returns up to 10 addresses
 
 # Lower is better: (type, verification status) -> rank. Anything not listed is never chosen.

@@ -5,10 +5,12 @@ mapping of transport failures to retryable ToolErrors. Provider clients build on
 from __future__ import annotations
 
 import asyncio
+import bisect
 import email.utils
 import hashlib
 import json
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,17 +70,73 @@ class TokenBucket:
                 await self.sleep(pause)
 
 
+class Limiter(Protocol):
+    async def acquire(self) -> float: ...
+
+
+class SlidingWindow:
+    """At most `limit` calls in ANY `seconds`-long window, for each (seconds, limit) given:
+    exactly a provider's documented "15 per second and 500 per minute", used to the full
+    (a token bucket must hold back part of each limit to be safe in every window)."""
+
+    def __init__(
+        self,
+        windows: Sequence[tuple[float, int]],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if not windows or any(seconds <= 0 or limit < 1 for seconds, limit in windows):
+            raise ValueError("each window needs a positive length and a limit of at least 1")
+        self.windows = tuple(windows)
+        self.longest = max(seconds for seconds, _ in windows)
+        self.clock = clock
+        self.sleep = sleep
+        self.sent: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> float:
+        """Wait until one more call fits every window; return how long that took (seconds)."""
+        async with self._lock:
+            waited = 0.0
+            while True:
+                pause = self._pause(self.clock())
+                if pause <= 0:
+                    self.sent.append(self.clock())
+                    return waited
+                pause = max(pause, 1e-6)  # a pause that rounds to nothing must still move time
+                waited += pause
+                await self.sleep(pause)
+
+    def _pause(self, now: float) -> float:
+        while self.sent and self.sent[0] <= now - self.longest:
+            self.sent.popleft()
+        pause = 0.0
+        for seconds, limit in self.windows:
+            recent = len(self.sent) - bisect.bisect_right(self.sent, now - seconds)
+            if recent >= limit:
+                pause = max(pause, self.sent[len(self.sent) - limit] + seconds - now)
+        return pause
+
+
 @dataclass
 class RateLimits:
-    """Named buckets shared by every run in the process (e.g. "hunter:domain-search")."""
+    """Named limiters shared by every run in the process (e.g. "hunter:domain-search")."""
 
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    windows: dict[str, SlidingWindow] = field(default_factory=dict)
     sleep: Sleep = asyncio.sleep
 
     def bucket(self, name: str, rate: float, burst: int = 1) -> TokenBucket:
         existing = self.buckets.get(name)
         if existing is None:
             existing = self.buckets[name] = TokenBucket(rate, burst, sleep=self.sleep)
+        return existing
+
+    def window(self, name: str, windows: Sequence[tuple[float, int]]) -> SlidingWindow:
+        existing = self.windows.get(name)
+        if existing is None:
+            existing = self.windows[name] = SlidingWindow(windows, sleep=self.sleep)
         return existing
 
 
@@ -133,7 +191,7 @@ class ProviderHttp:
         method: str,
         url: str,
         *,
-        bucket: TokenBucket | Sequence[TokenBucket] | None = None,
+        bucket: Limiter | Sequence[Limiter] | None = None,
         cache: bool = False,
         cacheable: Callable[[httpx.Response], bool] | None = None,
         **options: Any,
@@ -155,11 +213,13 @@ class ProviderHttp:
         provider: str,
         method: str,
         url: str,
-        bucket: TokenBucket | Sequence[TokenBucket] | None,
+        bucket: Limiter | Sequence[Limiter] | None,
         options: dict[str, Any],
     ) -> httpx.Response:
         before_request(provider)  # counted against the running step; refused past its budget
-        buckets = (bucket,) if isinstance(bucket, TokenBucket) else (bucket or ())
+        buckets: Sequence[Limiter] = (
+            bucket if isinstance(bucket, Sequence) else () if bucket is None else (bucket,)
+        )
         for each in buckets:
             await each.acquire()
         try:

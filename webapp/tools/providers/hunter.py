@@ -18,13 +18,14 @@ from webapp.tools.providers.http import (
     ProviderHttp,
     RateLimits,
     Sleep,
-    TokenBucket,
+    SlidingWindow,
     retry_after_seconds,
 )
 from webapp.tools.usage import add_credits
 
 PROVIDER = "Hunter"
 # Requests a second and a minute, per API key and endpoint (providers.md §2.3).
+SECOND_MARGIN, MINUTE_MARGIN = 1, 10  # stay a little under Hunter's limits
 RATE_LIMITS: dict[str, tuple[int, int]] = {
     "domain-search": (15, 500),
     "email-finder": (15, 500),
@@ -108,20 +109,12 @@ class FoundEmail:
         }
 
 
-def hunter_buckets(limits: RateLimits, endpoint: str) -> tuple[TokenBucket, TokenBucket]:
-    """The endpoint's per-second and per-minute buckets, shared by every client of the process.
-
-    A token bucket lets `burst + rate * window` through in any window, so burst and rate split
-    each limit: no 1 s window passes the per-second limit and no 60 s window the per-minute one,
-    whichever windows Hunter counts in.
-    """
+def hunter_limiter(limits: RateLimits, endpoint: str) -> SlidingWindow:
+    """The endpoint's limiter, shared by every client of the process: a little under Hunter's
+    per-second and per-minute limits in any window (a margin for clocks that disagree)."""
     per_second, per_minute = RATE_LIMITS[endpoint]
-    second_burst = max(1, per_second // 3)
-    minute_burst = max(1, per_minute // 10)
-    return (
-        limits.bucket(f"hunter:{endpoint}:second", per_second - second_burst, second_burst),
-        limits.bucket(f"hunter:{endpoint}:minute", (per_minute - minute_burst) / 60, minute_burst),
-    )
+    windows = ((1.0, per_second - SECOND_MARGIN), (60.0, per_minute - MINUTE_MARGIN))
+    return limits.window(f"hunter:{endpoint}", windows)
 
 
 class HunterClient:
@@ -256,12 +249,11 @@ class HunterClient:
 
     async def _get(self, endpoint: str, params: Mapping[str, str | int]) -> httpx.Response:
         """One GET through both buckets; a 2xx or 451 answer, else the matching ToolError."""
-        per_second, per_minute = hunter_buckets(self.limits, endpoint)
         response = await self.http.send(
             PROVIDER,
             "GET",
             f"{self.base_url}/v2/{endpoint}",
-            bucket=(per_minute, per_second),
+            bucket=hunter_limiter(self.limits, endpoint),
             cache=True,
             params=params,
             headers={"X-API-KEY": self.api_key},
