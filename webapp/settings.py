@@ -99,6 +99,21 @@ class Settings(BaseSettings):
         False, description="Verify found emails with Hunter's Email Verifier (costs credits)."
     )
 
+    smtp_url: SecretStr | None = Field(
+        None,
+        description="Where drafted emails go when the user sends them: "
+        "smtp://user:password@host:587 (STARTTLS when the server offers it) or "
+        "smtps://user:password@host:465 (TLS); unset keeps them in the database's outbox.",
+    )
+    mail_from: str | None = Field(
+        None,
+        description="From address of sent emails, also where unsubscribe replies go "
+        "(default: the SMTP user when it is an address, else leadgen@localhost).",
+    )
+    send_rate_per_minute: int = Field(
+        30, ge=1, le=6000, description="Most emails this process sends over SMTP per minute."
+    )
+
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(
             max_retries=self.retry_max_retries,

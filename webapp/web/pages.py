@@ -22,6 +22,7 @@ from webapp.tools.estimate import estimate_provider_calls
 from webapp.web.forms import form_overrides, goal_from, read_form, run_options
 from webapp.web.graph import GraphStep, layout
 from webapp.web.run_view import RunView, page_context, params_gist
+from webapp.web.sequences import sequence_context
 
 WEB_USER = "local"
 RECENT_RUNS = 8
@@ -155,7 +156,8 @@ async def start_run(request: Request) -> Response:
 
 async def run_page(request: Request) -> Response:
     view = await load_view(request, request.path_params["run_id"])
-    return render(request, "run.html", page_context(view))
+    context = {**page_context(view), **await sequence_context(request, view.run_id)}
+    return render(request, "run.html", context)
 
 
 async def load_view(request: Request, run_id: str) -> RunView:

@@ -1,0 +1,166 @@
+"""The drafted sequence on the run page and its one sending action: POST
+/runs/{run_id}/sequences/{id}/send. Nothing goes out before it; each message goes out once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from tests.test_mail import PASSWORD, Capture, FakeTime, smtp_server
+from tests.web.helpers import fast_settings, finished_run, serve
+from webapp.store.outbox import OutboxRepository, SequenceOverview, sequences_for_run
+from webapp.tools.providers.http import TokenBucket
+
+HTMX = {"HX-Request": "true"}
+
+
+async def drafted(app: Starlette, client: httpx.AsyncClient) -> SequenceOverview:
+    """A finished demo run that drafted an email sequence, and that sequence."""
+    run_id = await finished_run(app, client, email=True)
+    [sequence] = await sequences_for_run(app.state.store, run_id)
+    assert sequence.leads > 0 and len(sequence.steps) == 3
+    return sequence
+
+
+def send_url(sequence: SequenceOverview) -> str:
+    return f"/runs/{sequence.run_id}/sequences/{sequence.sequence_id}/send"
+
+
+def button(page: str, step: int) -> str:
+    match = re.search(rf'<button type="submit" class="send-step[^>]*>Send step {step}\b[^<]*', page)
+    assert match, f"no send button for step {step}"
+    return match.group(0)
+
+
+async def entries(app: Starlette, sequence: SequenceOverview) -> list[tuple[str, str, str]]:
+    outbox = OutboxRepository.of(app.state.store)
+    return [(e.to_email, e.status, e.transport) for e in await outbox.entries(sequence.sequence_id)]
+
+
+async def test_the_run_page_shows_the_drafts_and_sends_nothing_by_itself(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    sequence = await drafted(app, client)
+
+    page = (await client.get(f"/runs/{sequence.run_id}")).text
+
+    assert f'<section id="sequence-{sequence.sequence_id}"' in page
+    assert "outbox (LEADGEN_SMTP_URL not set)" in page
+    assert sequence.steps[0].subject_template in page
+    assert "disabled" not in button(page, 1)
+    assert button(page, 1).endswith(f"Send step 1 to {sequence.leads} leads")
+    assert "disabled" in button(page, 2)
+    assert "Goes only to leads who were sent step 1: send that first." in page
+    assert "Reply &#39;unsubscribe&#39; and we will not write again." in page  # the sample
+    assert await entries(app, sequence) == []  # a finished run sent nothing
+
+
+async def test_sending_a_step_answers_htmx_with_the_section_and_never_sends_twice(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    sequence = await drafted(app, client)
+
+    response = await client.post(send_url(sequence), data={"step": "1"}, headers=HTMX)
+
+    assert response.status_code == 200
+    fragment = response.text
+    assert fragment.lstrip().startswith(f'<section id="sequence-{sequence.sequence_id}"')
+    assert f"Step 1 went to {sequence.leads} leads via outbox" in fragment
+    assert "disabled" in button(fragment, 1) and "Sent to every lead." in fragment
+    assert "disabled" not in button(fragment, 2)
+    sent = await entries(app, sequence)
+    assert len(sent) == sequence.leads
+    assert {(status, transport) for _, status, transport in sent} == {("sent", "outbox")}
+
+    again = await client.post(send_url(sequence), data={"step": "1"}, headers=HTMX)
+
+    assert "Nothing of step 1 was left to send." in again.text
+    assert await entries(app, sequence) == sent
+
+
+async def test_a_plain_form_goes_back_to_the_run_page(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    sequence = await drafted(app, client)
+
+    response = await client.post(send_url(sequence), data={"step": "1"})
+
+    assert response.status_code == 303
+    assert response.headers["location"] == (
+        f"/runs/{sequence.run_id}#sequence-{sequence.sequence_id}"
+    )
+    page = (await client.get(response.headers["location"])).text
+    assert f"{sequence.leads} sent" in page
+    assert "disabled" not in button(page, 2)
+
+
+async def test_unknown_runs_and_sequences_and_other_runs_sequences_are_not_found(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    sequence = await drafted(app, client)
+    other = await drafted(app, client)
+
+    unknown_run = f"/runs/run_missing/sequences/{sequence.sequence_id}/send"
+    unknown_sequence = f"/runs/{sequence.run_id}/sequences/seq_missing/send"
+    crossed = f"/runs/{sequence.run_id}/sequences/{other.sequence_id}/send"
+    for url in (unknown_run, unknown_sequence, crossed):
+        response = await client.post(url, data={"step": "1"})
+        assert response.status_code == 404, url
+    assert await entries(app, other) == []
+
+
+async def test_a_step_out_of_range_is_refused(app: Starlette, client: httpx.AsyncClient) -> None:
+    sequence = await drafted(app, client)
+
+    for step in ("0", "4", "two", ""):
+        response = await client.post(send_url(sequence), data={"step": step})
+        assert response.status_code == 422, step
+        assert "Choose a step from 1 to 3." in response.text
+    missing = await client.post(send_url(sequence), data={})
+    as_htmx = await client.post(send_url(sequence), data={"step": "9"}, headers=HTMX)
+
+    assert missing.status_code == 422
+    assert as_htmx.status_code == 422
+    assert as_htmx.text.lstrip().startswith(f'<section id="sequence-{sequence.sequence_id}"')
+    assert "Choose a step from 1 to 3." in as_htmx.text
+    assert await entries(app, sequence) == []
+
+
+async def test_smtp_sends_through_the_server_at_the_process_rate(tmp_path: Path) -> None:
+    handler, time = Capture(), FakeTime()
+    async with smtp_server(handler, password=PASSWORD) as port:
+        url = f"smtp://me%40agency.example:{PASSWORD}@127.0.0.1:{port}"
+        config = fast_settings(str(tmp_path / "smtp.db"), smtp_url=url, send_rate_per_minute=2)
+        async with serve(config) as (app, client):
+            app.state.mail_limit = TokenBucket(2 / 60, 2, clock=time.clock, sleep=time.sleep)
+            sequence = await drafted(app, client)
+            page = (await client.get(f"/runs/{sequence.run_id}")).text
+            response = await client.post(send_url(sequence), data={"step": "1"}, headers=HTMX)
+            sent = await entries(app, sequence)
+
+    assert f"SMTP 127.0.0.1:{port} (STARTTLS when offered)" in page
+    assert "at most 2 a minute" in page
+    assert PASSWORD not in page and PASSWORD not in response.text
+    assert len(handler.envelopes) == len(sent) == sequence.leads
+    assert {(status, transport) for _, status, transport in sent} == {("sent", "smtp")}
+    assert sorted(e.rcpt_tos[0] for e in handler.envelopes) == sorted(e[0] for e in sent)
+    assert time.sleeps == pytest.approx([30.0] * (sequence.leads - 2))  # 2 at once, then 1/30 s
+
+
+async def test_an_unusable_smtp_url_disables_sending_and_says_why(tmp_path: Path) -> None:
+    config = fast_settings(str(tmp_path / "bad.db"), smtp_url=f"http://u:{PASSWORD}@host")
+    async with serve(config) as (app, client):
+        sequence = await drafted(app, client)
+        page = (await client.get(f"/runs/{sequence.run_id}")).text
+        response = await client.post(send_url(sequence), data={"step": "1"})
+        sent = await entries(app, sequence)
+
+    assert "disabled" in button(page, 1) and "Fix LEADGEN_SMTP_URL first." in page
+    assert "LEADGEN_SMTP_URL must look like smtp://user:password@host:587" in page
+    assert response.status_code == 409
+    assert PASSWORD not in page and PASSWORD not in response.text
+    assert sent == []

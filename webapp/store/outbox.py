@@ -1,0 +1,367 @@
+"""Outgoing mail in SQLite: a run's drafted sequences with how far each step has been sent, and
+the outbox, one row per message handed to a transport (UNIQUE message_id). Only a message with
+no row, or a `failed` one, is ever claimed for sending, so no message is sent twice."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+from webapp.core.models import iso_timestamp, utc_now
+from webapp.core.ports import SequenceStep
+from webapp.store.readers import Params, ReaderPool
+from webapp.store.writer import Writer
+
+if TYPE_CHECKING:
+    from webapp.store import Store
+
+# A message may go out now: it was never handed to a transport, or that failed; and for a
+# follow-up, the same lead was sent the step before it.
+_CLAIMABLE = """
+    (o.id IS NULL OR o.status = 'failed')
+    AND (m.step_number = 1 OR EXISTS (
+        SELECT 1 FROM sequence_messages p JOIN outbox po ON po.message_id = p.id
+        WHERE p.sequence_id = m.sequence_id AND p.step_number = m.step_number - 1
+          AND p.lead_email = m.lead_email AND po.status = 'sent'))
+"""
+_STEP_COUNTS = f"""
+    SELECT m.step_number AS number, count(*) AS messages,
+        sum(CASE WHEN o.status = 'sent' THEN 1 ELSE 0 END) AS sent,
+        sum(CASE WHEN o.status = 'failed' THEN 1 ELSE 0 END) AS failed,
+        sum(CASE WHEN o.status = 'queued' THEN 1 ELSE 0 END) AS queued,
+        sum(CASE WHEN {_CLAIMABLE} THEN 1 ELSE 0 END) AS ready
+    FROM sequence_messages m LEFT JOIN outbox o ON o.message_id = m.id
+    WHERE m.sequence_id = ? GROUP BY m.step_number
+"""
+_CLAIM = f"""
+    SELECT m.id AS message_id, m.lead_email, m.business_name, m.subject, m.body,
+        o.id AS outbox_id
+    FROM sequence_messages m LEFT JOIN outbox o ON o.message_id = m.id
+    WHERE m.sequence_id = ? AND m.step_number = ? AND {_CLAIMABLE}
+    ORDER BY m.id
+"""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One claimed message, `queued` in the outbox until it is marked sent or failed."""
+
+    outbox_id: int
+    message_id: int
+    sequence_id: str
+    step_number: int
+    to_email: str
+    business_name: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    number: int
+    delay_days: int
+    subject_template: str
+    messages: int = 0
+    sent: int = 0
+    failed: int = 0
+    queued: int = 0
+    ready: int = 0  # could be sent now: never tried, or failed, and the step before was sent
+
+    @property
+    def blocked_reason(self) -> str | None:
+        """Why nothing of this step can be sent now; None when something can."""
+        if self.ready:
+            return None
+        if self.messages == 0:
+            return "No saved lead has an email address."
+        if self.sent == self.messages:
+            return "Sent to every lead."
+        if self.queued and self.sent + self.queued == self.messages:
+            return (
+                f"{self.queued} left queued by an interrupted send; they may have gone out, "
+                "so they are not sent again."
+            )
+        if self.number > 1:
+            return f"Goes only to leads who were sent step {self.number - 1}: send that first."
+        return "Nothing left to send."
+
+
+@dataclass(frozen=True)
+class SampleMessage:
+    to_email: str
+    business_name: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SequenceOverview:
+    """A drafted sequence as the run page shows it: its steps, a sample and what was sent."""
+
+    sequence_id: str
+    run_id: str
+    user_id: str
+    name: str
+    status: str
+    created_at: str
+    leads_without_email: int
+    steps: list[StepProgress]
+    sample: SampleMessage | None
+    transports: list[str]
+    last_error: str | None
+    last_sent_at: str | None
+
+    @property
+    def leads(self) -> int:
+        return self.steps[0].messages if self.steps else 0
+
+    def total(self, status: str) -> int:
+        return sum(int(getattr(step, status)) for step in self.steps)
+
+    def step(self, number: int) -> StepProgress | None:
+        return next((s for s in self.steps if s.number == number), None)
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    outbox_id: int
+    message_id: int
+    to_email: str
+    subject: str
+    body: str
+    transport: str
+    status: str
+    error: str | None
+    queued_at: str
+    sent_at: str | None
+
+
+class OutboxRepository:
+    def __init__(
+        self, writer: Writer, readers: ReaderPool, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.writer = writer
+        self.readers = readers
+        self.clock = clock
+
+    @classmethod
+    def of(cls, store: Store) -> OutboxRepository:
+        return cls(store.writer, store.readers)
+
+    async def overview(self, sequence_id: str) -> SequenceOverview | None:
+        async with self.readers.snapshot() as conn:
+            row = await _first(conn, "SELECT * FROM email_sequences WHERE id = ?", (sequence_id,))
+            return await _overview(conn, row) if row is not None else None
+
+    async def overviews_for_run(self, run_id: str) -> list[SequenceOverview]:
+        async with self.readers.snapshot() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT * FROM email_sequences WHERE run_id = ? ORDER BY created_at, id",
+                (run_id,),
+            )
+            return [await _overview(conn, row) for row in rows]
+
+    async def entries(self, sequence_id: str) -> list[OutboxEntry]:
+        rows = await self.readers.fetchall(
+            "SELECT * FROM outbox WHERE sequence_id = ? ORDER BY id", (sequence_id,)
+        )
+        return [
+            OutboxEntry(
+                outbox_id=r["id"],
+                message_id=r["message_id"],
+                to_email=r["to_email"],
+                subject=r["subject"],
+                body=r["body"],
+                transport=r["transport"],
+                status=r["status"],
+                error=r["error"],
+                queued_at=r["queued_at"],
+                sent_at=r["sent_at"],
+            )
+            for r in rows
+        ]
+
+    async def claim(self, sequence_id: str, step: int, transport: str) -> list[OutgoingMessage]:
+        """Queue every message of `step` that may go out now and return them. In the writer's
+        one transaction, so two sends at once never claim the same message."""
+        now = iso_timestamp(self.clock())
+
+        def claim(conn: sqlite3.Connection) -> list[OutgoingMessage]:
+            owner = conn.execute(
+                "SELECT user_id FROM email_sequences WHERE id = ?", (sequence_id,)
+            ).fetchone()
+            if owner is None:
+                return []
+            claimed = []
+            for row in conn.execute(_CLAIM, (sequence_id, step)).fetchall():
+                outbox_id = _queue(conn, row, sequence_id, owner["user_id"], transport, now)
+                if outbox_id is not None:
+                    claimed.append(_outgoing(row, outbox_id, sequence_id, step))
+            return claimed
+
+        result: list[OutgoingMessage] = await self.writer.run(claim)
+        return result
+
+    async def mark_sent(self, outbox_id: int, body: str) -> bool:
+        """Record a queued message as sent, with the body that went out; False if it was not
+        queued (recording twice changes nothing)."""
+        return await self._finish(
+            "UPDATE outbox SET status = 'sent', body = ?, error = NULL, sent_at = ? "
+            "WHERE id = ? AND status = 'queued'",
+            (body, iso_timestamp(self.clock()), outbox_id),
+        )
+
+    async def mark_failed(self, outbox_id: int, error: str) -> bool:
+        """Record a queued message as failed, with words a person can act on."""
+        return await self._finish(
+            "UPDATE outbox SET status = 'failed', error = ? WHERE id = ? AND status = 'queued'",
+            (error, outbox_id),
+        )
+
+    async def release(self, outbox_ids: Sequence[int]) -> int:
+        """Give back claimed messages that were never handed to a transport."""
+        if not outbox_ids:
+            return 0
+
+        def release(conn: sqlite3.Connection) -> int:
+            cursor = conn.executemany(
+                "DELETE FROM outbox WHERE id = ? AND status = 'queued'",
+                [(outbox_id,) for outbox_id in outbox_ids],
+            )
+            return cursor.rowcount
+
+        released: int = await self.writer.run(release)
+        return released
+
+    async def _finish(self, sql: str, params: tuple[Any, ...]) -> bool:
+        def finish(conn: sqlite3.Connection) -> bool:
+            return conn.execute(sql, params).rowcount == 1
+
+        changed: bool = await self.writer.run(finish)
+        return changed
+
+
+async def sequences_for_run(store: Store, run_id: str) -> list[SequenceOverview]:
+    """The run's drafted sequences with their send state, for the run page."""
+    return await OutboxRepository.of(store).overviews_for_run(run_id)
+
+
+def _queue(
+    conn: sqlite3.Connection,
+    row: sqlite3.Row,
+    sequence_id: str,
+    user_id: str,
+    transport: str,
+    now: str,
+) -> int | None:
+    """Queue one message: a new outbox row, or its failed row again. None if already taken."""
+    if row["outbox_id"] is not None:
+        cursor = conn.execute(
+            "UPDATE outbox SET status = 'queued', error = NULL, transport = ?, queued_at = ?, "
+            "subject = ?, body = ? WHERE id = ? AND status = 'failed'",
+            (transport, now, row["subject"], row["body"], row["outbox_id"]),
+        )
+        return int(row["outbox_id"]) if cursor.rowcount == 1 else None
+    cursor = conn.execute(
+        "INSERT INTO outbox (sequence_id, message_id, user_id, to_email, subject, body, "
+        "transport, status, queued_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?) "
+        "ON CONFLICT (message_id) DO NOTHING",
+        (
+            sequence_id,
+            row["message_id"],
+            user_id,
+            row["lead_email"],
+            row["subject"],
+            row["body"],
+            transport,
+            now,
+        ),
+    )
+    return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
+def _outgoing(row: sqlite3.Row, outbox_id: int, sequence_id: str, step: int) -> OutgoingMessage:
+    return OutgoingMessage(
+        outbox_id=outbox_id,
+        message_id=row["message_id"],
+        sequence_id=sequence_id,
+        step_number=step,
+        to_email=row["lead_email"],
+        business_name=row["business_name"],
+        subject=row["subject"],
+        body=row["body"],
+    )
+
+
+async def _overview(conn: aiosqlite.Connection, row: sqlite3.Row) -> SequenceOverview:
+    sequence_id = row["id"]
+    counts = {r["number"]: r for r in await conn.execute_fetchall(_STEP_COUNTS, (sequence_id,))}
+    sample = await _first(
+        conn,
+        "SELECT * FROM sequence_messages WHERE sequence_id = ? ORDER BY step_number, id LIMIT 1",
+        (sequence_id,),
+    )
+    sent = await _first(
+        conn,
+        "SELECT group_concat(DISTINCT transport) AS transports, max(sent_at) AS last_sent, "
+        "(SELECT error FROM outbox WHERE sequence_id = :s AND status = 'failed' "
+        " ORDER BY queued_at DESC, id DESC LIMIT 1) AS last_error "
+        "FROM outbox WHERE sequence_id = :s",
+        {"s": sequence_id},
+    )
+    assert sent is not None  # an aggregate always answers one row
+    return SequenceOverview(
+        sequence_id=sequence_id,
+        run_id=row["run_id"],
+        user_id=row["user_id"],
+        name=row["name"],
+        status=row["status"],
+        created_at=row["created_at"],
+        leads_without_email=row["leads_without_email"],
+        steps=[_progress(step, counts.get(step.step_number)) for step in _steps(row)],
+        sample=_sample(sample) if sample is not None else None,
+        transports=sorted(sent["transports"].split(",")) if sent["transports"] else [],
+        last_error=sent["last_error"],
+        last_sent_at=sent["last_sent"],
+    )
+
+
+async def _first(conn: aiosqlite.Connection, sql: str, params: Params) -> sqlite3.Row | None:
+    rows = list(await conn.execute_fetchall(sql, params))
+    return rows[0] if rows else None
+
+
+def _steps(row: sqlite3.Row) -> list[SequenceStep]:
+    steps = [SequenceStep.model_validate(s) for s in json.loads(row["steps_json"])]
+    return sorted(steps, key=lambda step: step.step_number)
+
+
+def _progress(step: SequenceStep, counts: sqlite3.Row | None) -> StepProgress:
+    progress = StepProgress(step.step_number, step.delay_days, step.subject_template)
+    if counts is None:
+        return progress
+    return StepProgress(
+        number=step.step_number,
+        delay_days=step.delay_days,
+        subject_template=step.subject_template,
+        messages=counts["messages"],
+        sent=counts["sent"],
+        failed=counts["failed"],
+        queued=counts["queued"],
+        ready=counts["ready"],
+    )
+
+
+def _sample(row: sqlite3.Row) -> SampleMessage:
+    return SampleMessage(
+        to_email=row["lead_email"],
+        business_name=row["business_name"],
+        subject=row["subject"],
+        body=row["body"],
+    )
