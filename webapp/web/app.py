@@ -12,9 +12,10 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from webapp.runtime.factory import build_manager
+from webapp.runtime.monitors import MonitorScheduler
 from webapp.settings import Settings
 from webapp.store import Store
-from webapp.web import api, pages, streams
+from webapp.web import api, monitors, pages, sequences, streams
 from webapp.web.errors import HANDLERS
 from webapp.web.live import LiveFragments
 from webapp.web.resources import site_dir
@@ -31,14 +32,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await Store.open(settings.db)
         manager = build_manager(settings, store)
+        live = LiveFragments(store, templates)
+        scheduler = MonitorScheduler(
+            store, manager.services_for, interval_s=settings.monitor_interval_s
+        )
         try:
             await manager.start()
+            scheduler.start()
+            app.state.monitors = scheduler
             app.state.store = store
             app.state.manager = manager
-            app.state.live = LiveFragments(store, templates)
+            app.state.live = live
             logger.info("leadgen is serving %s", settings.db)
             yield
         finally:
+            await scheduler.stop()  # never raises; before the manager closes the clients
             try:
                 await manager.stop(reason="The server stopped while this run was going")
             finally:
@@ -48,6 +56,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *pages.routes,
         *streams.routes,
         *api.routes,
+        *monitors.routes,
+        *sequences.routes,
         Mount("/static", StaticFiles(directory=str(site_dir("static"))), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS)
