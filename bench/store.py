@@ -30,26 +30,25 @@ import os
 import random
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.executor import POLICY, TOOLS, USER, six_step_plan, synthetic_plan
 from webapp.core import (
-    TOOL_IDS,
-    LeadGenGoal,
     LeadGenPlan,
     LeadGenPlanStep,
     LeadGenStepResult,
     LeadPlanEvent,
-    PlanContext,
-    RetryPolicy,
     StepAttempt,
-    SupervisorUserContext,
-    ToolEnv,
     execute_lead_generation_plan,
-    plan_lead_generation,
 )
 from webapp.core.models import iso_timestamp, utc_now
 from webapp.runtime.manager import RunManager, RunManagerOptions
@@ -57,43 +56,10 @@ from webapp.settings import Settings
 from webapp.store import Store
 from webapp.tools import ToolServices
 
-USER = SupervisorUserContext(user_id="bench")
-POLICY = RetryPolicy(jitter=0)
 RUNS_AT_ONCE = 50
 PAGE = 50
 TARGET_STEP_US = 150.0
 TARGET_PAGE_MS = 20.0
-
-
-async def instant(params: dict[str, Any], env: ToolEnv) -> Any:
-    return {"ok": True}
-
-
-TOOLS = dict.fromkeys(TOOL_IDS, instant)
-
-
-def six_step_plan() -> LeadGenPlan:
-    goal = LeadGenGoal(
-        raw_goal="Find 20 coffee shops in Manchester",
-        target_region="Manchester",
-        target_persona="coffee shops",
-        volume=20,
-        preferred_channels=["email"],
-        include_monitoring=True,
-    )
-    return plan_lead_generation(goal, PlanContext(user_id="bench"))
-
-
-def synthetic_plan(count: int, *, chained: bool) -> LeadGenPlan:
-    steps = [
-        LeadGenPlanStep(
-            id=f"s{i}",
-            tool="GOOGLE_PLACES_SEARCH",
-            depends_on=[f"s{i - 1}"] if chained and i else [],
-        )
-        for i in range(count)
-    ]
-    return six_step_plan().model_copy(update={"steps": steps})
 
 
 # -- 1. events per second ---------------------------------------------------------------------

@@ -12,23 +12,14 @@ from starlette.routing import Route
 from webapp.core import GoalError
 from webapp.core.models import SupervisorUserContext
 from webapp.core.status import count_by_status
-from webapp.runtime import RunManager, RunNotFound
+from webapp.runtime import RunNotFound
 from webapp.store import Store
 from webapp.web.errors import ApiError
 from webapp.web.forms import api_run_request, read_body, run_options
 from webapp.web.pages import WEB_USER, plan_for
+from webapp.web.state import manager_of, store_of
 
 MAX_LIMIT = 200
-
-
-def _manager(request: Request) -> RunManager:
-    manager: RunManager = request.app.state.manager
-    return manager
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 async def run_document(store: Store, run_id: str) -> dict[str, Any]:
@@ -52,10 +43,10 @@ async def create_run(request: Request) -> Response:
     except GoalError as error:
         raise ApiError(422, "invalid_goal", error.message, error.field or "goal") from error
     options = run_options(chosen, settings)
-    run_id = await _manager(request).start_run(
+    run_id = await manager_of(request).start_run(
         plan, SupervisorUserContext(user_id=WEB_USER), options=options
     )
-    document = await run_document(_store(request), run_id)
+    document = await run_document(store_of(request), run_id)
     return JSONResponse(document, status_code=201, headers={"Location": f"/api/runs/{run_id}"})
 
 
@@ -65,7 +56,7 @@ async def list_runs(request: Request) -> Response:
     limit = int(raw_limit) if raw_limit.isascii() and raw_limit.isdecimal() else 0
     if not 1 <= limit <= MAX_LIMIT:
         raise ApiError(400, "bad_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
-    page = await _store(request).history.page(
+    page = await store_of(request).history.page(
         status=params.get("status") or None,
         q=params.get("q") or None,
         cursor=params.get("cursor") or None,
@@ -75,11 +66,11 @@ async def list_runs(request: Request) -> Response:
 
 
 async def get_run(request: Request) -> Response:
-    return JSONResponse(await run_document(_store(request), request.path_params["run_id"]))
+    return JSONResponse(await run_document(store_of(request), request.path_params["run_id"]))
 
 
 async def cancel_run(request: Request) -> Response:
-    outcome = await _manager(request).cancel(request.path_params["run_id"])
+    outcome = await manager_of(request).cancel(request.path_params["run_id"])
     return JSONResponse(
         {"runId": outcome.run_id, "status": outcome.status, "message": outcome.message},
         status_code=202 if outcome.status in ("cancelling", "requested") else 200,
@@ -88,7 +79,7 @@ async def cancel_run(request: Request) -> Response:
 
 async def get_leads(request: Request) -> Response:
     run_id = request.path_params["run_id"]
-    store = _store(request)
+    store = store_of(request)
     if await store.runs.get(run_id) is None:
         raise RunNotFound(run_id)
     leads = await store.outputs.leads_for_run(run_id)

@@ -15,33 +15,18 @@ from starlette.routing import Route
 from webapp.core import GoalError, LeadGenPlan, PlanContext, plan_lead_generation
 from webapp.core.models import SupervisorUserContext
 from webapp.leads_csv import leads_to_csv
-from webapp.runtime import RunManager, RunNotFound
+from webapp.runtime import RunNotFound
 from webapp.settings import Settings
-from webapp.store import Store
 from webapp.tools.estimate import estimate_provider_calls
 from webapp.web.forms import form_overrides, goal_from, read_form, run_options
 from webapp.web.graph import GraphStep, layout
 from webapp.web.run_view import RunView, page_context, params_gist
 from webapp.web.sequences import sequence_context
+from webapp.web.state import manager_of, settings_of, store_of
 
 WEB_USER = "local"
 RECENT_RUNS = 8
 HISTORY_PAGE = 25
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def _manager(request: Request) -> RunManager:
-    manager: RunManager = request.app.state.manager
-    return manager
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def is_htmx(request: Request) -> bool:
@@ -100,7 +85,7 @@ async def index(request: Request) -> Response:
 
 
 async def _index(request: Request, extra: dict[str, Any], status: int = 200) -> Response:
-    recent = await _store(request).history.page(limit=RECENT_RUNS, with_counts=False)
+    recent = await store_of(request).history.page(limit=RECENT_RUNS, with_counts=False)
     context = {"recent": recent.runs, "goal": "", "errors": {}, "plan": None, **extra}
     return render(request, "index.html", context, status)
 
@@ -108,7 +93,7 @@ async def _index(request: Request, extra: dict[str, Any], status: int = 200) -> 
 async def preview(request: Request) -> Response:
     """POST /plan: the parsed fields and the plan, for checking before starting it."""
     form = await read_form(request)
-    settings = _settings(request)
+    settings = settings_of(request)
     goal_text = form.get("goal", "")
     try:
         plan = plan_for(goal_text, form_overrides(form), settings)
@@ -143,12 +128,12 @@ async def start_run(request: Request) -> Response:
     form = await read_form(request)
     goal_text = form.get("goal", "")
     try:
-        plan = plan_for(goal_text, form_overrides(form), _settings(request))
+        plan = plan_for(goal_text, form_overrides(form), settings_of(request))
     except GoalError as error:
         failed = {"goal": goal_text, "errors": {error.field or "goal": error.message}}
         return await _index(request, {**failed, **typed_fields(form)}, 422)
-    options = run_options(form, _settings(request))
-    run_id = await _manager(request).start_run(
+    options = run_options(form, settings_of(request))
+    run_id = await manager_of(request).start_run(
         plan, SupervisorUserContext(user_id=WEB_USER), options=options
     )
     return RedirectResponse(f"/runs/{run_id}", status_code=303)
@@ -161,7 +146,7 @@ async def run_page(request: Request) -> Response:
 
 
 async def load_view(request: Request, run_id: str) -> RunView:
-    store = _store(request)
+    store = store_of(request)
     snapshot = await store.runs.snapshot(run_id)
     if snapshot is None:
         raise RunNotFound(run_id)
@@ -176,7 +161,7 @@ async def run_action(request: Request) -> Response:
     action = request.path_params["action"]
     if action not in ("cancel", "resume", "retry"):
         raise HTTPException(404)
-    manager = _manager(request)
+    manager = manager_of(request)
     target = run_id
     if action == "cancel":
         await manager.cancel(run_id)
@@ -199,7 +184,7 @@ async def history(request: Request) -> Response:
     params = request.query_params
     status = params.get("status") or None
     q = params.get("q") or None
-    page = await _store(request).history.page(
+    page = await store_of(request).history.page(
         status=status, q=q, cursor=params.get("cursor") or None, limit=HISTORY_PAGE
     )
     context = {"page": page, "status": status or "", "q": q or "", "cursor": params.get("cursor")}
@@ -208,7 +193,7 @@ async def history(request: Request) -> Response:
 
 async def leads_csv(request: Request) -> Response:
     run_id = request.path_params["run_id"]
-    store = _store(request)
+    store = store_of(request)
     if await store.runs.get(run_id) is None:
         raise RunNotFound(run_id)
     leads = await store.outputs.leads_for_run(run_id)
@@ -221,7 +206,7 @@ async def leads_csv(request: Request) -> Response:
 
 async def healthz(request: Request) -> Response:
     try:
-        await _store(request).readers.fetchone("SELECT 1")
+        await store_of(request).readers.fetchone("SELECT 1")
     except Exception:  # any failure to answer is what this check reports
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})

@@ -23,7 +23,6 @@ from webapp.mail import (
 )
 from webapp.runtime import RunNotFound
 from webapp.settings import Settings
-from webapp.store import Store
 from webapp.store.outbox import (
     OutboxRepository,
     SampleMessage,
@@ -32,6 +31,7 @@ from webapp.store.outbox import (
 )
 from webapp.tools.providers.http import TokenBucket
 from webapp.web.forms import read_form
+from webapp.web.state import settings_of, store_of
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,8 @@ def mail_view(settings: Settings) -> MailView:
 async def sequence_context(request: Request, run_id: str) -> dict[str, Any]:
     """What the run page needs to show the run's sequences: them, and where mail would go."""
     return {
-        "sequences": await sequences_for_run(_store(request), run_id),
-        "mail": mail_view(_settings(request)),
+        "sequences": await sequences_for_run(store_of(request), run_id),
+        "mail": mail_view(settings_of(request)),
     }
 
 
@@ -72,7 +72,7 @@ def send_limit(request: Request) -> TokenBucket:
     state = request.app.state
     limit: TokenBucket | None = getattr(state, "mail_limit", None)
     if limit is None:
-        limit = state.mail_limit = new_send_limit(_settings(request))
+        limit = state.mail_limit = new_send_limit(settings_of(request))
     return limit
 
 
@@ -80,7 +80,7 @@ async def send_sequence_step(request: Request) -> Response:
     """POST /runs/{run_id}/sequences/{sequence_id}/send: send one step to whoever it may go to
     now (never twice to anyone)."""
     run_id = request.path_params["run_id"]
-    store = _store(request)
+    store = store_of(request)
     if await store.runs.get(run_id) is None:
         raise RunNotFound(run_id)
     outbox = OutboxRepository.of(store)
@@ -93,7 +93,7 @@ async def send_sequence_step(request: Request) -> Response:
         if _is_htmx(request):
             return _fragment(request, sequence, error=message, status=422)
         raise HTTPException(422, message)
-    settings = _settings(request)
+    settings = settings_of(request)
     try:
         mailer = build_mailer(settings)
     except MailConfigError as error:
@@ -130,7 +130,7 @@ def _fragment(
 ) -> Response:
     context = {
         "sequence": sequence,
-        "mail": mail_view(_settings(request)),
+        "mail": mail_view(settings_of(request)),
         "notice": notice,
         "error": error,
     }
@@ -138,16 +138,6 @@ def _fragment(
         request, "_sequence.html", context, status_code=status
     )
     return response
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def _is_htmx(request: Request) -> bool:
