@@ -2,7 +2,8 @@
 many runs, measured on the real server (`python -m webapp serve`) run as a subprocess.
 
     python -m bench.sse [--viewers 100,500,1000] [--json] [--per-event] [--latency-ms MS]
-                        [--history-runs N] [--calls N]      (python bench/sse.py works too)
+                        [--client-loop uvloop|asyncio] [--no-pin] [--history-runs N]
+                        [--calls N]                 (python bench/sse.py works too)
 
 Everything is on 127.0.0.1; each part uses a fresh database file in a temporary folder, and
 the server is stopped (killed if it will not stop) whatever happens.
@@ -12,7 +13,10 @@ the server is stopped (killed if it will not stop) whatever happens.
    time (LEADGEN_MAX_RUNS=1). For each viewer count N: "blocker" runs are started, then the
    measured run (POST /api/runs with GOAL), which waits, pending, behind them; a separate
    process (bench/sse_viewers.py, through multiprocessing) opens N viewers of the run's page
-   stream /runs/{id}/events?after=0 (HTML updates); once all are open the blockers are
+   stream /runs/{id}/events?after=0 (HTML updates), on uvloop unless --client-loop asyncio
+   (asyncio's loop reads slower than the server writes) and pinned to the last CPU unless
+   --no-pin (see bench/sse_viewers.py: in real life the viewers are on other machines and do
+   not take the server's CPU); once all are open the blockers are
    cancelled, so the run starts and every event of it is delivered live. With --json the same
    is done again, with a run of its own, on the JSON stream /api/runs/{id}/events.
    Latency of a (viewer, event) pair: the wall time the viewer read the event minus the
@@ -67,7 +71,7 @@ import httpx
 if __package__ in (None, ""):  # run as a script: make `bench` importable, for us and the child
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.sse_viewers import raise_open_files, run_viewers
+from bench.sse_viewers import LOOPS, raise_open_files, run_viewers
 from bench.store import history_rows, insert_runs, six_step_plan
 from webapp.store import Store
 
@@ -332,6 +336,8 @@ def view_run(
     latency_ms: int,
     open_timeout: float,
     timeout: float,
+    client_loop: str,
+    client_cpu: int | None,
 ) -> Viewing:
     result = Viewing(stream, count)
     run_s = PROVIDER_CALLS * latency_ms / 1000 + 0.05
@@ -350,7 +356,16 @@ def view_run(
                 path = f"/api/runs/{run_id}/events"
             child = context.Process(
                 target=run_viewers,
-                args=(sending, server.port, path, count, open_timeout, timeout),
+                args=(
+                    sending,
+                    server.port,
+                    path,
+                    count,
+                    open_timeout,
+                    timeout,
+                    client_loop,
+                    client_cpu,
+                ),
                 name=f"sse-viewers-{count}",
             )
             rss_before = sampler.status("VmRSS") or 0
@@ -487,7 +502,12 @@ def viewers_part(
     timeout: float,
     *,
     per_event: bool,
+    client_loop: str,
+    pin: bool,
 ) -> None:
+    cpus = sorted(os.sched_getaffinity(0))
+    client_cpu = cpus[-1] if pin and len(cpus) > 1 else None
+    where = f"on CPU {client_cpu}" if client_cpu is not None else "unpinned"
     with tempfile.TemporaryDirectory() as folder:
         settings = {
             "LEADGEN_DEMO_LATENCY_MS": str(latency_ms),
@@ -501,8 +521,9 @@ def viewers_part(
             try:
                 print(
                     f"live streams: server pid {server.pid} on port {server.port}, demo latency "
-                    f"{latency_ms} ms per provider call; targets: p99 ≤ {TARGET_P99_MS:.0f} ms "
-                    f"with {TARGET_VIEWERS} viewers, no event lost"
+                    f"{latency_ms} ms per provider call; viewers on {client_loop}, {where}; "
+                    f"targets: p99 ≤ {TARGET_P99_MS:.0f} ms with {TARGET_VIEWERS} viewers, "
+                    "no event lost"
                 )
                 for stream in streams:
                     for count in counts:
@@ -514,6 +535,8 @@ def viewers_part(
                             latency_ms=latency_ms,
                             open_timeout=open_timeout,
                             timeout=timeout,
+                            client_loop=client_loop,
+                            client_cpu=client_cpu,
                         )
                         print_viewing(viewing, per_event=per_event)
                 hwm = sampler.status("VmHWM") or 0
@@ -572,6 +595,12 @@ def main() -> None:
     )
     parser.add_argument("--open-timeout", type=float, default=30.0, help="seconds to open all")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to read a run")
+    parser.add_argument(
+        "--client-loop", choices=LOOPS, default=LOOPS[0], help="the viewers' event loop"
+    )
+    parser.add_argument(
+        "--no-pin", action="store_true", help="let the viewers run on any CPU (the server's too)"
+    )
     parser.add_argument("--history-runs", type=int, default=100_000, help="0: skip part 2")
     parser.add_argument("--calls", type=int, default=20, help="calls per history URL")
     args = parser.parse_args()
@@ -588,6 +617,8 @@ def main() -> None:
             args.open_timeout,
             args.timeout,
             per_event=args.per_event,
+            client_loop=args.client_loop,
+            pin=not args.no_pin,
         )
     if args.history_runs > 0:
         if counts:

@@ -9,6 +9,13 @@ one HTTP/1.1 GET, reads the headers, undoes the chunked framing and splits the b
 messages. For each message with an `id:` (the event's seq) it records the wall-clock time
 (`time.time()`) of the read that completed it; the `done` event ends the viewer. Nothing else
 is done per message, so the readers themselves add as little as possible to what is measured.
+
+The viewers run on uvloop when it is installed (uvicorn's [standard] extra brings it), else on
+asyncio's own loop (`--loop asyncio` asks for it). The loop matters: reading one event on 1000
+sockets costs asyncio's loop about 20-40 ms (more than the server takes to write it), uvloop
+10-15 ms, and a viewer's latency is counted when the read that completes it is done.
+bench/sse.py also keeps them on one CPU of their own (the last one): left free, the scheduler
+wakes them on the server's CPU each time it writes to them, and the server waits its turn.
 """
 
 from __future__ import annotations
@@ -16,13 +23,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, cast
+
+try:
+    import uvloop
+except ImportError:  # pragma: no cover - the server's [standard] extra installs it
+    uvloop = None
 
 HOST = "127.0.0.1"
+LOOPS = ("uvloop", "asyncio") if uvloop is not None else ("asyncio",)
 CONNECTS_AT_ONCE = 200  # connections being opened at one time (the rest wait their turn)
 HEAD_LIMIT = 64 * 1024
 PREFIX = 256  # bytes of a message searched for its `id:` and `event:` lines
@@ -70,8 +84,7 @@ class Viewer(asyncio.Protocol):
     # -- asyncio.Protocol ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
@@ -93,7 +106,7 @@ class Viewer(asyncio.Protocol):
         if self._chunked:
             self._dechunk(data, now)
         else:
-            self._messages(data, now)
+            self._messages(data, 0, len(data), now)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if exc is not None and not self.result.error:
@@ -121,48 +134,62 @@ class Viewer(asyncio.Protocol):
             self.opened.set_result(None)
 
     def _dechunk(self, data: bytes, now: float) -> None:
-        raw = self._raw
-        raw += data
-        while raw:
+        """Undo the chunked framing in place: the bytes are only scanned, never copied, unless
+        a chunk is split between reads (its start then waits in `_raw` for the rest)."""
+        if self._raw:
+            self._raw += data
+            data = bytes(self._raw)
+            self._raw.clear()
+        pos, size = 0, len(data)
+        while pos < size:
             if self._need < 0:
-                line_end = raw.find(b"\r\n")
+                line_end = data.find(b"\r\n", pos)
                 if line_end < 0:
-                    return
-                size = int(bytes(raw[:line_end]).split(b";", 1)[0], 16)
-                del raw[: line_end + 2]
-                if size == 0:  # the last chunk: the server ended the stream
+                    break
+                length = int(data[pos:line_end].split(b";", 1)[0], 16)
+                if length == 0:  # the last chunk: the server ended the stream
                     if not self.result.done and not self.result.error:
                         self.result.error = "stream ended without the done event"
                     self._close()
                     return
-                self._need = size + 2
-            if len(raw) < self._need:
-                return
-            self._messages(bytes(raw[: self._need - 2]), now)
-            del raw[: self._need]
+                pos = line_end + 2
+                self._need = length + 2
+            end = pos + self._need
+            if end > size:
+                break
+            self._messages(data, pos, end - 2, now)
+            pos = end
             self._need = -1
-
-    def _messages(self, data: bytes, now: float) -> None:
-        sse = self._sse
-        sse += data
-        if not self._sep:
-            line_end = sse.find(b"\n")
-            if line_end < 0:
+            if self.result.done:
                 return
-            self._sep = b"\r\n\r\n" if line_end > 0 and sse[line_end - 1] == 0x0D else b"\n\n"
+        if pos < size:
+            self._raw += data[pos:]
+
+    def _messages(self, data: bytes, start: int, stop: int, now: float) -> None:
+        """The SSE messages in data[start:stop] (one chunk's payload), found in place; a message
+        cut by the chunk's end waits in `_sse` for the next one."""
+        if self._sse:
+            self._sse += data[start:stop]
+            data, start, stop = bytes(self._sse), 0, len(self._sse)
+            self._sse.clear()
+        if not self._sep:
+            line_end = data.find(b"\n", start, stop)
+            if line_end < 0:
+                self._sse += data[start:stop]
+                return
+            self._sep = b"\r\n\r\n" if line_end > start and data[line_end - 1] == 0x0D else b"\n\n"
         sep = self._sep
         line = sep[: len(sep) // 2]
-        start = 0
         while True:
-            end = sse.find(sep, start)
+            end = data.find(sep, start, stop)
             if end < 0:
                 break
-            self._message(bytes(sse[start : min(end, start + PREFIX)]), line, now, end - start)
+            self._message(data[start : min(end, start + PREFIX)], line, now, end - start)
             start = end + len(sep)
             if self.result.done:
-                break
-        if start:
-            del sse[:start]
+                return
+        if start < stop:
+            self._sse += data[start:stop]
 
     def _message(self, prefix: bytes, line_sep: bytes, now: float, size: int) -> None:
         seq = None
@@ -252,14 +279,33 @@ async def watch(
     }
 
 
+def run_on(loop: str, main: Any) -> Any:
+    """asyncio.run(main), on uvloop if `loop` says so."""
+    if loop == "uvloop":
+        if uvloop is None:
+            raise SystemExit("uvloop is not installed")
+        return uvloop.run(main)
+    return asyncio.run(main)
+
+
 def run_viewers(
-    conn: Connection, port: int, path: str, count: int, open_timeout: float, timeout: float
+    conn: Connection,
+    port: int,
+    path: str,
+    count: int,
+    open_timeout: float,
+    timeout: float,
+    loop: str = LOOPS[0],
+    cpu: int | None = None,
 ) -> None:
     """multiprocessing target: sends ("open", summary) once the viewers are open, then
-    ("result", everything); ("error", text) if it failed."""
+    ("result", everything); ("error", text) if it failed. `cpu`: the one CPU to run on."""
     try:
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
         raise_open_files(count + 256)
-        result = asyncio.run(
+        result = run_on(
+            loop,
             watch(
                 port,
                 path,
@@ -267,7 +313,7 @@ def run_viewers(
                 open_timeout=open_timeout,
                 read_for=timeout,
                 on_open=lambda summary: conn.send(("open", summary)),
-            )
+            ),
         )
         conn.send(("result", result))
     except BaseException as error:  # the parent must hear of it rather than wait
@@ -284,16 +330,18 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=100)
     parser.add_argument("--open-timeout", type=float, default=30.0)
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--loop", choices=LOOPS, default=LOOPS[0], help="the viewers' loop")
     args = parser.parse_args()
     raise_open_files(args.viewers + 256)
-    result = asyncio.run(
+    result = run_on(
+        args.loop,
         watch(
             args.port,
             args.path,
             args.viewers,
             open_timeout=args.open_timeout,
             read_for=args.timeout,
-        )
+        ),
     )
     viewers = result.pop("viewers")
     result["events"] = sum(len(v[2]) for v in viewers)

@@ -34,9 +34,10 @@ CHROMIUM_ARGS = [
 STARTUP_S = 10.0
 
 # Records what the run page shows each time its DOM changes, from before the first SSE message:
-# the steps' states, the badge, and how many stream messages were applied.
+# the steps' states, the graph's nodes (namespace and state), the graph's nodes and edges swapped
+# in one by one (their namespaces), the badge, and how many stream messages were applied.
 RECORDER = """
-window.__seen = {steps: [], badge: [], messages: 0};
+window.__seen = {steps: [], nodes: [], swapped: [], badge: [], messages: 0};
 document.addEventListener("htmx:sseMessage", () => { window.__seen.messages += 1; });
 document.addEventListener("DOMContentLoaded", () => {
   const run = document.getElementById("run");
@@ -44,11 +45,23 @@ document.addEventListener("DOMContentLoaded", () => {
   const record = () => {
     window.__seen.steps.push(
       Array.from(document.querySelectorAll("#steps li"), (li) => li.dataset.state));
+    window.__seen.nodes.push(Array.from(document.querySelectorAll("#graph g.node"), (g) =>
+      (g.namespaceURI === "http://www.w3.org/2000/svg" ? "svg " : "other ") +
+      ((g.getAttribute("class") || "").match(/state-(\\w+)/) || ["", "?"])[1]));
     const badge = document.getElementById("badge");
     if (badge) window.__seen.badge.push(badge.dataset.state);
   };
   record();
-  new MutationObserver(record).observe(run, {
+  new MutationObserver((mutations) => {
+    for (const mutation of mutations) {
+      for (const added of mutation.addedNodes) {
+        if (added.nodeType === 1 && added.matches("#graph g.node, #graph path.edge")) {
+          window.__seen.swapped.push(added.namespaceURI);
+        }
+      }
+    }
+    record();
+  }).observe(run, {
     subtree: true, childList: true, attributes: true, attributeFilter: ["data-state"],
   });
 });

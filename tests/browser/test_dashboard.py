@@ -110,6 +110,11 @@ async def test_plan_preview_then_watch_the_run_go_live(
     recorded = await seen(page)
     assert recorded["messages"] > 0, "no live update reached the page"
     assert any("running" in states for states in recorded["steps"]), recorded["steps"]
+    # A step's update swaps only its own node and edges into the graph: they must stay SVG.
+    assert recorded["swapped"], "no graph node was swapped in on its own"
+    assert set(recorded["swapped"]) == {"http://www.w3.org/2000/svg"}, recorded["swapped"]
+    nodes = {node for snapshot in recorded["nodes"] for node in snapshot}
+    assert "svg running" in nodes and all(n.startswith("svg ") for n in nodes), nodes
     assert "live" in recorded["badge"], recorded["badge"]
     assert recorded["badge"][-1] == "finished"
     assert await page.evaluate("window.__marker") == 2, "the run page reloaded"

@@ -3,13 +3,19 @@ page's HTML updates and the API's JSON events, where they resume, and what they 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sse_starlette.sse import SendTimeoutError
 from starlette.applications import Starlette
+from starlette.types import Message
 
 from tests.web.helpers import fast_settings, finished_run, parse_sse, serve
+from webapp.web.streams import EventStream
 
 
 async def stream(client: httpx.AsyncClient, url: str, **headers: str) -> httpx.Response:
@@ -151,3 +157,51 @@ async def test_a_cursor_too_big_for_the_store_is_a_bad_request_not_a_broken_stre
         response = await client.get(url.format(run_id), params={"after": str(2**64)})
 
     assert response.status_code == 400
+
+
+async def test_a_step_update_swaps_its_graph_node_and_edges_and_the_last_the_whole_graph(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+
+    *updates, _ = parse_sse((await stream(client, f"/runs/{run_id}/events?after=0")).text)
+
+    step = updates[2]  # seq 3: google_places_1 succeeded
+    assert '<span class="ev-type">STEP_SUCCEEDED</span> <code>google_places_1</code>' in step.data
+    node = re.search(
+        r'<svg><g class="node state-succeeded" id="node-google_places_1"[^>]*>', step.data
+    )
+    assert node and 'hx-swap-oob="true"' in node.group()  # parsed as SVG inside its <svg>
+    edges = re.findall(r'<path [^>]*id="edge-([\w-]+)"[^>]*hx-swap-oob="true"', step.data)
+    assert edges == ["google_places_1-hunter_domain_lookup_2"]  # the edges out of the node
+    assert 'id="graph"' not in step.data and step.data.count('class="node ') == 1
+    final = updates[-1]
+    assert 'id="graph" class="graph" hx-swap-oob="true"' in final.data
+    assert len(re.findall(r'<g class="node [^"]*" id="node-\w+" [^>]*>', final.data)) == 4
+    assert "hx-swap-oob" not in "".join(re.findall(r"<g [^>]*>", final.data))  # swapped whole
+
+
+async def test_updates_are_the_page_fragments_folded_onto_one_line(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+
+    *updates, _ = parse_sse((await stream(client, f"/runs/{run_id}/events?after=0")).text)
+
+    assert all("\n" not in message.data for message in updates)
+    page = (await client.get(f"/runs/{run_id}")).text
+    assert '<div id="timeline" class="timeline">\n' in page  # the page keeps its layout
+
+
+async def test_an_event_stream_with_a_send_timeout_still_times_out() -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield b"data: x\r\n\r\n"
+
+    async def stuck(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            await asyncio.Event().wait()  # a client that never reads
+
+    response = EventStream(body(), ping=0, send_timeout=0.01)
+
+    with pytest.raises(SendTimeoutError):
+        await response._send_with_timeout(stuck, {"type": "http.response.body", "body": b"x"})

@@ -1,5 +1,6 @@
 """`create_app()`: the dashboard. The lifespan opens the store and starts the RunManager; on
-shutdown the manager marks what it was running interrupted and the store closes."""
+shutdown the manager marks what it was running interrupted, the runs' live feeds stop and the
+store closes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from webapp.runtime.monitors import MonitorScheduler
 from webapp.settings import Settings
 from webapp.store import Store
 from webapp.web import api, monitors, pages, sequences, streams
+from webapp.web.broadcast import RunFeeds
 from webapp.web.errors import HANDLERS
 from webapp.web.live import LiveFragments
 from webapp.web.resources import site_dir
@@ -33,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         store = await Store.open(settings.db)
         manager = build_manager(settings, store)
         live = LiveFragments(store, templates)
+        feeds = RunFeeds(manager, live)
         scheduler = MonitorScheduler(
             store, manager.services_for, interval_s=settings.monitor_interval_s
         )
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.store = store
             app.state.manager = manager
             app.state.live = live
+            app.state.feeds = feeds
             logger.info("leadgen is serving %s", settings.db)
             yield
         finally:
@@ -50,7 +54,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             try:
                 await manager.stop(reason="The server stopped while this run was going")
             finally:
-                await store.close()
+                try:
+                    await feeds.close()
+                finally:
+                    await store.close()
 
     routes = [
         *pages.routes,

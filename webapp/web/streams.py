@@ -4,6 +4,9 @@
 the store, then goes live, and ends with a `done` event once the run's final event is sent; a
 15 s ping keeps proxies from closing it. A stream only observes: a viewer leaving never touches
 the run. A viewer too slow to keep up is dropped; its browser reconnects and replays.
+
+The viewers of a run this process executes share its live feed (webapp/web/broadcast.py); a
+run owned by another process (or already over) is followed by each stream on its own.
 """
 
 from __future__ import annotations
@@ -15,18 +18,32 @@ from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Message, Send
 
 from webapp.core.models import LeadPlanEvent
 from webapp.runtime import RunManager, RunNotFound, SubscriberDropped
+from webapp.web.broadcast import DONE, Kind, RunFeeds
 from webapp.web.errors import ApiError
-from webapp.web.live import LiveFragments, sse_bytes
+from webapp.web.live import LiveFragments
+from webapp.web.state import manager_of
 
 logger = logging.getLogger(__name__)
 
 PING_S = 15
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
-DONE = sse_bytes("", event="done")
 Encode = Callable[[str, LeadPlanEvent], Awaitable[bytes]]
+
+
+class EventStream(EventSourceResponse):
+    """sse-starlette's response, without the anyio cancel scope it opens around every send even
+    when there is no send timeout (a few µs a message: a thousand viewers pay it a thousand
+    times per event)."""
+
+    async def _send_with_timeout(self, send: Send, message: Message) -> None:
+        if self.send_timeout is None:
+            await send(message)
+        else:
+            await super()._send_with_timeout(send, message)
 
 
 def cursor_of(request: Request) -> int:
@@ -40,28 +57,41 @@ def cursor_of(request: Request) -> int:
     return cursor
 
 
-async def _stream(request: Request, encode: Encode) -> Response:
+async def _stream(request: Request, kind: Kind, encode: Encode) -> Response:
     run_id = request.path_params["run_id"]
     after = cursor_of(request)
-    manager: RunManager = request.app.state.manager
+    manager = manager_of(request)
     if await manager.store.runs.get(run_id) is None:
         raise RunNotFound(run_id)
+    if manager.is_local(run_id):
+        feeds: RunFeeds = request.app.state.feeds
+        source = feeds.follow(run_id, after, kind)
+    else:
+        source = _followed(manager, run_id, after, encode)
 
     async def messages() -> AsyncIterator[bytes]:
         try:
-            async for batch in manager.subscribe_batches(run_id, after):
-                # everything waiting goes out in one write: fewer sends when many watch
-                yield b"".join([await encode(run_id, event) for event in batch])
-            yield DONE
+            async for data in source:
+                yield data
         except SubscriberDropped:
             logger.info("a viewer of run %s fell behind and was dropped", run_id)
 
-    return EventSourceResponse(messages(), ping=PING_S, headers={"Cache-Control": "no-store"})
+    return EventStream(messages(), ping=PING_S, headers={"Cache-Control": "no-store"})
+
+
+async def _followed(
+    manager: RunManager, run_id: str, after: int, encode: Encode
+) -> AsyncIterator[bytes]:
+    """A stream of its own, for a run another process owns (or that is over)."""
+    async for batch in manager.subscribe_batches(run_id, after):
+        # everything waiting goes out in one write: fewer sends when many watch
+        yield b"".join([await encode(run_id, event) for event in batch])
+    yield DONE
 
 
 async def page_events(request: Request) -> Response:
     live: LiveFragments = request.app.state.live
-    return await _stream(request, live.html_message)
+    return await _stream(request, "html", live.html_message)
 
 
 async def api_events(request: Request) -> Response:
@@ -70,7 +100,7 @@ async def api_events(request: Request) -> Response:
     async def encode(run_id: str, event: LeadPlanEvent) -> bytes:
         return live.json_message(run_id, event)
 
-    return await _stream(request, encode)
+    return await _stream(request, "json", encode)
 
 
 routes = [

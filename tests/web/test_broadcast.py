@@ -1,0 +1,220 @@
+"""The live feed of a run: one subscription and one render per event, however many watch; every
+viewer gets every event once and in order, a viewer joining late misses nothing, a slow one is
+dropped without holding up the others, and the feed lets go of the run when nobody watches."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.core.conftest import USER, FakeTools, make_plan
+from tests.runtime.conftest import FAST, demo_services
+from tests.web.helpers import Message, parse_sse
+from webapp.core import ToolEnv
+from webapp.runtime import EventHub, RunManager, RunManagerOptions, SubscriberDropped
+from webapp.store import Store
+from webapp.web.broadcast import Chunk, Kind, RunFeeds
+from webapp.web.live import LiveFragments
+from webapp.web.templating import build_templates
+
+
+@dataclass
+class Watched:
+    store: Store
+    manager: RunManager
+    live: LiveFragments
+    feeds: RunFeeds
+    tools: FakeTools
+
+
+@pytest.fixture
+async def watched(tmp_path: Path) -> AsyncIterator[Watched]:
+    store = await Store.open(str(tmp_path / "feed.db"))
+    tools = FakeTools()
+    manager = RunManager(
+        store,
+        services_for=lambda run_id, options: demo_services(store),
+        tools=tools.as_map(),
+        options=RunManagerOptions(retry_policy=FAST),
+        hub=EventHub(),
+    )
+    await manager.start()
+    live = LiveFragments(store, build_templates())
+    feeds = RunFeeds(manager, live)
+    try:
+        yield Watched(store, manager, live, feeds, tools)
+    finally:
+        await manager.stop()
+        await feeds.close()
+        await store.close()
+
+
+def gate(opened: asyncio.Event, reached: asyncio.Event) -> Any:
+    async def behaviour(params: dict[str, Any], env: ToolEnv) -> Any:
+        reached.set()
+        await opened.wait()
+        return {"summary": "through the gate"}
+
+    return behaviour
+
+
+async def watch(feeds: RunFeeds, run_id: str, after: int, kind: Kind) -> list[Message]:
+    return parse_sse(b"".join([data async for data in feeds.follow(run_id, after, kind)]).decode())
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the loop (and the store's threads) run until `condition()` holds."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        await asyncio.sleep(0)
+
+
+async def blocked_run(watched: Watched, step_id: str) -> tuple[str, asyncio.Event]:
+    """A run started and held at `step_id` until the returned event is set."""
+    opened, reached = asyncio.Event(), asyncio.Event()
+    watched.tools.behave(step_id, gate(opened, reached))
+    run_id = await watched.manager.start_run(make_plan(email=True), USER)
+    await reached.wait()
+    await watched.store.writer.flush()
+    return run_id, opened
+
+
+def live_viewers(feeds: RunFeeds, run_id: str) -> int:
+    """Viewers of the run past their replay, waiting for the feed."""
+    feed = feeds.feed(run_id)
+    return sum(v.waiter is not None for v in feed.viewers) if feed is not None else 0
+
+
+async def test_many_viewers_get_every_event_once_in_order_rendered_once_each(
+    watched: Watched,
+) -> None:
+    run_id, opened = await blocked_run(watched, "google_places_1")
+    pages = [asyncio.create_task(watch(watched.feeds, run_id, 0, "html")) for _ in range(40)]
+    scripts = [asyncio.create_task(watch(watched.feeds, run_id, 0, "json")) for _ in range(5)]
+    await until(lambda: live_viewers(watched.feeds, run_id) == 45)
+
+    opened.set()
+    seen = await asyncio.gather(*pages, *scripts)
+
+    stored = [event.seq for event in await watched.store.runs.events(run_id)]
+    for messages in seen:
+        *events, done = messages
+        assert [int(m.id or 0) for m in events] == stored
+        assert (done.event, done.id) == ("done", None)
+    assert {m.event for m in seen[0][:-1]} == {"update"}
+    assert seen[-1][-2].event == "PLAN_COMPLETED"
+    assert watched.live.renders == len(stored)  # one render per event for all forty pages
+    assert watched.manager.hub.subscriber_count(run_id) == 0  # the feed let go of the run
+    assert watched.feeds.feed(run_id) is None
+
+
+async def test_a_viewer_joining_mid_run_misses_nothing_and_repeats_nothing(
+    watched: Watched,
+) -> None:
+    run_id, opened = await blocked_run(watched, "hunter_enrich_3")
+    early = asyncio.create_task(watch(watched.feeds, run_id, 0, "json"))
+    await until(lambda: live_viewers(watched.feeds, run_id) == 1)
+
+    late = asyncio.create_task(watch(watched.feeds, run_id, 0, "html"))
+    resumed = asyncio.create_task(watch(watched.feeds, run_id, 3, "json"))  # Last-Event-ID: 3
+    await until(lambda: live_viewers(watched.feeds, run_id) == 3)
+    opened.set()
+
+    await watched.manager.wait(run_id)
+    stored = [event.seq for event in await watched.store.runs.events(run_id)]
+    for task, first in ((early, 1), (late, 1), (resumed, 4)):
+        *events, done = await task
+        assert [int(m.id or 0) for m in events] == list(range(first, stored[-1] + 1))
+        assert done.event == "done"
+
+
+async def test_a_slow_viewer_is_dropped_and_the_others_get_everything(
+    watched: Watched,
+) -> None:
+    feeds = RunFeeds(watched.manager, watched.live, limit=8)  # events a viewer may have waiting
+    later_open, later_reached = asyncio.Event(), asyncio.Event()
+    watched.tools.behave("lead_list_save_4", gate(later_open, later_reached))
+    run_id, opened = await blocked_run(watched, "google_places_1")
+    slow = feeds.join(run_id, "json")  # joins, then never reads
+    others = [asyncio.create_task(watch(feeds, run_id, 0, "json")) for _ in range(3)]
+    await until(lambda: live_viewers(feeds, run_id) == 3)
+
+    opened.set()  # six events, up to the next gate: the others read them, the slow one does not
+    await later_reached.wait()
+    await until(lambda: slow.pending == 7)  # with the last event stored before the gate
+    await until(lambda: live_viewers(feeds, run_id) == 3)
+    later_open.set()  # four more: too many waiting for the slow one
+    seen = await asyncio.gather(*others)
+
+    stored = [event.seq for event in await watched.store.runs.events(run_id)]
+    assert all([int(m.id or 0) for m in messages[:-1]] == stored for messages in seen)
+    assert all(messages[-1].event == "done" for messages in seen)
+    assert slow.dropped and feeds.dropped == 1
+    with pytest.raises(SubscriberDropped):
+        await slow.take()
+    run = await watched.store.runs.get(run_id)
+    assert run is not None and run.status == "succeeded"
+    await feeds.close()
+
+
+async def test_when_the_last_viewer_leaves_the_feed_stops_and_the_run_goes_on(
+    watched: Watched,
+) -> None:
+    run_id, opened = await blocked_run(watched, "google_places_1")
+    viewer = asyncio.create_task(watch(watched.feeds, run_id, 0, "html"))
+    await until(lambda: watched.manager.hub.subscriber_count(run_id) == 1)
+
+    viewer.cancel()  # the browser went away
+    with pytest.raises(asyncio.CancelledError):
+        await viewer
+    await until(lambda: watched.manager.hub.subscriber_count(run_id) == 0)
+
+    assert watched.feeds.feed(run_id) is None
+    opened.set()
+    await watched.manager.wait(run_id)
+    run = await watched.store.runs.get(run_id)
+    assert run is not None and run.status == "succeeded"
+
+
+async def test_a_viewer_of_a_run_that_has_ended_gets_its_replay_then_done(
+    watched: Watched,
+) -> None:
+    run_id = await watched.manager.start_run(make_plan(), USER)
+    await watched.manager.wait(run_id)
+    stored = [event.seq for event in await watched.store.runs.events(run_id)]
+
+    *events, done = await watch(watched.feeds, run_id, 2, "html")
+
+    assert [int(m.id or 0) for m in events] == stored[2:]
+    assert done.event == "done"
+
+
+def test_a_chunk_gives_only_the_events_after_a_cursor() -> None:
+    chunk = Chunk([(3, b"c"), (4, b"d"), (5, b"e")])
+
+    assert (chunk.after(2), chunk.after(3), chunk.after(4), chunk.after(5)) == (
+        b"cde",
+        b"de",
+        b"e",
+        b"",
+    )
+
+
+def test_warming_up_compiles_the_update_and_every_template_it_includes(
+    watched: Watched,
+) -> None:
+    def compiled() -> set[str]:
+        return {key[1] for key in (watched.live.env.cache or {})}
+
+    assert "_update.html" not in compiled()
+
+    watched.live.warm()
+
+    assert {"_update.html", "_graph_node.html", "_timeline.html", "_event_row.html"} <= compiled()

@@ -1,0 +1,281 @@
+"""One live feed per run for all of this process's viewers of it: a single subscription to the
+run's events, each batch rendered once into SSE bytes and handed to every viewer's buffer.
+
+A viewer joins the feed before it reads its replay from the store, so nothing slips between the
+two: whatever the feed handed out before the viewer joined was committed, hence replayed; all
+it hands out afterwards reaches the viewer's buffer, and the viewer skips what it replayed. A
+viewer that lets too much pile up is dropped (its browser reconnects and replays); it never
+slows the feed, the run or the other viewers. A feed only observes, and ends when its last
+viewer leaves or after the run's final event.
+
+Viewers are woken a slice at a time, each slice in its own turn of the event loop, so the next
+committed events reach the feed while the last ones are still going out: the viewers not yet
+woken then send both in one write, and a burst of events costs little more than one. Once the
+run's final event is out to every viewer, the streams send `done` and end (ending a stream costs
+more than sending to it: the last viewers would wait for the first ones' goodbyes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Literal
+
+from webapp.core.models import LeadPlanEvent
+from webapp.runtime import RunManager, SubscriberDropped
+from webapp.runtime.manager import REPLAY_CHUNK
+from webapp.web.live import LiveFragments, sse_bytes
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["html", "json"]
+DONE = sse_bytes("", event="done")
+WAKE_SLICE = 50  # viewers woken per turn of the event loop
+
+
+class Chunk:
+    """A batch of a run's events as SSE bytes: all of them joined, and each on its own (for a
+    viewer that already has the first few)."""
+
+    __slots__ = ("data", "first", "last", "parts")
+
+    def __init__(self, parts: list[tuple[int, bytes]]) -> None:
+        self.parts = parts
+        self.first, self.last = parts[0][0], parts[-1][0]
+        self.data = parts[0][1] if len(parts) == 1 else b"".join(m for _, m in parts)
+
+    def after(self, seq: int) -> bytes:
+        if self.first > seq:
+            return self.data
+        return b"".join(message for s, message in self.parts if s > seq)
+
+
+class Viewer:
+    """One stream's chunks from the feed, not yet sent, and the future its reader waits on."""
+
+    __slots__ = ("chunks", "dropped", "feed", "finished", "kind", "pending", "waiter")
+
+    def __init__(self, feed: Feed, kind: Kind) -> None:
+        self.feed = feed
+        self.kind = kind
+        self.chunks: list[Chunk] = []
+        self.pending = 0  # events in `chunks`
+        self.waiter: asyncio.Future[None] | None = None
+        self.finished = False  # the feed has handed out the run's final event
+        self.dropped = False
+
+    def offer(self, chunk: Chunk, limit: int) -> bool:
+        """Buffer a chunk (the feed wakes the reader soon); False, and dropped, when too much
+        is waiting already."""
+        self.pending += len(chunk.parts)
+        if self.pending > limit:
+            self.drop()
+            return False
+        self.chunks.append(chunk)
+        return True
+
+    def drop(self) -> None:
+        self.dropped = True
+        self.chunks.clear()
+        self.wake()
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def take(self) -> list[Chunk] | None:
+        """The chunks waiting (after waiting for one); None once the feed has ended."""
+        while not self.chunks:
+            if self.dropped:
+                raise SubscriberDropped(f"a viewer of run {self.feed.run_id} fell behind")
+            if self.finished:
+                return None
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        chunks, self.chunks, self.pending = self.chunks, [], 0
+        return chunks
+
+
+class Feed:
+    """A run's events for its viewers: subscribed once, rendered once per event and kind."""
+
+    def __init__(self, feeds: RunFeeds, run_id: str) -> None:
+        self.feeds = feeds
+        self.run_id = run_id
+        self.viewers: dict[Viewer, None] = {}  # in the order they joined
+        self.kinds: dict[Kind, int] = {"html": 0, "json": 0}
+        self._loop = asyncio.get_running_loop()
+        self._waking = False  # a round of wake-ups is going
+        self._again = False  # ... and another one is wanted after it
+        self._ended = False  # the run's final event has been handed out
+        self.ready: asyncio.Future[None] = self._loop.create_future()
+        self.over: asyncio.Future[None] = self._loop.create_future()  # ... and sent to all
+        self.task = asyncio.create_task(self._run(), name=f"feed-{run_id}")
+
+    def join(self, kind: Kind) -> Viewer:
+        viewer = Viewer(self, kind)
+        self.viewers[viewer] = None
+        self.kinds[kind] += 1
+        return viewer
+
+    def leave(self, viewer: Viewer) -> None:
+        if viewer in self.viewers:
+            del self.viewers[viewer]
+            self.kinds[viewer.kind] -= 1
+
+    async def _run(self) -> None:
+        ended = False
+        try:
+            run = await self.feeds.manager.store.runs.get(self.run_id)
+            # From the last stored event: if it was the run's final one, the manager says so.
+            start = max(0, (run.last_seq if run is not None else 0) - 1)
+            self.feeds.live.warm()
+            self.ready.set_result(None)
+            async for batch in self.feeds.manager.subscribe_batches(self.run_id, start):
+                await self._hand_out(batch)
+            ended = True
+        except asyncio.CancelledError:
+            raise
+        except SubscriberDropped:
+            logger.warning("the feed of run %s fell behind; its viewers will replay", self.run_id)
+        except Exception:
+            logger.exception("the feed of run %s failed; its viewers will replay", self.run_id)
+        finally:
+            if not self.ready.done():
+                self.ready.set_result(None)
+            self.feeds.forget(self)
+            for viewer in self.viewers:
+                if ended:
+                    viewer.finished = True
+                else:
+                    viewer.drop()
+            if ended:
+                self._ended = True
+                self._wake_all()
+            elif not self.over.done():
+                self.over.set_result(None)
+
+    async def _hand_out(self, batch: list[LeadPlanEvent]) -> None:
+        # Viewers joining while this batch renders replay it from the store: it is committed.
+        present = list(self.viewers)
+        live = self.feeds.live
+        chunks: dict[Kind, Chunk] = {}
+        if self.kinds["json"]:
+            chunks["json"] = Chunk([(e.seq, live.json_message(self.run_id, e)) for e in batch])
+        if self.kinds["html"]:
+            html = [(e.seq, await live.html_message(self.run_id, e)) for e in batch]
+            chunks["html"] = Chunk(html)
+        limit = self.feeds.limit
+        for viewer in present:
+            if viewer not in self.viewers:
+                continue  # it left while the batch rendered
+            if not viewer.offer(chunks[viewer.kind], limit):
+                self.leave(viewer)
+                self.feeds.dropped += 1
+        self._wake_all()
+
+    def _wake_all(self) -> None:
+        if self._waking:
+            self._again = True  # those not woken yet get this too; the others next round
+            return
+        self._waking = True
+        self._wake_slice(list(self.viewers), 0)
+
+    def _wake_slice(self, viewers: list[Viewer], start: int) -> None:
+        end = start + WAKE_SLICE
+        for viewer in viewers[start:end]:
+            if viewer.chunks or viewer.finished:
+                viewer.wake()
+        if end < len(viewers):
+            # after the readers just woken have run: other work (the next events) goes between
+            self._loop.call_soon(self._wake_slice, viewers, end)
+        elif self._again:
+            self._again = False
+            self._loop.call_soon(self._wake_slice, list(self.viewers), 0)
+        else:
+            self._waking = False
+            if self._ended and not self.over.done():
+                self.over.set_result(None)  # after the readers just woken: they come first
+
+
+class RunFeeds:
+    """The live feeds of this process's runs, one per run that has viewers."""
+
+    def __init__(self, manager: RunManager, live: LiveFragments, *, limit: int = 0) -> None:
+        self.manager = manager
+        self.live = live
+        self.limit = limit or manager.hub.queue_size  # events a viewer may have waiting
+        self._feeds: dict[str, Feed] = {}
+        self.dropped = 0
+
+    def feed(self, run_id: str) -> Feed | None:
+        return self._feeds.get(run_id)
+
+    def forget(self, feed: Feed) -> None:
+        if self._feeds.get(feed.run_id) is feed:
+            del self._feeds[feed.run_id]
+
+    def join(self, run_id: str, kind: Kind) -> Viewer:
+        feed = self._feeds.get(run_id)
+        if feed is None:
+            feed = self._feeds[run_id] = Feed(self, run_id)
+        return feed.join(kind)
+
+    def leave(self, viewer: Viewer) -> None:
+        feed = viewer.feed
+        feed.leave(viewer)
+        if not feed.viewers and not feed.task.done():
+            self.forget(feed)
+            feed.task.cancel()  # nobody watches: stop following the run
+
+    async def follow(self, run_id: str, after: int, kind: Kind) -> AsyncIterator[bytes]:
+        """A viewer's stream: its replay from the store after `after`, then the feed's live
+        bytes, then `done`. Raises SubscriberDropped if it falls too far behind."""
+        viewer = self.join(run_id, kind)
+        try:
+            await asyncio.shield(viewer.feed.ready)  # where the feed starts is known: replay
+            last = after
+            while True:  # the replay, in chunks
+                events = await self.manager.store.runs.events(
+                    run_id, after=last, limit=REPLAY_CHUNK
+                )
+                final = next((i for i, e in enumerate(events) if e.type == "PLAN_COMPLETED"), None)
+                if final is not None:
+                    events = events[: final + 1]
+                if events:
+                    yield b"".join([await self._encode(run_id, kind, e) for e in events])
+                    last = events[-1].seq
+                if final is not None:
+                    yield DONE
+                    return
+                if len(events) < REPLAY_CHUNK:
+                    break
+            while (chunks := await viewer.take()) is not None:
+                data = b"".join([chunk.after(last) for chunk in chunks])
+                last = max(last, chunks[-1].last)
+                if data:
+                    yield data
+            await asyncio.shield(viewer.feed.over)
+            yield DONE
+        finally:
+            self.leave(viewer)
+
+    async def _encode(self, run_id: str, kind: Kind, event: LeadPlanEvent) -> bytes:
+        if kind == "json":
+            return self.live.json_message(run_id, event)
+        return await self.live.html_message(run_id, event)
+
+    async def close(self) -> None:
+        feeds = list(self._feeds.values())
+        self._feeds.clear()
+        for feed in feeds:
+            feed.task.cancel()
+        for feed in feeds:
+            with contextlib.suppress(asyncio.CancelledError):
+                await feed.task
