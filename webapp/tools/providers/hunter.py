@@ -96,18 +96,6 @@ class FoundEmail:
     linkedin_url: str | None = None
     verification_status: str | None = None
 
-    def lead_fields(self) -> dict[str, Any]:
-        """The contact fields of a Lead (providers.md §4, canonical lead record)."""
-        return {
-            "contact_first_name": self.first_name,
-            "contact_last_name": self.last_name,
-            "contact_title": self.position,
-            "email": self.email,
-            "email_status": self.verification_status,
-            "email_confidence": self.score,
-            "linkedin_url": self.linkedin_url,
-        }
-
 
 def hunter_limiter(limits: RateLimits, endpoint: str) -> SlidingWindow:
     """The endpoint's limiter, shared by every client of the process: a little under Hunter's
