@@ -89,8 +89,8 @@ async def execute_lead_generation_plan(
         services=services,
         max_concurrency=max_concurrency,
         sleep=sleep or asyncio.sleep,
+        announce_reused=announce_reused,
     )
-    execution.announce_reused = announce_reused
     return await execution.run(order, cancel, reuse or {}, start_event)
 
 
@@ -112,6 +112,7 @@ class _Execution:
         services: Any,
         max_concurrency: int,
         sleep: Sleep,
+        announce_reused: bool = True,
     ) -> None:
         self.plan = plan
         self.user = user
@@ -127,7 +128,7 @@ class _Execution:
             step.id: LeadGenStepResult(step_id=step.id, status="pending") for step in plan.steps
         }
         self.finished: dict[str, asyncio.Future[None]] = {}
-        self.announce_reused = True
+        self.announce_reused = announce_reused
         emitter.results = self.results
 
     async def run(
