@@ -27,4 +27,18 @@
   document.addEventListener("htmx:sseOpen", function () { badge("live", "live"); });
   document.addEventListener("htmx:sseError", function () { badge("reconnecting", "reconnecting…"); });
   document.addEventListener("htmx:sseClose", function () { badge("finished", "finished"); });
+
+  // Forms that arrive over the live stream were rendered once for every viewer, so they carry
+  // no form token of their own: add this page's before they are sent.
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (!meta || !form || (form.method || "").toLowerCase() !== "post") return;
+    if (form.querySelector('input[name="csrf_token"]')) return;
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "csrf_token";
+    input.value = meta.content;
+    form.appendChild(input);
+  }, true);
 })();

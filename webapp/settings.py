@@ -26,6 +26,23 @@ class Settings(BaseSettings):
         description="Port the dashboard listens on (PORT, as a Procfile platform sets it).",
     )
 
+    auth: Literal["on", "off"] = Field(
+        "on",
+        description="Accounts and logins (on), or one user with no login (off), which is only "
+        "served on a loopback address: for a person on their own machine.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key that signs session cookies and form tokens; unset, one is made and "
+        "kept in the database.",
+    )
+    session_hours: float = Field(
+        14 * 24, gt=0, le=366 * 24, description="How long a login lasts before asking again."
+    )
+    runs_per_minute: int = Field(
+        10, ge=1, le=10_000, description="Most runs one user may start per minute."
+    )
+
     max_volume: int = Field(500, ge=1, description="Most leads one goal may ask for.")
     default_volume: int = Field(
         20, ge=1, description="Leads asked for when a goal names no number."

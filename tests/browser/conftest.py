@@ -17,6 +17,7 @@ import pytest_asyncio
 import uvicorn
 from playwright.async_api import Browser, ConsoleMessage, Error, Page, async_playwright
 
+from tests.web.helpers import create_first_account
 from webapp.settings import Settings
 from webapp.web import create_app
 
@@ -72,6 +73,30 @@ document.addEventListener("DOMContentLoaded", () => {
 class LiveServer:
     url: str
     settings: Settings
+    username: str = "owner"
+    password: str = "password-of-owner"
+    token: str = ""  # an API token of the owner's, for `api(server)`
+
+
+def first_account(server: LiveServer) -> None:
+    """The owner's account, made through /setup as a person does, and an API token made on
+    the settings page."""
+    with httpx.Client(base_url=server.url, timeout=20) as client:
+        create_first_account(client, server.username)
+        made = client.post("/settings/tokens", data={"name": "browser tests"})
+        assert made.status_code == 201, made.text
+        match = re.search(r'id="new-token">([^<]+)<', made.text)
+        assert match, "the settings page did not show the new token"
+        server.token = match.group(1)
+
+
+async def sign_in(page: Page, server: LiveServer) -> None:
+    """Log the browser in through the login page."""
+    await page.goto(f"{server.url}/login")
+    await page.fill("#username", server.username)
+    await page.fill("#password", server.password)
+    await page.click("button[type=submit]:has-text('Log in')")
+    await page.wait_for_url(f"{server.url}/")
 
 
 @pytest.fixture
@@ -98,7 +123,9 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
             pause.wait(0.02)
         (sock,) = [s for srv in server.servers for s in srv.sockets]
         port = sock.getsockname()[1]
-        return LiveServer(url=f"http://127.0.0.1:{port}", settings=settings)
+        live = LiveServer(url=f"http://127.0.0.1:{port}", settings=settings)
+        first_account(live)
+        return live
 
     yield start
     for server, _ in running:
@@ -162,7 +189,11 @@ async def api() -> AsyncIterator[Callable[[LiveServer], httpx.AsyncClient]]:
     clients: list[httpx.AsyncClient] = []
 
     def client(server: LiveServer) -> httpx.AsyncClient:
-        made = httpx.AsyncClient(base_url=server.url, timeout=20)
+        made = httpx.AsyncClient(
+            base_url=server.url,
+            timeout=20,
+            headers={"Authorization": f"Bearer {server.token}"},
+        )
         clients.append(made)
         return made
 

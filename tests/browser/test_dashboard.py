@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import BrowserLog, LiveServer, TcpProxy
+from tests.browser.conftest import BrowserLog, LiveServer, TcpProxy, sign_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 expect.set_options(timeout=20_000)
@@ -66,6 +66,14 @@ async def stored_event_seqs(client: httpx.AsyncClient, run_id: str) -> list[int]
     return seqs
 
 
+async def until_page(page: Page, condition: str) -> None:
+    """Polls `condition` in the page until it holds."""
+    deadline = asyncio.get_running_loop().time() + WAIT_S
+    while not await page.evaluate(condition):
+        assert asyncio.get_running_loop().time() < deadline, f"never true: {condition}"
+        await asyncio.sleep(0.02)
+
+
 async def page_step_states(page: Page) -> dict[str, str]:
     states: dict[str, str] = await page.evaluate(
         """Object.fromEntries(Array.from(document.querySelectorAll("#steps li"),
@@ -83,6 +91,7 @@ async def test_plan_preview_then_watch_the_run_go_live(
     page: Page, start_server: Callable[..., LiveServer]
 ) -> None:
     server = start_server(demo_latency_ms=400)
+    await sign_in(page, server)
     await page.goto(f"{server.url}/")
     await page.evaluate("window.__marker = 1")
 
@@ -131,6 +140,7 @@ async def test_cancel_a_slow_run_from_its_page(
     server = start_server(demo_latency_ms=5000)
     client = api(server)
     run_id = await create_run(client, "Find 10 dentists in Bristol")
+    await sign_in(page, server)
     await page.goto(f"{server.url}/runs/{run_id}")
     await page.evaluate("window.__marker = 1")
     await expect(page.locator("#badge")).to_have_attribute("data-state", "live")
@@ -161,11 +171,13 @@ async def test_a_broken_stream_resumes_and_ends_on_the_true_state(
     client = api(server)
     proxy: TcpProxy = await proxy_to(server)
     run_id = await create_run(client, GOAL)
+    await sign_in(page, server)
     await page.goto(f"http://127.0.0.1:{proxy.port}/runs/{run_id}")
     await page.evaluate("window.__marker = 1")
     badge = page.locator("#badge")
     await expect(badge).to_have_attribute("data-state", "live")
-    await page.wait_for_function("window.__seen.messages >= 1")
+    # (polled from here: wait_for_function evaluates a string, which the page's CSP forbids)
+    await until_page(page, "window.__seen.messages >= 1")
 
     before = (await run_document(client, run_id))["run"]
     assert before["status"] == "running", "the run ended before the stream could be cut"
@@ -212,6 +224,7 @@ async def test_find_runs_in_the_history_and_open_one(
     await wait_for_run(client, florists, lambda run: run["status"] == "succeeded")
     await wait_for_run(client, bakers, lambda run: run["status"] == "cancelled")
 
+    await sign_in(page, server)
     await page.goto(f"{server.url}/runs")
     rows = page.locator(".run-row")
     await expect(rows).to_have_count(2)
@@ -251,6 +264,7 @@ async def test_download_the_leads_as_csv(
     client = api(server)
     run_id = await create_run(client, GOAL)
     await wait_for_run(client, run_id, lambda run: run["status"] == "succeeded")
+    await sign_in(page, server)
     await page.goto(f"{server.url}/runs/{run_id}")
     table_rows = page.locator("#leads tbody tr")
     await expect(table_rows).not_to_have_count(0)

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from tests.web.helpers import GOAL, Message, fast_settings, read_sse
+from tests.web.helpers import GOAL, Message, create_first_account, fast_settings, read_sse
 from webapp.settings import Settings
 from webapp.web.app import create_app
 
@@ -34,6 +34,7 @@ def running_server(settings: Settings) -> Iterator[httpx.Client]:
         assert server.started, "uvicorn did not start"
         port = server.servers[0].sockets[0].getsockname()[1]
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            create_first_account(client)
             yield client
     finally:
         server.should_exit = True

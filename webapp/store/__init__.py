@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from webapp.core.models import utc_now
+from webapp.store.accounts import AccountRepository
 from webapp.store.cache import CacheRepository
 from webapp.store.connection import StoreError, open_writer
 from webapp.store.history import CursorError, HistoryRepository
@@ -39,6 +40,7 @@ class Store:
         self.processes = ProcessRegistry(writer, readers)
         self.usage = UsageRepository(writer, readers)
         self.cache = CacheRepository(writer, readers)
+        self.accounts = AccountRepository(writer, readers)
         self._closed = False
 
     @classmethod

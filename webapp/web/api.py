@@ -12,21 +12,19 @@ from starlette.routing import Route
 from webapp.core import GoalError
 from webapp.core.models import SupervisorUserContext
 from webapp.core.status import count_by_status
-from webapp.runtime import RunNotFound
-from webapp.store import Store
+from webapp.web.auth import user_of
 from webapp.web.errors import ApiError
 from webapp.web.forms import api_run_request, read_body, run_options
-from webapp.web.pages import WEB_USER, plan_for
+from webapp.web.ownership import may_start_run, owned_run
+from webapp.web.pages import plan_for
 from webapp.web.state import manager_of, store_of
 
 MAX_LIMIT = 200
 
 
-async def run_document(store: Store, run_id: str) -> dict[str, Any]:
-    run = await store.runs.get(run_id)
-    if run is None:
-        raise RunNotFound(run_id)
-    steps = await store.runs.steps(run_id)
+async def run_document(request: Request, run_id: str) -> dict[str, Any]:
+    run = await owned_run(request, run_id)
+    steps = await store_of(request).runs.steps(run_id)
     return {
         "run": run.model_dump(mode="json", by_alias=True),
         "runId": run_id,
@@ -39,14 +37,15 @@ async def create_run(request: Request) -> Response:
     goal_text, overrides, chosen = api_run_request(await read_body(request))
     settings = request.app.state.settings
     try:
-        plan = plan_for(goal_text, overrides, settings)
+        plan = plan_for(goal_text, overrides, settings, user_of(request).user_id)
     except GoalError as error:
         raise ApiError(422, "invalid_goal", error.message, error.field or "goal") from error
     options = run_options(chosen, settings)
+    may_start_run(request)
     run_id = await manager_of(request).start_run(
-        plan, SupervisorUserContext(user_id=WEB_USER), options=options
+        plan, SupervisorUserContext(user_id=user_of(request).user_id), options=options
     )
-    document = await run_document(store_of(request), run_id)
+    document = await run_document(request, run_id)
     return JSONResponse(document, status_code=201, headers={"Location": f"/api/runs/{run_id}"})
 
 
@@ -61,15 +60,17 @@ async def list_runs(request: Request) -> Response:
         q=params.get("q") or None,
         cursor=params.get("cursor") or None,
         limit=limit,
+        user_id=user_of(request).user_id,
     )
     return JSONResponse(page.model_dump(mode="json", by_alias=True))
 
 
 async def get_run(request: Request) -> Response:
-    return JSONResponse(await run_document(store_of(request), request.path_params["run_id"]))
+    return JSONResponse(await run_document(request, request.path_params["run_id"]))
 
 
 async def cancel_run(request: Request) -> Response:
+    await owned_run(request, request.path_params["run_id"])
     outcome = await manager_of(request).cancel(request.path_params["run_id"])
     return JSONResponse(
         {"runId": outcome.run_id, "status": outcome.status, "message": outcome.message},
@@ -79,10 +80,8 @@ async def cancel_run(request: Request) -> Response:
 
 async def get_leads(request: Request) -> Response:
     run_id = request.path_params["run_id"]
-    store = store_of(request)
-    if await store.runs.get(run_id) is None:
-        raise RunNotFound(run_id)
-    leads = await store.outputs.leads_for_run(run_id)
+    await owned_run(request, run_id)
+    leads = await store_of(request).outputs.leads_for_run(run_id)
     return JSONResponse(
         {
             "runId": run_id,

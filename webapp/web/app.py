@@ -9,18 +9,23 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from webapp.runtime.accounts import Accounts
 from webapp.runtime.factory import build_manager
 from webapp.runtime.monitors import MonitorScheduler
 from webapp.settings import Settings
 from webapp.store import Store
+from webapp.web import accounts as accounts_pages
 from webapp.web import api, monitors, pages, sequences, streams
+from webapp.web.auth import Auth, AuthMiddleware
 from webapp.web.broadcast import RunFeeds
 from webapp.web.errors import HANDLERS
 from webapp.web.live import LiveFragments
 from webapp.web.resources import site_dir
+from webapp.web.security import SecurityHeaders
 from webapp.web.templating import build_templates
 
 logger = logging.getLogger(__name__)
@@ -33,6 +38,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await Store.open(settings.db)
+        accounts = Accounts(store, session_s=settings.session_hours * 3600)
+        app.state.auth = await Auth.build(accounts, settings)
         manager = build_manager(settings, store)
         live = LiveFragments(store, templates)
         feeds = RunFeeds(manager, live)
@@ -60,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     await store.close()
 
     routes = [
+        *accounts_pages.routes,
         *pages.routes,
         *streams.routes,
         *api.routes,
@@ -67,7 +75,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *sequences.routes,
         Mount("/static", StaticFiles(directory=str(site_dir("static"))), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS)
+    middleware = [Middleware(SecurityHeaders), Middleware(AuthMiddleware)]
+    app = Starlette(
+        routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=HANDLERS
+    )
     app.state.settings = settings
     app.state.templates = templates
     return app

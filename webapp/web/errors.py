@@ -22,6 +22,9 @@ TITLES = {
     413: "Too large",
     415: "Unsupported",
     422: "Check the form",
+    401: "Log in",
+    403: "Refused",
+    429: "Slow down",
 }
 
 
@@ -29,9 +32,17 @@ CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
+        self.headers = headers or {}
 
 
 def wants_json(request: Request) -> bool:
@@ -58,7 +69,9 @@ def error_response(
 
 async def on_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(request, exc.status, exc.code, exc.message, exc.field)
+    response = error_response(request, exc.status, exc.code, exc.message, exc.field)
+    response.headers.update(exc.headers)
+    return response
 
 
 async def on_not_found(request: Request, exc: Exception) -> Response:

@@ -15,7 +15,9 @@ from starlette.routing import Route
 from webapp.core.models import parse_timestamp
 from webapp.runtime.monitors import MonitorScheduler
 from webapp.store.monitors import CHECK_FAILED, PAUSED, MonitorRecord
+from webapp.web.auth import user_of
 from webapp.web.formatting import ago
+from webapp.web.ownership import owned_monitor
 from webapp.web.pages import is_htmx, render
 
 ACTIONS = ("pause", "resume", "delete", "run")
@@ -66,7 +68,8 @@ def _scheduler(request: Request) -> MonitorScheduler:
 async def monitors_page(request: Request) -> Response:
     scheduler = _scheduler(request)
     now = scheduler.clock()
-    rows = [MonitorRow.of(m, now) for m in await scheduler.monitors.list_monitors()]
+    mine = await scheduler.monitors.list_monitors(user_of(request).user_id)
+    rows = [MonitorRow.of(m, now) for m in mine]
     return render(request, "monitors.html", {"rows": rows})
 
 
@@ -78,6 +81,7 @@ async def monitor_action(request: Request) -> Response:
         raise HTTPException(404)
     scheduler = _scheduler(request)
     repository = scheduler.monitors
+    owned_monitor(request, await repository.get(monitor_id))
     if action == "delete":
         if not await repository.delete(monitor_id):
             raise HTTPException(404)

@@ -18,13 +18,14 @@ from webapp.leads_csv import leads_to_csv
 from webapp.runtime import RunNotFound
 from webapp.settings import Settings
 from webapp.tools.estimate import estimate_provider_calls
+from webapp.web.auth import user_of
 from webapp.web.forms import form_overrides, goal_from, read_form, run_options
 from webapp.web.graph import GraphStep, layout
+from webapp.web.ownership import may_start_run, owned_run
 from webapp.web.run_view import RunView, page_context, params_gist
 from webapp.web.sequences import sequence_context
 from webapp.web.state import manager_of, settings_of, store_of
 
-WEB_USER = "local"
 RECENT_RUNS = 8
 HISTORY_PAGE = 25
 
@@ -40,10 +41,12 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     return response
 
 
-def plan_for(goal_text: object, overrides: dict[str, Any], settings: Settings) -> LeadGenPlan:
+def plan_for(
+    goal_text: object, overrides: dict[str, Any], settings: Settings, user_id: str
+) -> LeadGenPlan:
     goal = goal_from(goal_text, overrides, settings)
     context = PlanContext(
-        user_id=WEB_USER,
+        user_id=user_id,
         default_region=settings.default_region,
         default_country=settings.default_country,
     )
@@ -85,7 +88,9 @@ async def index(request: Request) -> Response:
 
 
 async def _index(request: Request, extra: dict[str, Any], status: int = 200) -> Response:
-    recent = await store_of(request).history.page(limit=RECENT_RUNS, with_counts=False)
+    recent = await store_of(request).history.page(
+        limit=RECENT_RUNS, with_counts=False, user_id=user_of(request).user_id
+    )
     context = {"recent": recent.runs, "goal": "", "errors": {}, "plan": None, **extra}
     return render(request, "index.html", context, status)
 
@@ -96,7 +101,7 @@ async def preview(request: Request) -> Response:
     settings = settings_of(request)
     goal_text = form.get("goal", "")
     try:
-        plan = plan_for(goal_text, form_overrides(form), settings)
+        plan = plan_for(goal_text, form_overrides(form), settings, user_of(request).user_id)
     except GoalError as error:
         failed = {
             "goal": goal_text,
@@ -125,16 +130,18 @@ async def preview(request: Request) -> Response:
 
 async def start_run(request: Request) -> Response:
     """POST /runs: start the (previewed) plan and go to its page."""
+    user = user_of(request)
     form = await read_form(request)
     goal_text = form.get("goal", "")
     try:
-        plan = plan_for(goal_text, form_overrides(form), settings_of(request))
+        plan = plan_for(goal_text, form_overrides(form), settings_of(request), user.user_id)
     except GoalError as error:
         failed = {"goal": goal_text, "errors": {error.field or "goal": error.message}}
         return await _index(request, {**failed, **typed_fields(form)}, 422)
     options = run_options(form, settings_of(request))
+    may_start_run(request)
     run_id = await manager_of(request).start_run(
-        plan, SupervisorUserContext(user_id=WEB_USER), options=options
+        plan, SupervisorUserContext(user_id=user.user_id), options=options
     )
     return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
@@ -147,6 +154,7 @@ async def run_page(request: Request) -> Response:
 
 async def load_view(request: Request, run_id: str) -> RunView:
     store = store_of(request)
+    await owned_run(request, run_id)
     snapshot = await store.runs.snapshot(run_id)
     if snapshot is None:
         raise RunNotFound(run_id)
@@ -161,6 +169,7 @@ async def run_action(request: Request) -> Response:
     action = request.path_params["action"]
     if action not in ("cancel", "resume", "retry"):
         raise HTTPException(404)
+    await owned_run(request, run_id)
     manager = manager_of(request)
     target = run_id
     if action == "cancel":
@@ -170,6 +179,7 @@ async def run_action(request: Request) -> Response:
     else:
         form = await read_form(request)
         step = form.get("step")
+        may_start_run(request)
         target = await manager.retry(run_id, step if isinstance(step, str) and step else None)
     if is_htmx(request) and target == run_id:
         view = await load_view(request, run_id)
@@ -185,7 +195,11 @@ async def history(request: Request) -> Response:
     status = params.get("status") or None
     q = params.get("q") or None
     page = await store_of(request).history.page(
-        status=status, q=q, cursor=params.get("cursor") or None, limit=HISTORY_PAGE
+        status=status,
+        q=q,
+        cursor=params.get("cursor") or None,
+        limit=HISTORY_PAGE,
+        user_id=user_of(request).user_id,
     )
     context = {"page": page, "status": status or "", "q": q or "", "cursor": params.get("cursor")}
     return render(request, "runs.html", context)
@@ -193,10 +207,8 @@ async def history(request: Request) -> Response:
 
 async def leads_csv(request: Request) -> Response:
     run_id = request.path_params["run_id"]
-    store = store_of(request)
-    if await store.runs.get(run_id) is None:
-        raise RunNotFound(run_id)
-    leads = await store.outputs.leads_for_run(run_id)
+    await owned_run(request, run_id)
+    leads = await store_of(request).outputs.leads_for_run(run_id)
     return Response(
         leads_to_csv(leads),
         media_type="text/csv; charset=utf-8",

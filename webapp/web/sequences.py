@@ -21,7 +21,6 @@ from webapp.mail import (
     sender_address,
     with_unsubscribe,
 )
-from webapp.runtime import RunNotFound
 from webapp.settings import Settings
 from webapp.store.outbox import (
     OutboxRepository,
@@ -31,6 +30,7 @@ from webapp.store.outbox import (
 )
 from webapp.tools.providers.http import TokenBucket
 from webapp.web.forms import read_form
+from webapp.web.ownership import owned_run
 from webapp.web.state import settings_of, store_of
 
 
@@ -81,8 +81,7 @@ async def send_sequence_step(request: Request) -> Response:
     now (never twice to anyone)."""
     run_id = request.path_params["run_id"]
     store = store_of(request)
-    if await store.runs.get(run_id) is None:
-        raise RunNotFound(run_id)
+    await owned_run(request, run_id)
     outbox = OutboxRepository.of(store)
     sequence = await outbox.overview(request.path_params["sequence_id"])
     if sequence is None or sequence.run_id != run_id:

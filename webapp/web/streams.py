@@ -21,10 +21,11 @@ from starlette.routing import Route
 from starlette.types import Message, Send
 
 from webapp.core.models import LeadPlanEvent
-from webapp.runtime import RunManager, RunNotFound, SubscriberDropped
+from webapp.runtime import RunManager, SubscriberDropped
 from webapp.web.broadcast import DONE, Kind, RunFeeds
 from webapp.web.errors import ApiError
 from webapp.web.live import LiveFragments
+from webapp.web.ownership import owned_run
 from webapp.web.state import manager_of
 
 logger = logging.getLogger(__name__)
@@ -61,8 +62,7 @@ async def _stream(request: Request, kind: Kind, encode: Encode) -> Response:
     run_id = request.path_params["run_id"]
     after = cursor_of(request)
     manager = manager_of(request)
-    if await manager.store.runs.get(run_id) is None:
-        raise RunNotFound(run_id)
+    await owned_run(request, run_id)
     if manager.is_local(run_id):
         feeds: RunFeeds = request.app.state.feeds
         source = feeds.follow(run_id, after, kind)

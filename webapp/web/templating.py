@@ -9,6 +9,7 @@ from starlette.templating import Jinja2Templates
 
 from webapp.tools.providers.choice import LABELS
 from webapp.web import formatting
+from webapp.web.auth import template_globals
 from webapp.web.resources import site_dir, static_version
 from webapp.web.run_view import step_usage
 from webapp.web.states import STATE_ICONS
@@ -48,4 +49,5 @@ def build_templates() -> Jinja2Templates:
     env.globals["provider_label"] = lambda name: LABELS.get(name, name)
     env.globals["step_usage"] = step_usage
     env.filters["spending"] = spending
+    env.globals.update(template_globals())
     return templates

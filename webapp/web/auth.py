@@ -1,0 +1,334 @@
+"""Who a request is from, and whether it may do what it asks.
+
+Every request passes through `AuthMiddleware`:
+- A browser is known by its session cookie (a random token, signed, HttpOnly, SameSite=Lax,
+  Secure behind HTTPS; the database keeps the token's hash and its expiry, so logging out ends
+  it at once). A script sends `Authorization: Bearer lg_...` to `/api/*`.
+- Nobody logged in: pages go to /login (or /setup while there is no account at all), the API
+  and the event streams answer 401.
+- Every state-changing request (POST, PUT, PATCH, DELETE) not made with a bearer token must
+  come from our own origin (`Origin` and `Sec-Fetch-Site` when the browser sends them) and
+  carry the form token: a `csrf_token` field or an `X-CSRF-Token` header (htmx sends it from
+  the page's `hx-headers`). The token is an HMAC of a random cookie, so a page of another site
+  can neither read nor forge it. Bodies are read here within the size limit, then passed on.
+- `LEADGEN_AUTH=off`: everyone is the one local user, and only loopback addresses are served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from jinja2 import pass_context
+from markupsafe import Markup, escape
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from webapp.runtime.accounts import LOCAL_USER, Accounts, User
+from webapp.settings import Settings
+from webapp.web.errors import error_response
+from webapp.web.forms import MAX_BODY_BYTES
+from webapp.web.limits import LoginLimiter, RunStartLimiter
+
+logger = logging.getLogger(__name__)
+
+SESSION_COOKIE = "leadgen_session"
+CSRF_COOKIE = "leadgen_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+USER_KEY = "leadgen.user"
+CSRF_KEY = "leadgen.csrf"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+OPEN_PATHS = ("/login", "/setup", "/healthz")
+
+
+@dataclass
+class Auth:
+    """What the middleware and the account pages share; built in the app's lifespan."""
+
+    accounts: Accounts
+    enabled: bool
+    session_s: float
+    serializer: URLSafeTimedSerializer
+    csrf_key: bytes
+    logins: LoginLimiter
+    run_starts: RunStartLimiter
+
+    @classmethod
+    async def build(cls, accounts: Accounts, settings: Settings) -> Auth:
+        secret = (
+            settings.secret_key.get_secret_value()
+            if settings.secret_key
+            else await accounts.secret_key()
+        )
+        return cls(
+            accounts=accounts,
+            enabled=settings.auth == "on",
+            session_s=settings.session_hours * 3600,
+            serializer=URLSafeTimedSerializer(secret, salt="leadgen.session"),
+            csrf_key=hashlib.sha256(b"leadgen.csrf:" + secret.encode()).digest(),
+            logins=LoginLimiter(),
+            run_starts=RunStartLimiter(settings.runs_per_minute),
+        )
+
+    def csrf_token(self, binding: str) -> str:
+        return hmac.new(self.csrf_key, binding.encode(), hashlib.sha256).hexdigest()
+
+    def session_cookie(self, token: str) -> str:
+        return self.serializer.dumps(token)
+
+    def session_token(self, cookie: str | None) -> str | None:
+        if not cookie or len(cookie) > 512:
+            return None
+        try:
+            token = self.serializer.loads(cookie, max_age=int(self.session_s))
+        except BadSignature:
+            return None
+        return token if isinstance(token, str) else None
+
+    def set_session(self, request: Request, response: Response, token: str) -> None:
+        response.set_cookie(
+            SESSION_COOKIE,
+            self.session_cookie(token),
+            max_age=int(self.session_s),
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+
+    def clear_session(self, request: Request, response: Response) -> None:
+        response.delete_cookie(
+            SESSION_COOKIE,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+
+
+def auth_of(request: Request) -> Auth:
+    auth: Auth = request.app.state.auth
+    return auth
+
+
+def user_of(request: Request) -> User:
+    """The request's user; the middleware has refused the request if there is none."""
+    user = request.scope.get(USER_KEY)
+    if not isinstance(user, User):
+        raise RuntimeError("no user on a request that needs one")
+    return user
+
+
+def maybe_user(request: Request) -> User | None:
+    user = request.scope.get(USER_KEY)
+    return user if isinstance(user, User) else None
+
+
+def is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def local_path(target: str | None) -> str:
+    """`target` when it is a path on this site, else "/": no open redirect through ?next=."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _is_open(path: str) -> bool:
+    return path.startswith("/static/") or path in OPEN_PATHS or path == "/favicon.ico"
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        auth: Auth = scope["app"].state.auth
+        path: str = scope["path"]
+
+        binding = request.cookies.get(CSRF_COOKIE, "")
+        new_binding = None
+        if not 20 <= len(binding) <= 64:
+            binding = new_binding = secrets.token_urlsafe(24)
+        scope[CSRF_KEY] = expected = auth.csrf_token(binding)
+
+        refusal: Response | None = None
+        via_token = False
+        if not auth.enabled:
+            server = scope.get("server") or (None, None)
+            client = scope.get("client") or (None, None)
+            if not (is_loopback(server[0]) and is_loopback(client[0])):
+                refusal = error_response(
+                    request,
+                    403,
+                    "local_only",
+                    "This server runs with LEADGEN_AUTH=off, which serves only this machine. "
+                    "Set LEADGEN_AUTH=on and create accounts to serve others.",
+                )
+            scope[USER_KEY] = LOCAL_USER
+        else:
+            user, via_token = await self._identify(request, auth)
+            if user is not None:
+                scope[USER_KEY] = user
+            elif not _is_open(path):
+                refusal = await self._unauthenticated(request, auth)
+
+        if refusal is None and scope["method"] in UNSAFE_METHODS and not via_token:
+            body, too_large = await _read_body(receive)
+            if too_large:
+                refusal = error_response(
+                    request, 413, "too_large", f"The request body is over {MAX_BODY_BYTES:,} bytes."
+                )
+            else:
+                refusal = _csrf_refusal(request, body, expected)
+                receive = _replay(body, receive)
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and new_binding is not None:
+                cookie = f"{CSRF_COOKIE}={new_binding}; Path=/; HttpOnly; SameSite=Lax" + (
+                    "; Secure" if scope.get("scheme") == "https" else ""
+                )
+                message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
+            await send(message)
+
+        if refusal is not None:
+            await refusal(scope, receive, send_with_cookie)
+            return
+        await self.app(scope, receive, send_with_cookie)
+
+    async def _identify(self, request: Request, auth: Auth) -> tuple[User | None, bool]:
+        """The user and whether a bearer token (not a browser session) says so."""
+        if request.url.path.startswith("/api/"):
+            scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() == "bearer" and credentials:
+                return await auth.accounts.token_user(credentials.strip()), True
+        token = auth.session_token(request.cookies.get(SESSION_COOKIE))
+        if token is None:
+            return None, False
+        return await auth.accounts.session_user(token), False
+
+    async def _unauthenticated(self, request: Request, auth: Auth) -> Response:
+        path = request.url.path
+        if path.startswith("/api/"):
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": "unauthorized",
+                        "message": "Log in, or send an API token as "
+                        "'Authorization: Bearer <token>' (create one on the settings page).",
+                    }
+                },
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="leadgen"'},
+            )
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return PlainTextResponse("Log in to follow this run.", status_code=401)
+        target = "/login"
+        if not await auth.accounts.any_user():
+            target = "/setup"
+        elif request.method == "GET" and path != "/":
+            query = f"?{request.url.query}" if request.url.query else ""
+            target = f"/login?next={quote(path + query, safe='')}"
+        response: Response = RedirectResponse(target, status_code=303)
+        if request.headers.get("hx-request") == "true":
+            response = Response(status_code=401, headers={"HX-Redirect": target})
+        return response
+
+
+def _csrf_refusal(request: Request, body: bytes, expected: str) -> Response | None:
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    fetch_site = request.headers.get("sec-fetch-site")
+    if (origin and origin != "null" and origin != own) or fetch_site in ("cross-site", "same-site"):
+        logger.warning("refused a cross-origin %s to %s", request.method, request.url.path)
+        return error_response(
+            request, 403, "cross_origin", "Requests from other sites are refused."
+        )
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and _is_form(request):
+        try:
+            sent = parse_qs(body.decode("utf-8")).get(CSRF_FIELD, [None])[0]
+        except UnicodeDecodeError:
+            sent = None
+    if sent is None or not hmac.compare_digest(sent.encode(), expected.encode()):
+        return error_response(
+            request,
+            403,
+            "csrf",
+            "This form has expired or did not come from this site. Reload the page and try again.",
+        )
+    return None
+
+
+def _is_form(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return content_type in ("", "application/x-www-form-urlencoded")
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The whole body, or (what was read, True) once it passes the limit."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return bytes(body), False
+        body.extend(message.get("body", b""))
+        if len(body) > MAX_BODY_BYTES:
+            return bytes(body), True
+        if not message.get("more_body", False):
+            return bytes(body), False
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def template_globals() -> dict[str, Any]:
+    """`csrf_input()` for forms, `csrf_token()` for htmx's headers, `current_user()`."""
+
+    @pass_context
+    def csrf_token(context: Any) -> str:
+        request = context.get("request")
+        return str(request.scope.get(CSRF_KEY, "")) if request is not None else ""
+
+    @pass_context
+    def csrf_input(context: Any) -> Markup:
+        token = csrf_token(context)
+        if not token:
+            return Markup("")
+        return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">')
+
+    @pass_context
+    def current_user(context: Any) -> User | None:
+        request = context.get("request")
+        return maybe_user(request) if request is not None else None
+
+    return {"csrf_token": csrf_token, "csrf_input": csrf_input, "current_user": current_user}

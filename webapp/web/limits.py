@@ -1,0 +1,108 @@
+"""Rate limits kept in memory: failed logins per account and per address, and runs started
+per user. Both forget on restart, which is fine for what they guard: guessing passwords at
+speed, and one person flooding the server with runs."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+
+LOGIN_WINDOW_S = 15 * 60
+LOGIN_FAILURES_PER_ACCOUNT = 5
+LOGIN_FAILURES_PER_ADDRESS = 20
+MAX_KEYS = 100_000  # bounded memory whatever an attacker sends
+
+
+class FailureWindow:
+    """Failures per key over a sliding window; a key with `limit` failures in the window is
+    blocked until the oldest of them leaves it."""
+
+    def __init__(
+        self, limit: int, window_s: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = {}
+
+    def retry_after(self, key: str) -> float:
+        """Seconds until `key` may try again; 0 when it may now."""
+        failures = self._failures.get(key)
+        if not failures:
+            return 0.0
+        now = self.clock()
+        while failures and failures[0] <= now - self.window_s:
+            failures.popleft()
+        if not failures:
+            del self._failures[key]
+            return 0.0
+        if len(failures) < self.limit:
+            return 0.0
+        return failures[0] + self.window_s - now
+
+    def failed(self, key: str) -> None:
+        if key not in self._failures and len(self._failures) >= MAX_KEYS:
+            self._forget_oldest()
+        self._failures.setdefault(key, deque(maxlen=self.limit)).append(self.clock())
+
+    def clear(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def _forget_oldest(self) -> None:
+        oldest = min(self._failures, key=lambda k: self._failures[k][-1])
+        del self._failures[oldest]
+
+
+class LoginLimiter:
+    """Five failed logins an account, twenty an address, each per fifteen minutes."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.accounts = FailureWindow(LOGIN_FAILURES_PER_ACCOUNT, LOGIN_WINDOW_S, clock=clock)
+        self.addresses = FailureWindow(LOGIN_FAILURES_PER_ADDRESS, LOGIN_WINDOW_S, clock=clock)
+
+    def retry_after(self, username: str, address: str) -> float:
+        return max(
+            self.accounts.retry_after(username.strip().lower()),
+            self.addresses.retry_after(address),
+        )
+
+    def failed(self, username: str, address: str) -> None:
+        self.accounts.failed(username.strip().lower())
+        self.addresses.failed(address)
+
+    def succeeded(self, username: str) -> None:
+        self.accounts.clear(username.strip().lower())
+
+
+class RunStartLimiter:
+    """A token bucket per user: `per_minute` runs in a burst, then one every 60/per_minute s."""
+
+    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # user -> (tokens, at)
+
+    def take(self, user_id: str) -> float:
+        """Take one run for the user: 0 when allowed, else the seconds to wait."""
+        now = self.clock()
+        tokens, at = self._buckets.get(user_id, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - at) * self.rate)
+        if tokens < 1:
+            self._buckets[user_id] = (tokens, now)
+            return (1 - tokens) / self.rate
+        if len(self._buckets) >= MAX_KEYS and user_id not in self._buckets:
+            self._buckets.clear()
+        self._buckets[user_id] = (tokens - 1, now)
+        return 0.0
+
+
+def wait_words(seconds: float) -> str:
+    """ "12 seconds", "3 minutes": how long, rounded up, for a message."""
+    if seconds <= 90:
+        whole = max(1, math.ceil(seconds))
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
