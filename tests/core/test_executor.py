@@ -176,7 +176,10 @@ async def test_a_step_that_always_fails_skips_its_dependents(fake_tools: FakeToo
     steps = {step.step_id: step for step in result.step_results}
     assert steps["hunter_domain_lookup_2"].status == "failed"
     assert steps["hunter_domain_lookup_2"].attempts == 3
-    assert steps["hunter_domain_lookup_2"].error_message == "hunter_domain_lookup_2 attempt 3 broke"
+    assert steps["hunter_domain_lookup_2"].error_message == (
+        "hunter_domain_lookup_2 attempt 3 broke. Gave up after 3 attempts; this may pass, so "
+        "retry the run later."
+    )
     assert steps["hunter_enrich_3"].status == "skipped"
     assert steps["hunter_enrich_3"].blocked_by == "hunter_domain_lookup_2"
     assert steps["lead_list_save_4"].blocked_by == "hunter_enrich_3"
@@ -187,6 +190,27 @@ async def test_a_step_that_always_fails_skips_its_dependents(fake_tools: FakeToo
     assert result.overall_status == "partial"
     skipped = [e for e in events if e.type == "STEP_SKIPPED"]
     assert len(skipped) == 4 and all(e.blocked_by for e in skipped)
+
+
+async def test_a_step_that_gave_up_no_longer_promises_to_try_again(
+    fake_tools: FakeTools,
+) -> None:
+    async def times_out(params: dict[str, Any], env: ToolEnv) -> Any:
+        raise ToolError("Google Places did not answer in time; trying again.")
+
+    fake_tools.behave("google_places_1", times_out)
+
+    result = await run(make_plan(), fake_tools)
+
+    places = result.step_results[0]
+    # each attempt's own record keeps what the provider layer said at the time
+    assert places.attempt_log[-1].error_message == (
+        "Google Places did not answer in time; trying again."
+    )
+    assert places.error_message == (
+        "Google Places did not answer in time. Gave up after 3 attempts; this may pass, so "
+        "retry the run later."
+    )
 
 
 async def test_a_run_where_nothing_succeeds_is_failed(fake_tools: FakeTools) -> None:

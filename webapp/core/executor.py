@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
@@ -279,7 +280,7 @@ class _Execution:
                 record.error_message = error.message
                 delay = self._retry_delay(policy, attempt, error)
                 if delay is None:
-                    await self._fail(step, attempt, error.message)
+                    await self._fail(step, attempt, _final_message(error, attempt, policy))
                     return
                 record.retry_delay_ms = round(delay * 1000)
                 result.status = "retrying"
@@ -373,6 +374,20 @@ class _Execution:
 
     def _now(self) -> str:
         return iso_timestamp(self.clock())
+
+
+def _final_message(error: ToolError, attempt: int, policy: RetryPolicy) -> str:
+    """What a step that failed for good tells the user. An error worth retrying that lasted
+    through every attempt loses its promise to try again (there will be no other try) and says
+    what to do instead."""
+    if not error.retryable or attempt < policy.max_attempts:
+        return error.message  # permanent, or the provider asked to wait too long: as it says
+    said = _PROMISE_TO_RETRY.sub("", error.message).rstrip(" .;,")
+    tries = f"{attempt} attempt{'s' if attempt != 1 else ''}"
+    return f"{said}. Gave up after {tries}; this may pass, so retry the run later."
+
+
+_PROMISE_TO_RETRY = re.compile(r"[;,]?\s*trying again(?: later)?\.?\s*$", re.IGNORECASE)
 
 
 def _seconds(value: float) -> str:
