@@ -168,8 +168,9 @@ class ProviderHttp:
     (timeouts, refused connections) into retryable ToolErrors that name the provider.
 
     With a cache, a request sent with `cache=True` is answered from a stored 200 answer when
-    there is one (no request, no credit); a new 200 answer is stored for `cache_ttl_s`,
-    unless `cacheable(response)` says it must not be (e.g. an Overpass answer with a remark).
+    there is one (no request, no credit); a new 200 answer is stored for `cache_ttl_s` if it is
+    JSON, or if `cacheable(response)` says so when given (e.g. not an Overpass answer with a
+    remark). A garbled answer is never kept: the retry asks the provider again.
     """
 
     def __init__(
@@ -204,7 +205,7 @@ class ProviderHttp:
                 return _stored_response(stored, method, url)
         response = await self._send(provider, method, url, bucket, options)
         if key is not None and self.cache is not None and response.status_code == 200:
-            if cacheable is None or cacheable(response):
+            if (cacheable or _is_json)(response):
                 self.cache.put_soon(key, provider, _stored_value(response), self.cache_ttl_s)
         return response
 
@@ -242,6 +243,14 @@ def cache_key(provider: str, method: str, url: str, options: dict[str, Any]) -> 
         default=str,
     )
     return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _is_json(response: httpx.Response) -> bool:
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
 
 
 def _stored_value(response: httpx.Response) -> str:
