@@ -107,4 +107,6 @@ async def test_the_health_check_answers_ok(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    health = response.json()
+    assert health["status"] == "ok"
+    assert isinstance(health["loopLagMaxMs"], float) and health["loopLagMaxMs"] >= 0

@@ -24,6 +24,7 @@ from webapp.web.auth import Auth, AuthMiddleware
 from webapp.web.broadcast import RunFeeds
 from webapp.web.errors import HANDLERS
 from webapp.web.live import LiveFragments
+from webapp.web.loop_lag import LoopLagMonitor
 from webapp.web.resources import site_dir
 from webapp.web.security import SecurityHeaders
 from webapp.web.templating import build_templates
@@ -46,7 +47,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         scheduler = MonitorScheduler(
             store, manager.services_for, interval_s=settings.monitor_interval_s
         )
+        loop_lag = LoopLagMonitor()
         try:
+            loop_lag.start()
+            app.state.loop_lag = loop_lag
             await manager.start()
             scheduler.start()
             app.state.monitors = scheduler
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             logger.info("leadgen is serving %s", settings.db)
             yield
         finally:
+            await loop_lag.stop()
             await scheduler.stop()  # never raises; before the manager closes the clients
             try:
                 await manager.stop(reason="The server stopped while this run was going")

@@ -21,6 +21,7 @@ from webapp.tools.estimate import estimate_provider_calls
 from webapp.web.auth import user_of
 from webapp.web.forms import form_overrides, goal_from, read_form, run_options
 from webapp.web.graph import GraphStep, layout
+from webapp.web.loop_lag import LoopLagMonitor
 from webapp.web.ownership import may_start_run, owned_run
 from webapp.web.run_view import RunView, page_context, params_gist
 from webapp.web.sequences import sequence_context
@@ -221,7 +222,8 @@ async def healthz(request: Request) -> Response:
         await store_of(request).readers.fetchone("SELECT 1")
     except Exception:  # any failure to answer is what this check reports
         return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
+    loop_lag: LoopLagMonitor = request.app.state.loop_lag
+    return JSONResponse({"status": "ok", "loopLagMaxMs": loop_lag.worst_ms})
 
 
 routes = [
