@@ -1,5 +1,5 @@
-"""The command line: `python -m webapp plan|run|runs|show|export|resume|retry ...` (also
-installed as `leadgen`).
+"""The command line: `python -m webapp plan|run|runs|show|export|resume|retry|serve ...` and
+`users add|list|remove`, `tokens create` (also installed as `leadgen`).
 
 Exit status: 0 when the command did what it was asked and a run it watched succeeded; 1 when
 a run ended otherwise or a run id is unknown; 2 when the goal or an option is unusable.
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from webapp import __version__
+from webapp import __version__, cli_accounts
 from webapp.cli_runs import (
     EXIT_OK,
     EXIT_USAGE,
@@ -27,9 +27,11 @@ from webapp.cli_runs import (
 )
 from webapp.console import goal_text, make_console, plan_table
 from webapp.core import GoalError, LeadGenPlan, PlanContext, parse_goal, plan_lead_generation
+from webapp.runtime.accounts import LOCAL_USER
 from webapp.settings import Settings
+from webapp.web.auth import is_loopback
 
-CLI_USER = "cli"
+CLI_USER = LOCAL_USER.user_id  # the one user of LEADGEN_AUTH=off sees the shell's runs
 RUN_STATUSES = ("pending", "running", "succeeded", "partial", "failed", "cancelled", "interrupted")
 
 
@@ -52,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = _command(commands, "run", "Plan a goal and run it, showing progress live.")
     _add_goal_options(run)
     _add_run_options(run)
+    run.add_argument(
+        "--user",
+        metavar="USERNAME",
+        help="Run as this account, so it shows in their dashboard (default: the local user).",
+    )
 
     runs = _command(commands, "runs", "List past runs, newest first.")
     runs.add_argument("--status", choices=RUN_STATUSES, help="Only runs in this state.")
@@ -70,6 +77,22 @@ def build_parser() -> argparse.ArgumentParser:
     resume = _command(commands, "resume", "Continue an interrupted run.")
     resume.add_argument("run_id", metavar="RUN_ID")
     _add_run_options(resume)
+
+    users = _command(commands, "users", "Manage the accounts that may log in.")
+    user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = _command(user_commands, "add", "Add an account (the first one is an admin).")
+    add.add_argument("username", metavar="USERNAME")
+    add.add_argument("--password", help="Its password (asked for when left out).")
+    add.add_argument("--admin", action="store_true", help="It may add accounts in the app.")
+    _command(user_commands, "list", "List the accounts.")
+    remove = _command(user_commands, "remove", "Remove an account, its sessions and tokens.")
+    remove.add_argument("username", metavar="USERNAME")
+
+    tokens = _command(commands, "tokens", "Manage API tokens.")
+    token_commands = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
+    create = _command(token_commands, "create", "Print a new API token for an account.")
+    create.add_argument("username", metavar="USERNAME")
+    create.add_argument("--name", default="", help="What the token is for (shown in settings).")
 
     retry = _command(commands, "retry", "Re-run a run's failed and skipped steps as a new run.")
     retry.add_argument("run_id", metavar="RUN_ID")
@@ -134,12 +157,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "serve":
         return serve(settings, reload=args.reload)
+    if args.command in ("users", "tokens"):
+        return asyncio.run(_accounts(args, settings))
     if args.command == "plan":
         assert plan is not None
         return _print_plan(plan, as_json=args.json)
     if args.command == "run":
         assert plan is not None
-        return asyncio.run(run_goal(plan, settings, user_id=CLI_USER, as_json=args.json))
+        return asyncio.run(
+            run_goal(plan, settings, user_id=CLI_USER, as_json=args.json, username=args.user)
+        )
     if args.command == "runs":
         return asyncio.run(
             list_runs(
@@ -161,6 +188,13 @@ def serve(settings: Settings, *, reload: bool) -> int:
     if not 0 < settings.port < 65536:
         make_console(stderr=True).print(f"[red]error:[/red] {settings.port} is not a port number.")
         return EXIT_USAGE
+    if settings.auth == "off" and not is_loopback(settings.host):
+        make_console(stderr=True).print(
+            f"[red]error:[/red] LEADGEN_AUTH=off serves only this machine, not {settings.host}. "
+            "Listen on 127.0.0.1, or turn accounts on (LEADGEN_AUTH=on).",
+            highlight=False,
+        )
+        return EXIT_USAGE
     # The app reads its settings from the environment, so a reloaded worker sees the same ones.
     os.environ["LEADGEN_DB"] = settings.db
     make_console().print(
@@ -176,6 +210,16 @@ def serve(settings: Settings, *, reload: bool) -> int:
         log_level="info",
     )
     return EXIT_OK
+
+
+async def _accounts(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "tokens":
+        return await cli_accounts.create_token(settings, args.username, args.name)
+    if args.users_command == "add":
+        return await cli_accounts.add_user(settings, args.username, args.password, args.admin)
+    if args.users_command == "list":
+        return await cli_accounts.list_users(settings)
+    return await cli_accounts.remove_user(settings, args.username)
 
 
 def _print_plan(plan: LeadGenPlan, *, as_json: bool) -> int:

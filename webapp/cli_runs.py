@@ -48,7 +48,7 @@ async def _session(settings: Settings) -> AsyncIterator[tuple[Store, RunManager]
 
 
 @contextlib.asynccontextmanager
-async def _store(settings: Settings) -> AsyncIterator[Store]:
+async def open_store(settings: Settings) -> AsyncIterator[Store]:
     store = await Store.open(settings.db)
     try:
         yield store
@@ -61,9 +61,22 @@ def _fail(message: str, status: int = EXIT_RUN_NOT_OK) -> int:
     return status
 
 
-async def run_goal(plan: LeadGenPlan, settings: Settings, *, user_id: str, as_json: bool) -> int:
+async def run_goal(
+    plan: LeadGenPlan,
+    settings: Settings,
+    *,
+    user_id: str,
+    as_json: bool,
+    username: str | None = None,
+) -> int:
+    """Run the plan as `user_id`, or as the account called `username` when one is given."""
     try:
         async with _session(settings) as (store, manager):
+            if username is not None:
+                account = await store.accounts.user_named(username)
+                if account is None:
+                    return _fail(f"there is no account called {username}.", EXIT_USAGE)
+                user_id = account.user_id
             run_id = await manager.start_run(plan, SupervisorUserContext(user_id=user_id))
             return await _watch(store, manager, run_id, plan, after=0, as_json=as_json)
     except StoreError as error:
@@ -161,7 +174,7 @@ async def list_runs(
     settings: Settings, *, status: str | None, q: str | None, limit: int, as_json: bool
 ) -> int:
     try:
-        async with _store(settings) as store:
+        async with open_store(settings) as store:
             page = await store.history.page(status=status, q=q, limit=limit)
     except StoreError as error:
         return _fail(str(error))
@@ -174,7 +187,7 @@ async def list_runs(
 
 async def show_run(settings: Settings, run_id: str, *, as_json: bool) -> int:
     try:
-        async with _store(settings) as store:
+        async with open_store(settings) as store:
             snapshot = await store.runs.snapshot(run_id)
             if snapshot is None:
                 return _fail(f"There is no run {run_id!r}.")
@@ -208,7 +221,7 @@ async def show_run(settings: Settings, run_id: str, *, as_json: bool) -> int:
 
 async def export_run(settings: Settings, run_id: str, output: str | None) -> int:
     try:
-        async with _store(settings) as store:
+        async with open_store(settings) as store:
             if await store.runs.get(run_id) is None:
                 return _fail(f"There is no run {run_id!r}.")
             leads = await store.outputs.leads_for_run(run_id)
