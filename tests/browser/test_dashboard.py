@@ -127,6 +127,9 @@ async def test_plan_preview_then_watch_the_run_go_live(
     assert "live" in recorded["badge"], recorded["badge"]
     assert recorded["badge"][-1] == "finished"
     assert await page.evaluate("window.__marker") == 2, "the run page reloaded"
+    # The email sequence the run drafted appeared live too, with its send buttons.
+    await expect(page.locator("#sequences section.sequence")).to_have_count(1)
+    await expect(page.locator("#sequences button.send-step").first).to_be_enabled()
 
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "run-page.png"

@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from tests.test_mail import PASSWORD, Capture, FakeTime, smtp_server
-from tests.web.helpers import fast_settings, finished_run, serve
+from tests.web.helpers import fast_settings, finished_run, parse_sse, serve
 from webapp.store.outbox import OutboxRepository, SequenceOverview, sequences_for_run
 from webapp.tools.providers.http import TokenBucket
 
@@ -39,6 +39,20 @@ def button(page: str, step: int) -> str:
 async def entries(app: Starlette, sequence: SequenceOverview) -> list[tuple[str, str, str]]:
     outbox = OutboxRepository.of(app.state.store)
     return [(e.to_email, e.status, e.transport) for e in await outbox.entries(sequence.sequence_id)]
+
+
+async def test_the_live_stream_adds_the_sequence_when_the_email_step_succeeds(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    sequence = await drafted(app, client)
+    stream = (await client.get(f"/runs/{sequence.run_id}/events")).text
+    updates = [m for m in parse_sse(stream) if m.event == "update"]
+    carrying = [m for m in updates if '<div id="sequences" hx-swap-oob="true">' in m.data]
+    assert len(carrying) == 1  # the email step's success, and only it
+    assert "email_sequence_setup_5" in carrying[0].data
+    assert f'<section id="sequence-{sequence.sequence_id}"' in carrying[0].data
+    assert f'action="{send_url(sequence)}"' in carrying[0].data
+    assert "outbox (LEADGEN_SMTP_URL not set)" in carrying[0].data
 
 
 async def test_the_run_page_shows_the_drafts_and_sends_nothing_by_itself(

@@ -27,6 +27,7 @@ from webapp.web.live import LiveFragments
 from webapp.web.loop_lag import LoopLagMonitor
 from webapp.web.resources import site_dir
 from webapp.web.security import SecurityHeaders
+from webapp.web.sequences import mail_view
 from webapp.web.templating import build_templates
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         accounts = Accounts(store, session_s=settings.session_hours * 3600)
         app.state.auth = await Auth.build(accounts, settings)
         manager = build_manager(settings, store)
-        live = LiveFragments(store, templates)
+        live = LiveFragments(store, templates, mail=mail_view(settings))
         feeds = RunFeeds(manager, live)
         scheduler = MonitorScheduler(
             store, manager.services_for, interval_s=settings.monitor_interval_s

@@ -21,9 +21,11 @@ from jinja2 import BaseLoader, Environment, meta
 from sse_starlette import ServerSentEvent
 from starlette.templating import Jinja2Templates
 
-from webapp.core.models import LEAD_LIST_SAVE, LeadPlanEvent
+from webapp.core.models import EMAIL_SEQUENCE_SETUP, LEAD_LIST_SAVE, LeadPlanEvent
 from webapp.store import Store
+from webapp.store.outbox import SequenceOverview, sequences_for_run
 from webapp.web.run_view import FINAL_EVENTS, RunView, page_context
+from webapp.web.sequences import MailView
 
 KEEP_MESSAGES = 512
 KEEP_RUNS = 128
@@ -45,9 +47,12 @@ def sse_bytes(data: str, *, event: str, seq: int | None = None) -> bytes:
 
 
 class LiveFragments:
-    def __init__(self, store: Store, templates: Jinja2Templates) -> None:
+    def __init__(
+        self, store: Store, templates: Jinja2Templates, *, mail: MailView | None = None
+    ) -> None:
         self.store = store
         self.templates = templates
+        self.mail = mail  # where sequences' mail goes; without it they are left to the page
         # its own template cache: the page's templates stay as written
         self.env = templates.env.overlay(loader=_Folded(templates.env.loader), cache_size=400)
         self._runs: OrderedDict[str, _RunCache] = OrderedDict()
@@ -105,7 +110,9 @@ class LiveFragments:
         try:
             async with cache.lock:  # views advance one event at a time, in order
                 view = await self._advance(cache, run_id, event)
-                message = sse_bytes(self.render_update(view, event), event="update", seq=event.seq)
+                sequences = await self._sequences(run_id, event)
+                update = self.render_update(view, event, sequences)
+                message = sse_bytes(update, event="update", seq=event.seq)
             _keep(cache.html, event.seq, message)
             pending.set_result(message)
         except BaseException as error:
@@ -135,12 +142,27 @@ class LiveFragments:
             view.leads = await self.store.outputs.leads_for_run(run_id)
         return view
 
-    def render_update(self, view: RunView, event: LeadPlanEvent) -> str:
+    async def _sequences(self, run_id: str, event: LeadPlanEvent) -> list[SequenceOverview] | None:
+        """The run's email sequences, when this event is the one that drafted them."""
+        if self.mail is None or not (
+            event.type == "STEP_SUCCEEDED" and event.step_tool == EMAIL_SEQUENCE_SETUP
+        ):
+            return None
+        return await sequences_for_run(self.store, run_id)
+
+    def render_update(
+        self,
+        view: RunView,
+        event: LeadPlanEvent,
+        sequences: list[SequenceOverview] | None = None,
+    ) -> str:
         self.renders += 1
         template = self.env.get_template(UPDATE)
         return template.render(
             **page_context(view),
             event=event,
+            sequences=sequences,
+            mail=self.mail,
             # the table is only sent when the list changed (it can be hundreds of rows)
             leads_changed=touches_leads(event) or (event.type in FINAL_EVENTS and not view.leads),
         )
