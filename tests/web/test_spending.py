@@ -80,3 +80,27 @@ async def test_the_form_takes_a_budget(app: Starlette, client: httpx.AsyncClient
     run = (await client.get(f"/api/runs/{run_id}")).json()["run"]
     assert run["options"]["budget"] == {"requests": 1}
     assert run["status"] == "partial"
+
+
+async def test_the_form_takes_a_budget_in_credits_and_keeps_what_was_typed(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    preview = await client.post(
+        "/plan", data={"goal": GOAL, "budget_requests": "40", "budget_credits": "2.5"}
+    )
+    assert 'id="f-budget-credits" name="budget_credits" inputmode="decimal"' in preview.text
+    assert 'name="budget_credits" inputmode="decimal" placeholder="no limit" value="2.5"' in (
+        preview.text
+    )
+    assert 'name="budget_requests" inputmode="numeric" placeholder="no limit" value="40"' in (
+        preview.text
+    )
+
+    answer = await client.post(
+        "/runs", data={"goal": GOAL, "overrides": "1", "budget_credits": "2.5"}
+    )
+    assert answer.status_code == 303
+    run_id = answer.headers["location"].rsplit("/", 1)[1]
+    await app.state.manager.wait(run_id)
+    run = (await client.get(f"/api/runs/{run_id}")).json()["run"]
+    assert run["options"]["budget"] == {"credits": 2.5}

@@ -63,6 +63,16 @@ def chosen_of(form: FormData) -> dict[str, str]:
     }
 
 
+def typed_budget(form: FormData) -> dict[str, Any]:
+    """The budget typed in the preview, to show again with the updated plan or an error."""
+    return {
+        "budget": {
+            key: value[:40] if isinstance(value := form.get(f"budget_{key}"), str) else ""
+            for key in ("requests", "credits")
+        }
+    }
+
+
 def typed_fields(form: FormData) -> dict[str, Any]:
     """What the user typed in the preview's fields, to show again beside an error."""
     if form.get("overrides") != "1":
@@ -108,6 +118,7 @@ async def preview(request: Request) -> Response:
             "goal": goal_text,
             "errors": {error.field or "goal": error.message},
             **typed_fields(form),
+            **typed_budget(form),
         }
         if is_htmx(request):
             return render(request, "_preview.html", {**failed, "plan": None}, 422)
@@ -123,6 +134,7 @@ async def preview(request: Request) -> Response:
         },
         "graph": plan_graph(plan),
         "estimate": estimate_provider_calls(plan, settings, chosen_of(form)),
+        **typed_budget(form),
     }
     if is_htmx(request):
         return render(request, "_preview.html", context)
@@ -138,7 +150,7 @@ async def start_run(request: Request) -> Response:
         plan = plan_for(goal_text, form_overrides(form), settings_of(request), user.user_id)
     except GoalError as error:
         failed = {"goal": goal_text, "errors": {error.field or "goal": error.message}}
-        return await _index(request, {**failed, **typed_fields(form)}, 422)
+        return await _index(request, {**failed, **typed_fields(form), **typed_budget(form)}, 422)
     options = run_options(form, settings_of(request))
     may_start_run(request)
     run_id = await manager_of(request).start_run(
