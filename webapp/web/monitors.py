@@ -17,7 +17,7 @@ from webapp.runtime.monitors import MonitorScheduler
 from webapp.store.monitors import CHECK_FAILED, PAUSED, MonitorRecord
 from webapp.web.auth import user_of
 from webapp.web.formatting import ago
-from webapp.web.ownership import owned_monitor
+from webapp.web.ownership import may_start_run, owned_monitor
 from webapp.web.pages import is_htmx, render
 
 ACTIONS = ("pause", "resume", "delete", "run")
@@ -87,6 +87,7 @@ async def monitor_action(request: Request) -> Response:
             raise HTTPException(404)
         return Response("") if is_htmx(request) else RedirectResponse("/monitors", 303)
     if action == "run":
+        may_start_run(request)  # a check searches the provider again: it counts as a run
         found = await scheduler.run_now(monitor_id) is not None
     elif action == "pause":
         found = await repository.pause(monitor_id) is not None
