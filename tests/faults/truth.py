@@ -42,7 +42,7 @@ async def assert_truthful(store: Store, run_id: str, status: str) -> Truth:
     steps = {step.step_id: step for step in await store.runs.steps(run_id)}
 
     assert [e.seq for e in events] == list(range(1, len(events) + 1)), "seq is not 1..n"
-    assert run.last_seq == len(events)
+    assert run.last_seq == len(events), (run.last_seq, [(e.seq, e.type, e.step_id) for e in events])
     assert run.status == status, (run.status, run.summary)
     final = events[-1]
     if status == "interrupted":

@@ -4,6 +4,10 @@ It persists each run, runs at most `max_runs` at once (the rest wait in order, p
 cancels, resumes and retries runs, streams a run's events to subscribers (replay from the
 store, then live, with no gap), and keeps the process's heartbeat so that runs left behind by
 a dead process are found and marked interrupted, by whichever process looks.
+
+A run whose events the store cannot write (disk full, database locked for too long) stops
+where its stored log ends and is marked interrupted, as if its process had died: resuming it
+goes on without a hole. If the database refuses that too, the housekeeping tries again.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ class _ActiveRun:
     cancel: asyncio.Event
     task: asyncio.Task[None] | None = None
     recording: bool = True
+    lost: str | None = None  # why the run must stop and be marked interrupted
 
 
 @dataclass(frozen=True)
@@ -100,9 +105,11 @@ class RunManager:
         self._slots = asyncio.Semaphore(self.options.max_runs)
         self._housekeeping: asyncio.Task[None] | None = None
         self._stopping = False
+        self._to_interrupt: dict[str, str] = {}  # stopped runs the store has not marked yet
         # Resources the runs share that end with the manager (e.g. the providers' HTTP client).
         self.closers: list[Callable[[], Awaitable[None]]] = []
         store.writer.on_commit = self._published
+        store.writer.on_lost = self._events_lost
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -129,9 +136,13 @@ class RunManager:
             if run.task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await run.task
-        await self.store.writer.flush()
-        for run in active:
-            await self._interrupt(run.run_id, self.process_id, reason)
+        reasons = {run.run_id: run.lost or reason for run in active} | self._to_interrupt
+        for run_id, why in reasons.items():
+            try:
+                await self._interrupt(run_id, self.process_id, why)
+            except Exception:
+                # Stopping goes on: the next start finds the run orphaned and marks it then.
+                logger.exception("could not mark run %s interrupted while stopping", run_id)
         if self.process_id:
             await self.store.processes.unregister(self.process_id)
         for close in self.closers:
@@ -371,35 +382,36 @@ class RunManager:
                     )
 
         try:
-            async with self._slot_or_cancel(active.cancel):
-                await execute_lead_generation_plan(
-                    plan,
-                    user,
-                    tools=self.tools,
-                    retry_policy=self.options.retry_policy,
-                    cancel=active.cancel,
-                    run_id=active.run_id,
-                    services=services,
-                    max_concurrency=self.options.max_step_concurrency,
-                    reuse=reuse,
-                    first_seq=first_seq,
-                    start_event="RUN_RESUMED" if resumed else "PLAN_STARTED",
-                    announce_reused=not resumed,
-                    on_record=record,
-                    clock=self.clock,
-                )
-            await self.store.writer.flush()  # whoever waits for the run sees all of it stored
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("run %s stopped on an internal error", active.run_id)
-            await self.store.writer.flush()
-            await self._interrupt(
-                active.run_id,
-                self.process_id,
-                "The run stopped on an internal error; the server log has the details. "
-                "You can resume it.",
-            )
+            try:
+                async with self._slot_or_cancel(active.cancel):
+                    await execute_lead_generation_plan(
+                        plan,
+                        user,
+                        tools=self.tools,
+                        retry_policy=self.options.retry_policy,
+                        cancel=active.cancel,
+                        run_id=active.run_id,
+                        services=services,
+                        max_concurrency=self.options.max_step_concurrency,
+                        reuse=reuse,
+                        first_seq=first_seq,
+                        start_event="RUN_RESUMED" if resumed else "PLAN_STARTED",
+                        announce_reused=not resumed,
+                        on_record=record,
+                        clock=self.clock,
+                    )
+                await self.store.writer.flush()  # whoever waits for the run sees it all stored
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if active.lost is None:  # (a failed write is told to _events_lost first)
+                    logger.exception("run %s stopped on an internal error", active.run_id)
+                    active.lost = (
+                        "The run stopped on an internal error; the server log has the details. "
+                        "You can resume it."
+                    )
+            if active.lost is not None:
+                await self._interrupt_or_later(active.run_id, active.lost)
         finally:
             if not self._stopping:
                 self._active.pop(active.run_id, None)
@@ -433,6 +445,29 @@ class RunManager:
     def _published(self, writes: list[EventWrite]) -> None:
         self.hub.publish(w.payload for w in writes if isinstance(w.payload, LeadPlanEvent))
 
+    def _events_lost(self, lost: Mapping[str, Exception]) -> None:
+        """The store could not write these runs' events (and refuses their next ones): each
+        stops where its stored log ends, and is then marked interrupted."""
+        for run_id, error in lost.items():
+            active = self._active.get(run_id)
+            if active is None or active.lost is not None:
+                continue
+            active.recording = False
+            active.lost = (
+                f"The database could not save this run's progress ({error}), so it stopped "
+                "here. Resume it once the database can be written to again."
+            )
+            active.cancel.set()
+
+    async def _interrupt_or_later(self, run_id: str, reason: str) -> None:
+        """Mark interrupted a run this process stopped; while the store refuses (which may be
+        why the run stopped), the housekeeping tries again at each beat."""
+        try:
+            await self._interrupt(run_id, self.process_id, reason)
+        except Exception:
+            logger.exception("could not mark run %s interrupted; trying again later", run_id)
+            self._to_interrupt[run_id] = reason
+
     async def _interrupt(self, run_id: str, owner_id: str | None, reason: str) -> None:
         event = await self.store.runs.interrupt(
             run_id, owner_id=owner_id, timestamp=iso_timestamp(self.clock()), reason=reason
@@ -462,6 +497,9 @@ class RunManager:
             await asyncio.sleep(self.options.heartbeat_interval_s)
             try:
                 await self.store.processes.heartbeat(self.process_id)
+                for run_id, reason in list(self._to_interrupt.items()):
+                    await self._interrupt(run_id, self.process_id, reason)
+                    del self._to_interrupt[run_id]
                 for run_id in await self.store.runs.cancel_requests(self.process_id):
                     active = self._active.get(run_id)
                     if active is not None:

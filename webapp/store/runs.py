@@ -194,11 +194,13 @@ class RunRepository:
         await self.writer.run(update)
 
     async def claim_interrupted(self, run_id: str, owner_id: str) -> bool:
-        """Take an interrupted run for resuming; False if another process got there first."""
+        """Take an interrupted run for resuming; False if another process got there first.
+        It is pending from then on (until its RUN_RESUMED): a page or stream opened meanwhile
+        must not take its last RUN_INTERRUPTED for its end."""
 
         def claim(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
-                "UPDATE runs SET owner_id = ?, cancel_requested = 0 "
+                "UPDATE runs SET owner_id = ?, cancel_requested = 0, status = 'pending' "
                 "WHERE id = ? AND status = 'interrupted' AND owner_id IS NULL",
                 (owner_id, run_id),
             )
@@ -242,6 +244,7 @@ class RunRepository:
             )
             conn.execute(INSERT_EVENT, write.event)
             conn.execute(UPDATE_RUN, write.run)
+            self.writer.readmit(run_id)  # its log goes on from here (a resume), without a hole
             return event
 
         result: LeadPlanEvent | None = await self.writer.run(mark)

@@ -6,6 +6,10 @@ step rows they change are committed together, so a crash never leaves them apart
 Events are queued without waiting for their commit (the executor is not slowed by the disk);
 other writes are awaited. Listeners hear of events only after they are committed, so whatever
 a reader sees in the database, the live stream never gets ahead of it.
+
+A run whose events cannot be written (the disk is full, the database stays locked) must not
+go on with a hole in its log: the writer refuses its later events, tells `on_lost`, and takes
+them again once its interruption is recorded (`readmit`, from that write).
 """
 
 from __future__ import annotations
@@ -76,12 +80,14 @@ class Writer:
         thread: ThreadPoolExecutor,
         *,
         on_commit: Callable[[list[EventWrite]], None] | None = None,
+        on_lost: Callable[[dict[str, Exception]], None] | None = None,
         max_batch: int = 5000,
         max_queued_events: int = 20_000,
     ) -> None:
         self.conn = conn
         self.thread = thread
         self.on_commit = on_commit
+        self.on_lost = on_lost  # hears which runs' events could not be written, and why
         self.max_batch = max_batch
         self.max_queued_events = max_queued_events
         self._queue: deque[EventWrite | _Op] = deque()
@@ -91,6 +97,9 @@ class Writer:
         self._room.set()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        # runs whose events failed: their later events are dropped until `readmit`. Touched
+        # only in the writer's thread during a batch, or in the loop between batches.
+        self._refused: set[str] = set()
         self.batches = 0
         self.events_written = 0
 
@@ -155,6 +164,9 @@ class Writer:
                 except Exception as error:
                     # The batch was rolled back; its waiters hear why; the writer goes on.
                     logger.exception("a batch of %d writes failed and was rolled back", size)
+                    lost = {w.run_id: error for w in batch if isinstance(w, EventWrite)}
+                    self._refused.update(lost)
+                    self._report_lost(lost)
                     _fail_all(batch, error)
                     continue
                 self._deliver(batch, *outcome)
@@ -176,12 +188,17 @@ class Writer:
                 return
 
     def _deliver(
-        self, batch: list[EventWrite | _Op], committed: list[EventWrite], results: list[Any]
+        self,
+        batch: list[EventWrite | _Op],
+        committed: list[EventWrite],
+        results: list[Any],
+        lost: dict[str, Exception],
     ) -> None:
         self.batches += 1
         self.events_written += len(committed)
         if committed and self.on_commit is not None:
             self.on_commit(committed)
+        self._report_lost(lost)
         ops = [item for item in batch if isinstance(item, _Op)]
         for item, (ok, value) in zip(ops, results, strict=True):
             if item.future.done():
@@ -191,32 +208,43 @@ class Writer:
             else:
                 item.future.set_exception(value)
 
+    def _report_lost(self, lost: dict[str, Exception]) -> None:
+        if lost and self.on_lost is not None:
+            self.on_lost(lost)
+
     # -- in the writer thread ---------------------------------------------------------------
+
+    def readmit(self, run_id: str) -> None:
+        """Take a refused run's events again. Call it from the write (an op) that records its
+        interruption, so that its log goes on from there without a hole."""
+        self._refused.discard(run_id)
 
     def _write_batch(
         self, batch: list[EventWrite | _Op]
-    ) -> tuple[list[EventWrite], list[tuple[bool, Any]]]:
+    ) -> tuple[list[EventWrite], list[tuple[bool, Any]], dict[str, Exception]]:
         self._begin()
         committed: list[EventWrite] = []
         results: list[tuple[bool, Any]] = []
+        lost: dict[str, Exception] = {}
         try:
             segment: list[EventWrite] = []
             for item in batch:
                 if isinstance(item, EventWrite):
-                    segment.append(item)
+                    if item.run_id not in self._refused:
+                        segment.append(item)
                     continue
                 if segment:
-                    committed.extend(self._write_events(segment))
+                    committed.extend(self._write_events(segment, lost))
                     segment = []
                 results.append(self._run_op(item.op))
             if segment:
-                committed.extend(self._write_events(segment))
+                committed.extend(self._write_events(segment, lost))
             self.conn.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
-        return committed, results
+        return committed, results, lost
 
     def _begin(self) -> None:
         deadline = time.monotonic() + LOCKED_GIVE_UP_S
@@ -230,7 +258,32 @@ class Writer:
                 logger.warning("database busy, retrying the write: %s", error)
                 time.sleep(LOCKED_RETRY_S)
 
-    def _write_events(self, segment: list[EventWrite]) -> list[EventWrite]:
+    def _write_events(
+        self, segment: list[EventWrite], lost: dict[str, Exception]
+    ) -> list[EventWrite]:
+        """Write the events (with their row changes) in a savepoint; if that fails, each run's
+        on its own, so that a run whose events cannot be written does not take the others
+        down with it. A run that failed goes into `lost` and is refused from then on."""
+        try:
+            self._write_savepoint(segment)
+            return segment
+        except sqlite3.Error:
+            pass
+        written: list[EventWrite] = []
+        for run_id in dict.fromkeys(w.run_id for w in segment):
+            writes = [w for w in segment if w.run_id == run_id]
+            try:
+                self._write_savepoint(writes)
+            except sqlite3.Error as error:
+                # Losing events silently would break the log's promise: say so loudly.
+                logger.exception("could not write %d events of run %s", len(writes), run_id)
+                self._refused.add(run_id)
+                lost[run_id] = error
+                continue
+            written.extend(writes)
+        return written
+
+    def _write_savepoint(self, segment: list[EventWrite]) -> None:
         self.conn.execute("SAVEPOINT events")
         try:
             self.conn.executemany(INSERT_EVENT, [w.event for w in segment])
@@ -239,17 +292,10 @@ class Writer:
                 self.conn.executemany(UPDATE_STEP, steps)
             self.conn.executemany(UPDATE_RUN, merged_run_updates(segment))
         except sqlite3.Error:
-            # Losing events silently would break the log's promise: say so loudly.
-            logger.exception(
-                "could not write %d events (runs %s)",
-                len(segment),
-                sorted({w.run_id for w in segment}),
-            )
             self.conn.execute("ROLLBACK TO events")
             self.conn.execute("RELEASE events")
-            return []
+            raise
         self.conn.execute("RELEASE events")
-        return segment
 
     def _run_op(self, op: Op | None) -> tuple[bool, Any]:
         if op is None:
