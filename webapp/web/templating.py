@@ -30,6 +30,13 @@ def spending(usage: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def web_link(url: str | None) -> str | None:
+    """`url` when a browser would open it as a web page (http or https), else None: a provider's
+    `javascript:` or `data:` "website" must never become a link."""
+    cleaned = (url or "").strip()
+    return cleaned if cleaned.lower().startswith(("http://", "https://")) else None
+
+
 def static_url(path: str) -> str:
     return f"/static/{path}?v={static_version(path)}"
 
@@ -49,5 +56,6 @@ def build_templates() -> Jinja2Templates:
     env.globals["provider_label"] = lambda name: LABELS.get(name, name)
     env.globals["step_usage"] = step_usage
     env.filters["spending"] = spending
+    env.filters["web_link"] = web_link
     env.globals.update(template_globals())
     return templates
