@@ -264,9 +264,12 @@ class HunterClient:
 
 def hunter_error(response: httpx.Response, *, api_key: str = "") -> ToolError:
     """The ToolError for one of Hunter's error answers (providers.md §2.2). Hunter's own
-    details are quoted only for a refused request, with the key blanked should they echo it."""
+    words are quoted only for a refused request or key, with the key blanked should they echo
+    it."""
     code = response.status_code
-    error_id, details = _error_of(response)
+    error_id, details = (
+        text.replace(api_key, "[key]") if text and api_key else text for text in _error_of(response)
+    )
     if code == 401:
         return ToolError(
             f"Hunter rejected the API key ({error_id or 'authentication_failed'}); "
@@ -287,8 +290,6 @@ def hunter_error(response: httpx.Response, *, api_key: str = "") -> ToolError:
             retry_after=retry_after_seconds(response),
         )
     reason = f"{error_id}: {details}" if error_id and details else details or error_id
-    if reason and api_key:
-        reason = reason.replace(api_key, "[key]")
     return ToolError(
         f"Hunter refused the request (HTTP {code}): {reason or 'no details given'}.",
         retryable=False,
