@@ -117,7 +117,7 @@ def budget_of(values: Mapping[str, Any]) -> dict[str, float | int]:
             continue
         try:
             number = int(value) if key == "requests" else float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(Infinity)
             number = -1
         if isinstance(value, bool) or not 0 < number <= 1_000_000:
             raise ApiError(
@@ -139,6 +139,8 @@ def api_run_request(body: bytes) -> tuple[object, dict[str, Any], dict[str, Any]
         raise ApiError(400, "invalid_json", f"The body is not valid JSON ({error}).") from error
     except RecursionError as error:
         raise ApiError(400, "invalid_json", "The body's JSON is nested too deeply.") from error
+    except ValueError as error:  # a number of thousands of digits, which Python will not read
+        raise ApiError(400, "invalid_json", "The body has a number too long to read.") from error
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_body", 'Send a JSON object, e.g. {"goal": "Find 20 …"}.')
     known = ("goal", *OVERRIDE_FIELDS, *RUN_OPTION_FIELDS)
