@@ -3,6 +3,7 @@ content hash."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.templating import Jinja2Templates
@@ -30,11 +31,17 @@ def spending(usage: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+BARE_HOST = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}(?:/[^\s\\]*)?")
+
+
 def web_link(url: str | None) -> str | None:
     """`url` when a browser would open it as a web page (http or https), else None: a provider's
-    `javascript:` or `data:` "website" must never become a link."""
+    `javascript:` or `data:` "website" must never become a link. A bare host with no scheme
+    ("www.cafe.example", as OpenStreetMap often has) gets https://."""
     cleaned = (url or "").strip()
-    return cleaned if cleaned.lower().startswith(("http://", "https://")) else None
+    if cleaned.lower().startswith(("http://", "https://")):
+        return cleaned
+    return f"https://{cleaned}" if BARE_HOST.fullmatch(cleaned) else None
 
 
 def static_url(path: str) -> str:
