@@ -1,22 +1,32 @@
 """Viewers that hang up and come back in storms, on a real socket, while the run goes on: each
 reconnects with the Last-Event-ID it got to, and in the end has seen every event exactly once,
-in order, whether it reads the page's stream or the JSON one. Nothing is left subscribed."""
+in order, whether it reads the page's stream or the JSON one. Nothing is left subscribed.
+
+The storm found two ways a viewer leaving hurt the others; each has its own test below: a
+reader connection given back inside a read transaction (every later read on it saw the past,
+so replays missed events), and a shared render cancelled with its viewer (the viewers waiting
+for it were cut off mid-stream)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 
+from tests.core.conftest import make_plan
 from tests.faults.live_app import local_client, serving_app
 from tests.faults.truth import assert_truthful
-from tests.web.helpers import Message, fast_settings, parse_sse
+from tests.web.helpers import Message, fast_settings, finished_run, parse_sse, serve
 from webapp.store import Store
+from webapp.store.readers import ReaderPool
+from webapp.web.live import LiveFragments
 
 GOAL = "Find 10 coffee shops in Manchester, email them and monitor for new ones"
 VIEWERS = 24  # half on the page's stream, half on the JSON one
@@ -98,3 +108,55 @@ async def test_viewers_reconnecting_in_storms_each_see_every_event_once_in_order
     for seen, _ in results:
         assert seen == every_event
     assert sum(connections for _, connections in results) > 4 * VIEWERS  # a storm it was
+
+
+async def started(coroutine: Any) -> asyncio.Task[Any]:
+    """A task that has run up to its first real wait (here: a read in aiosqlite's thread)."""
+    task = asyncio.ensure_future(coroutine)
+    await asyncio.sleep(0)
+    return task
+
+
+async def test_a_reader_left_mid_snapshot_goes_back_to_the_pool_seeing_the_present(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "readers.db"
+    store = await Store.open(str(db))  # made and migrated; the pool below has one connection
+    pool = await ReaderPool.open(str(db), 1)
+    try:
+
+        async def snapshot_read() -> None:
+            async with pool.snapshot() as conn:
+                await conn.execute_fetchall("SELECT count(*) FROM runs")
+
+        leaving = await started(snapshot_read())
+        leaving.cancel()  # the viewer left while its snapshot began
+        with contextlib.suppress(asyncio.CancelledError):
+            await leaving
+        before = await pool.fetchone("SELECT count(*) FROM runs")
+        await store.runs.create(
+            run_id="run_later", plan=make_plan(), user_id="u1", created_at="2026-11-24T09:00:00Z"
+        )
+        after = await pool.fetchone("SELECT count(*) FROM runs")
+    finally:
+        await pool.close()
+        await store.close()
+
+    assert before is not None and after is not None
+    assert after[0] == before[0] + 1  # not a read transaction left open since the cancel
+
+
+async def test_a_viewer_leaving_mid_render_does_not_cut_off_the_others(tmp_path: Path) -> None:
+    async with serve(fast_settings(str(tmp_path / "render.db"))) as (app, client):
+        run_id = await finished_run(app, client)
+        event = (await app.state.store.runs.events(run_id))[0]
+        live = LiveFragments(app.state.store, app.state.templates)  # nothing rendered yet
+
+        leaving = await started(live.html_message(run_id, event))  # renders, for everyone
+        staying = await started(live.html_message(run_id, event))  # waits for that render
+        leaving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await leaving
+        message = await staying
+
+    assert f"id: {event.seq}".encode() in message

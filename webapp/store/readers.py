@@ -39,10 +39,13 @@ class ReaderPool:
     async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
         """A connection inside one read transaction: every query sees the same moment."""
         async with self.connection() as conn:
-            await conn.execute("BEGIN")
             try:
+                await conn.execute("BEGIN")
                 yield conn
             finally:
+                # Even when the borrower is cancelled at its BEGIN (a viewer leaving), the
+                # COMMIT is queued behind it: the connection never goes back to the pool inside
+                # a read transaction, where every later read on it would see the past.
                 await conn.execute("COMMIT")
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:

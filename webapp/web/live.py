@@ -97,12 +97,32 @@ class LiveFragments:
         return message
 
     async def html_message(self, run_id: str, event: LeadPlanEvent) -> bytes:
-        """The first viewer to need an event renders it; the others await that one render, so
-        a thousand viewers cost one render and never queue on a lock."""
+        """The first viewer to need an event starts its render; every viewer awaits that one
+        render, so a thousand viewers cost one render and never queue on a lock. The render is
+        a task of its own: a viewer leaving (its stream cancelled) never cancels it for the
+        others waiting on it."""
         cache = self._cache(run_id)
         message = cache.html.get(event.seq)
         if message is not None:
             return message
+        pending = cache.rendering.get(event.seq)
+        if pending is None:
+            pending = asyncio.ensure_future(self._render(cache, run_id, event))
+            pending.add_done_callback(_retrieved)
+            cache.rendering[event.seq] = pending
+        return await asyncio.shield(pending)
+
+    async def _render(self, cache: _RunCache, run_id: str, event: LeadPlanEvent) -> bytes:
+        try:
+            async with cache.lock:  # views advance one event at a time, in order
+                view = await self._advance(cache, run_id, event)
+                sequences = await self._sequences(run_id, event)
+                update = self.render_update(view, event, sequences)
+                message = sse_bytes(update, event="update", seq=event.seq)
+            _keep(cache.html, event.seq, message)
+            return message
+        finally:
+            del cache.rendering[event.seq]
         pending = cache.rendering.get(event.seq)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -170,6 +190,13 @@ class LiveFragments:
 
 def touches_leads(event: LeadPlanEvent) -> bool:
     return event.type == "STEP_SUCCEEDED" and event.step_tool == LEAD_LIST_SAVE
+
+
+def _retrieved(render: asyncio.Future[bytes]) -> None:
+    """A render that failed with nobody left waiting is not reported as a lost exception: the
+    viewers that wait re-raise it themselves."""
+    if not render.cancelled():
+        render.exception()
 
 
 def _keep(messages: OrderedDict[int, bytes], seq: int, message: bytes) -> None:
