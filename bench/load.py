@@ -4,22 +4,27 @@ worst event loop lag and its peak memory.
 
     python -m bench.load [--duration 120] [--runs 50] [--viewers 500] [--pagers 10]
                          [--json-share 0.1] [--latency-ms 300] [--think 1.0] [--pages 10]
-                         [--no-pin]                  (python bench/load.py works too)
+                         [--ramp S] [--loop uvloop|asyncio] [--no-pin]
+                                                     (python bench/load.py works too)
 
 The server runs on a fresh database in a temporary folder, with LEADGEN_DEMO_LATENCY_MS =
 --latency-ms (each demo provider call waits that long; the 6-step plan makes three calls one
 after another, so a run lasts about a second), LEADGEN_MAX_RUNS = --runs (the default, 4,
 would queue the rest) and LEADGEN_RUNS_PER_MINUTE = 10000, the most it allows (one user starts
-every run, about 50 a second). One account, with an API token and a browser session, is made
-with the product's own Accounts on the database before the server starts: a login over HTTP
-would check the password with argon2 on the server's event loop (about 200 ms), and that, not
-the load, would be the worst lag. The people below are logged in already.
+every run: 50 at once is about 50 a second). One account, with an API token and a browser
+session, is made with the product's own Accounts on the database before the server starts: a
+login over HTTP would check the password with argon2 on the server's event loop (about 200 ms),
+and that, not the load, would be the worst lag. The people below are logged in already.
 
 The load comes from this process, on uvloop, pinned to the last CPU unless --no-pin (as
-bench/sse.py's viewers are: in real life the clients are on other machines):
+bench/sse.py's viewers are: in real life the clients are on other machines). First a warm-up,
+off the clock: one run watched on both streams and a page of history each way (what a server
+does once after it starts, compiling templates on first use, is not what is measured). Then:
 - Runs. --runs slots; each starts a run (POST /api/runs with the token), opens its share of the
-  viewers on the run's streams, waits until each got `done`, reads the run's stored events back
-  through the API and starts the next run, until --duration is over.
+  viewers on the run's streams, waits until each got `done` and starts the next run, until
+  --duration is over. The slots start spread over --ramp seconds (by default one run's length):
+  the demo's latency is exact, so runs started together would stay in step for good, every
+  event of every run at the same moment, which people starting runs never do.
 - Viewers. --viewers in all, spread over the slots (10 a run by default). Of a run's viewers,
   --json-share read the JSON stream /api/runs/{id}/events (with the token); the others, 90% by
   default, read the page stream /runs/{id}/events?after=0 with the session cookie, as a
@@ -27,21 +32,28 @@ bench/sse.py's viewers are: in real life the clients are on other machines):
 - History. --pagers people page through the history with --think seconds between pages, up to
   --pages pages deep and back to the first: half through the HTML page (GET /runs, then its
   "older" link), half through the API (GET /api/runs?limit=25, then its nextCursor).
+After the load, every run's row (GET /api/runs) and stored events (a replay of its JSON stream)
+are read back, and each viewer's reading is checked against them: off the clock, so that the
+checking does not load the server it measures.
 
 Figures:
 - Delivery latency, for every (viewer, event) where the event happened while the viewer's
   stream was open (its `timestamp` at or after the response headers): the wall time the viewer
   read it minus that timestamp (UTC, truncated to the millisecond; one clock on one machine).
   Events from before (PLAN_STARTED, often: the viewers open once the POST has answered) come in
-  the replay from the store: counted as replayed, not in the latency.
+  the replay from the store: counted as replayed, not in the latency (a line shows the figures
+  with them). Also per event: its latency to its first viewer (the store, the render, the first
+  send) and from its first viewer to its last (the fan-out).
 - Events lost: per viewer, the run's stored events it did not get. The stored events must be
-  1..lastSeq with no gap (read back through the API), or that is an error too.
+  1..lastSeq with no gap, or that is an error too.
 - Errors: answers other than 2xx, streams that end without `done` or time out, exceptions; by
   kind.
 - Worst loop lag: the server's own monitor (GET /healthz `loopLagMaxMs`, the worst since it
-  started), read before the load and after.
-- Peak memory: the server process's VmHWM (/proc/PID/status).
-- Machine: the load average, and the CPU other processes took while the bench ran.
+  started), read after the warm-up and after the load.
+- Peak memory: the server process's VmHWM (/proc/PID/status), read when the load ends.
+- Runs: how many finished, and how many were running at once on average (their durations
+  summed over the wall time): a server that cannot keep up runs fewer than were asked for.
+- Machine: the load average, and the CPU other processes took while the load ran.
 Targets: no error, no event lost, p99 ≤ 100 ms, peak memory ≤ 300 MB.
 """
 
