@@ -101,11 +101,12 @@ async def sign_in(page: Page, server: LiveServer) -> None:
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Starts the dashboard on a free port (`start_server(demo_latency_ms=400)`); all the
-    servers a test started are stopped after it."""
+    """Starts the dashboard on a free port (`start_server(demo_latency_ms=400)`), with the
+    owner's account made unless `with_account=False`; all the servers a test started are
+    stopped after it."""
     running: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(**options: Any) -> LiveServer:
+    def start(*, with_account: bool = True, **options: Any) -> LiveServer:
         # No .env file and no failing demo calls: a developer's setup must not change a test.
         options.setdefault("demo_failure_rate", 0.0)
         settings = Settings(_env_file=None, db=str(tmp_path / f"b{len(running)}.db"), **options)
@@ -124,7 +125,8 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         (sock,) = [s for srv in server.servers for s in srv.sockets]
         port = sock.getsockname()[1]
         live = LiveServer(url=f"http://127.0.0.1:{port}", settings=settings)
-        first_account(live)
+        if with_account:
+            first_account(live)
         return live
 
     yield start
