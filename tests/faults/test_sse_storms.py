@@ -13,9 +13,9 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from starlette.applications import Starlette
@@ -31,6 +31,7 @@ from webapp.web.live import LiveFragments
 GOAL = "Find 10 coffee shops in Manchester, email them and monitor for new ones"
 VIEWERS = 24  # half on the page's stream, half on the JSON one
 SETTLE_LIMIT_S = 10
+T = TypeVar("T")
 
 
 async def messages_of(lines: AsyncIterator[str]) -> AsyncIterator[Message]:
@@ -110,9 +111,9 @@ async def test_viewers_reconnecting_in_storms_each_see_every_event_once_in_order
     assert sum(connections for _, connections in results) > 4 * VIEWERS  # a storm it was
 
 
-async def started(coroutine: Any) -> asyncio.Task[Any]:
+async def started(coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
     """A task that has run up to its first real wait (here: a read in aiosqlite's thread)."""
-    task = asyncio.ensure_future(coroutine)
+    task = asyncio.create_task(coroutine)
     await asyncio.sleep(0)
     return task
 
