@@ -25,6 +25,24 @@
   });
 
   document.addEventListener("htmx:sseOpen", function () { badge("live", "live"); });
+
+  // A server that is being restarted says so before it ends the stream: show its words until
+  // the page is connected again (the browser reconnects by itself, from the last update).
+  document.addEventListener("htmx:sseOpen", function (evt) {
+    var notice = document.getElementById("restarting");
+    if (notice) notice.hidden = true;
+    var source = evt.detail && evt.detail.source;
+    if (!source || source.leadgenListens) return;
+    source.leadgenListens = true;
+    source.addEventListener("restarting", function (message) {
+      var shown = document.getElementById("restarting");
+      if (shown) {
+        shown.textContent = message.data;
+        shown.hidden = false;
+      }
+      badge("reconnecting", "server restarting…");
+    });
+  });
   document.addEventListener("htmx:sseError", function () { badge("reconnecting", "reconnecting…"); });
   document.addEventListener("htmx:sseClose", function () { badge("finished", "finished"); });
 

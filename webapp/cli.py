@@ -185,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(settings: Settings, *, reload: bool) -> int:
     import uvicorn  # only the server needs it
 
+    from webapp.web.shutdown import SERVER_GRACE_S
+
     if not 0 < settings.port < 65536:
         make_console(stderr=True).print(f"[red]error:[/red] {settings.port} is not a port number.")
         return EXIT_USAGE
@@ -208,6 +210,7 @@ def serve(settings: Settings, *, reload: bool) -> int:
         port=settings.port,
         reload=reload,
         log_level="info",
+        timeout_graceful_shutdown=int(SERVER_GRACE_S),  # the streams end first (shutdown.py)
     )
     return EXIT_OK
 

@@ -72,11 +72,11 @@ def local_client(base_url: str, **options: Any) -> Iterator[httpx.Client]:
 
 
 class ServerProcess:
-    """`python -m webapp serve` on a free port of 127.0.0.1, with `env` added; its output goes to
-    a file (read it with `log()`) so a full pipe never stalls it."""
+    """`python -m webapp serve` on 127.0.0.1 (a free port unless given), with `env` added; its
+    output goes to a file (read it with `log()`) so a full pipe never stalls it."""
 
-    def __init__(self, db: Path, log_path: Path, **env: str) -> None:
-        self.port = free_port()
+    def __init__(self, db: Path, log_path: Path, *, port: int = 0, **env: str) -> None:
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log: IO[bytes] = log_path.open("wb")

@@ -185,6 +185,8 @@ class _Execution:
         except asyncio.CancelledError:
             # The task running the plan was cancelled: record it, then let the cancel go on.
             await self._cancel_steps(tasks)
+            # gather ends with a step's CancelledError: take it, or it is logged as never seen
+            everything.add_done_callback(_retrieve)
             raise
         finally:
             if cancel_wait is not None:
@@ -374,6 +376,11 @@ class _Execution:
 
     def _now(self) -> str:
         return iso_timestamp(self.clock())
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _final_message(error: ToolError, attempt: int, policy: RetryPolicy) -> str:

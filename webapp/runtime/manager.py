@@ -158,6 +158,7 @@ class RunManager:
         options: dict[str, Any] | None = None,
         run_id: str | None = None,
     ) -> str:
+        self._refuse_while_stopping()
         validate_plan(plan, (self.tools or default_tools()).keys())
         run_id = run_id or new_run_id()
         created = self.store.runs.create_soon(
@@ -195,6 +196,7 @@ class RunManager:
         )
 
     async def resume(self, run_id: str) -> str:
+        self._refuse_while_stopping()
         run = await self._get(run_id)
         if run.status != "interrupted":
             raise RunStateError(
@@ -218,6 +220,7 @@ class RunManager:
     async def retry(self, run_id: str, from_step: str | None = None) -> str:
         """Start a new run, linked to this one, that re-runs the failed and skipped steps (or
         `from_step` and everything after it) and reuses the others' outputs."""
+        self._refuse_while_stopping()
         run = await self._get(run_id)
         if run.status in ACTIVE:
             raise RunStateError(f"Run {run_id} is still {run.status}; cancel it or wait first.")
@@ -252,6 +255,10 @@ class RunManager:
 
     def is_local(self, run_id: str) -> bool:
         return run_id in self._active
+
+    def _refuse_while_stopping(self) -> None:
+        if self._stopping:
+            raise RunStateError("The server is stopping; try again once it is back.")
 
     # -- subscriptions ----------------------------------------------------------------------
 
@@ -323,8 +330,9 @@ class RunManager:
         return run is None or (run.status == "interrupted" and run.last_seq <= event.seq)
 
     async def _poll(self, run_id: str, last: int) -> AsyncIterator[LeadPlanEvent]:
-        """Follow a run another process owns, through the store."""
-        while True:
+        """Follow a run another process owns, through the store, until it ends or this
+        manager stops."""
+        while not self._stopping:
             events = await self.store.runs.events(run_id, after=last)
             for index, event in enumerate(events):
                 yield event

@@ -1,6 +1,7 @@
 """`create_app()`: the dashboard. The lifespan opens the store and starts the RunManager; on
 shutdown the manager marks what it was running interrupted, the runs' live feeds stop and the
-store closes."""
+store closes. Under a signal the runs are stopped earlier, while the event streams are still
+open to tell their viewers (webapp/web/shutdown.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from webapp.web.loop_lag import LoopLagMonitor
 from webapp.web.resources import site_dir
 from webapp.web.security import SecurityHeaders
 from webapp.web.sequences import mail_view
+from webapp.web.shutdown import Shutdown
 from webapp.web.templating import build_templates
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             store, manager.services_for, interval_s=settings.monitor_interval_s
         )
         loop_lag = LoopLagMonitor()
+
+        async def stop_runs() -> None:
+            await scheduler.stop()  # never raises; before the manager closes the clients
+            await manager.stop(reason="The server stopped while this run was going")
+
+        shutdown = Shutdown(stop_runs)
         try:
             loop_lag.start()
             app.state.loop_lag = loop_lag
@@ -60,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.manager = manager
             app.state.live = live
             app.state.feeds = feeds
+            app.state.shutdown = shutdown
             logger.info("leadgen is serving %s", settings.db)
             # What startup made (modules, templates, schemas) lives as long as the app: kept out
             # of the collector's sight, a full collection walks only what serving made since.
@@ -68,9 +77,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             gc.unfreeze()
             await loop_lag.stop()
-            await scheduler.stop()  # never raises; before the manager closes the clients
             try:
-                await manager.stop(reason="The server stopped while this run was going")
+                await shutdown.finish()  # at once, unless a signal began it already
             finally:
                 try:
                     await feeds.close()

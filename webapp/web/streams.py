@@ -7,13 +7,17 @@ the run. A viewer too slow to keep up is dropped; its browser reconnects and rep
 
 The viewers of a run this process executes share its live feed (webapp/web/broadcast.py); a
 run owned by another process (or already over) is followed by each stream on its own.
+
+When the server is stopped (SIGTERM), each stream sends its run's last stored events, then
+`restarting` instead of `done`, and ends (webapp/web/shutdown.py says how and in what order).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
+import anyio
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,6 +30,7 @@ from webapp.web.broadcast import DONE, Kind, RunFeeds
 from webapp.web.errors import ApiError
 from webapp.web.live import LiveFragments
 from webapp.web.ownership import owned_run
+from webapp.web.shutdown import STREAM_GRACE_S, Shutdown
 from webapp.web.state import manager_of
 
 logger = logging.getLogger(__name__)
@@ -69,14 +74,22 @@ async def _stream(request: Request, kind: Kind, encode: Encode) -> Response:
     else:
         source = _followed(manager, run_id, after, encode)
 
-    async def messages() -> AsyncIterator[bytes]:
+    async def messages() -> AsyncGenerator[bytes, None]:
         try:
             async for data in source:
                 yield data
         except SubscriberDropped:
             logger.info("a viewer of run %s fell behind and was dropped", run_id)
 
-    return EventStream(messages(), ping=PING_S, headers={"Cache-Control": "no-store"})
+    shutdown: Shutdown = request.app.state.shutdown
+    signal = anyio.Event()  # sse-starlette sets it when the server is told to stop
+    return EventStream(
+        shutdown.guard(messages(), kind, signal),
+        ping=PING_S,
+        headers={"Cache-Control": "no-store"},
+        shutdown_event=signal,
+        shutdown_grace_period=STREAM_GRACE_S,
+    )
 
 
 async def _followed(

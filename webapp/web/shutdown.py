@@ -1,0 +1,99 @@
+"""Stopping with viewers watching. On SIGTERM every open event stream is sent a `restarting`
+message before it ends, after the runs this process executes were marked interrupted and their
+final events stored and streamed; a restarted server resumes them (or anyone can, later).
+
+How the pieces meet (uvicorn 0.3x, sse-starlette 3.x):
+
+1. uvicorn's signal handler only sets `Server.should_exit`. Its main loop then stops accepting
+   connections, lets each open one finish its response (an event stream never finishes by
+   itself) and waits for them, with no limit unless `timeout_graceful_shutdown` is given; only
+   then does it run the app's lifespan shutdown. Stopping the runs there would be too late for
+   the streams: they would hang the shutdown, or be cut off without a word.
+2. sse-starlette sees the same flag (a watcher looks every 0.5 s), sets each stream's
+   `shutdown_event`, and gives the stream STREAM_GRACE_S to end by itself before cancelling it.
+3. That event starts `Shutdown.begin()`, once for the app: the monitor scheduler stops, then
+   the RunManager stops its runs, storing and publishing each one's RUN_INTERRUPTED. The live
+   feeds hand that out as the run's final event, so each stream ends having sent everything
+   stored; a stream following another process's run ends as the manager stops.
+4. A stream that ends once the shutdown has begun sends `restarting` instead of `done`: a short
+   message for a person (the run page shows it) with a reconnection delay, so the browser
+   reconnects, with its Last-Event-ID, instead of closing for good. The connections close,
+   uvicorn's wait ends, and the lifespan shutdown finds the runs already stopped. Should
+   anything still hang on, `leadgen serve` has uvicorn give up after SERVER_GRACE_S.
+
+A server stopped without a signal (the lifespan alone) stops its runs the same way, just later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable
+
+import anyio
+from sse_starlette import ServerSentEvent
+
+from webapp.web.broadcast import DONE, Kind
+
+logger = logging.getLogger(__name__)
+
+STREAM_GRACE_S = 10.0  # how long sse-starlette lets a stream end by itself after the signal
+SERVER_GRACE_S = 15.0  # uvicorn's limit on waiting for connections after it: a backstop
+RECONNECT_MS = 2000  # when the browser tries again (the server is being restarted)
+PAGE_MESSAGE = "The server is restarting; this page will reconnect."
+API_MESSAGE = "The server is restarting; reconnect with Last-Event-ID to go on."
+
+
+def restarting_message(kind: Kind) -> bytes:
+    """The last message of a stream cut by a shutdown: for a person, or for a script."""
+    data = PAGE_MESSAGE if kind == "html" else json.dumps({"message": API_MESSAGE})
+    return ServerSentEvent(data=data, event="restarting", retry=RECONNECT_MS).encode()
+
+
+class Shutdown:
+    """The app's shutdown: `stop_runs` once, whoever asks first (a stream told by
+    sse-starlette, or the lifespan)."""
+
+    def __init__(self, stop_runs: Callable[[], Awaitable[None]]) -> None:
+        self._stop_runs = stop_runs
+        self._stopping: asyncio.Task[None] | None = None
+
+    @property
+    def begun(self) -> bool:
+        return self._stopping is not None
+
+    def begin(self) -> asyncio.Task[None]:
+        if self._stopping is None:
+            logger.info("shutting down: stopping the runs, then their event streams")
+            self._stopping = asyncio.create_task(self._stop(), name="leadgen-shutdown")
+        return self._stopping
+
+    async def finish(self) -> None:
+        """For the lifespan: the runs are stopped when this returns."""
+        await self.begin()
+
+    async def _stop(self) -> None:
+        await self._stop_runs()
+
+    async def guard(
+        self, messages: AsyncGenerator[bytes, None], kind: Kind, signal: anyio.Event
+    ) -> AsyncGenerator[bytes, None]:
+        """One stream's `messages`, ending with `restarting` instead of `done` once the
+        shutdown has begun; sse-starlette setting `signal` begins it."""
+        watcher = asyncio.create_task(self._begin_on(signal))
+        try:
+            async with contextlib.aclosing(messages):
+                async for data in messages:
+                    if data == DONE and self.begun:
+                        break
+                    yield data
+            if self.begun:
+                yield restarting_message(kind)
+        finally:
+            watcher.cancel()
+
+    async def _begin_on(self, signal: anyio.Event) -> None:
+        await signal.wait()
+        self.begin()  # not awaited: a stream that ends must not cancel the shutdown
