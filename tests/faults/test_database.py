@@ -5,6 +5,7 @@ run the database stopped is interrupted, and resuming it finishes it without dup
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -14,16 +15,20 @@ from typing import Any, cast
 import pytest
 from starlette.applications import Starlette
 
-from tests.core.conftest import make_plan
+from tests.core.conftest import USER, FakeTools, make_plan
 from tests.faults.truth import Truth, assert_stream_is_the_log, assert_truthful
 from tests.faults.watch import start_run, watch
+from tests.runtime.conftest import FAST, demo_services
 from tests.web.helpers import fast_settings, serve
 from webapp.core.models import LeadPlanEvent
+from webapp.runtime import RunManager, RunManagerOptions
+from webapp.runtime import manager as manager_module
 from webapp.store import Store, connection, writer
 from webapp.store.writer import INSERT_EVENT, EventWrite
 
 GOAL = "Find 5 coffee shops in Manchester, email them and monitor for new ones"
 DISK_FULL = "database or disk is full"
+BEATS_LIMIT = 1000
 
 
 class LockHolder:
@@ -281,3 +286,62 @@ async def test_a_run_whose_events_cannot_be_written_is_refused_until_its_interru
     assert a_before == [] and [e.seq for e in b] == [1]
     assert interrupted is not None and interrupted.seq == 1
     assert [(e.seq, e.type) for e in a_after] == [(1, "RUN_INTERRUPTED"), (2, "RUN_RESUMED")]
+
+
+class FullDisk:
+    """The writer's connection on a disk with no room for events (nor the interruption's)
+    until `free()`."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.full = True
+
+    def free(self) -> None:
+        self.full = False
+
+    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        if sql == INSERT_EVENT and self.full:
+            raise sqlite3.OperationalError(DISK_FULL)
+        return self._conn.executemany(sql, rows)
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql == INSERT_EVENT and self.full:
+            raise sqlite3.OperationalError(DISK_FULL)
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+async def test_a_run_the_database_cannot_yet_mark_interrupted_is_marked_at_a_later_beat(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(str(tmp_path / "beats.db"))
+    manager = RunManager(
+        store,
+        services_for=lambda run_id, options: demo_services(store),
+        tools=FakeTools().as_map(),
+        options=RunManagerOptions(retry_policy=FAST, heartbeat_interval_s=0.01),
+    )
+    disk = FullDisk(store.writer.conn)
+    told = OnLog("could not mark run", disk.free)  # room is made once the manager has failed
+    logging.getLogger(manager_module.__name__).addHandler(told)
+    try:
+        await manager.start()
+        store.writer.conn = cast(sqlite3.Connection, disk)
+        run_id = await manager.start_run(make_plan(), USER)
+        await manager.wait(run_id)
+        for _ in range(BEATS_LIMIT):  # the housekeeping's beats: 10 ms apart
+            run = await store.runs.get(run_id)
+            if run is not None and run.status == "interrupted":
+                break
+            await asyncio.sleep(0.01)
+        truth = await assert_truthful(store, run_id, "interrupted")
+    finally:
+        logging.getLogger(manager_module.__name__).removeHandler(told)
+        await manager.stop()
+        await store.close()
+
+    assert not disk.full
+    assert truth.types == ["RUN_INTERRUPTED"]  # nothing got written before it: no hole
+    assert DISK_FULL in (truth.events[0].summary or "")
