@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 
 from tests.web.helpers import (
     add_account,
@@ -271,3 +274,21 @@ async def test_the_first_account_form_is_not_offered_when_it_cannot_be_used(
     async with serve(fast_settings(str(tmp_path / "web.db"), auth=auth), user="alice") as (_, c):
         answer = await c.get("/setup")
         assert answer.status_code == 303 and answer.headers["location"] == "/"
+
+
+async def test_password_checks_run_off_the_event_loop(tmp_path: Path) -> None:
+    """argon2 takes tens of ms of CPU: on the loop, every login would stall every live page."""
+    async with serve(fast_settings(str(tmp_path / "web.db")), user="alice") as (app, _):
+        accounts = app.state.auth.accounts
+        loop_thread = threading.get_ident()
+        seen: list[int] = []
+
+        class RecordingHasher(PasswordHasher):
+            def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+                seen.append(threading.get_ident())
+                return super().verify(hash, password)
+
+        accounts.hasher = RecordingHasher()
+        assert await accounts.authenticate("alice", "password-of-alice") is not None
+        assert await accounts.authenticate("nobody", "whatever-it-is") is None
+        assert len(seen) == 2 and loop_thread not in seen

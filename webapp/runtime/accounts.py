@@ -1,12 +1,15 @@
 """Accounts: people with passwords (argon2), their browser sessions and their API tokens.
 
-What a browser or a script holds is a random token; the database keeps its SHA-256 only. The
+argon2 is slow on purpose (tens of ms of CPU), so hashing and checking run in a worker
+thread: a login never stalls the event loop that serves everyone's live pages. What a
+browser or a script holds is a random token; the database keeps its SHA-256 only. The
 web layer signs the session token into a cookie; scripts send an API token as
 `Authorization: Bearer lg_...`. The shell (`python -m webapp users|tokens`) and the settings
 page both come through here, so the rules for names and passwords are the same everywhere."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -107,7 +110,7 @@ class Accounts:
         record = UserRecord(
             user_id=f"usr_{uuid.uuid4().hex[:16]}",
             username=username,
-            password_hash=self.hasher.hash(password),
+            password_hash=await asyncio.to_thread(self.hasher.hash, password),
             is_admin=admin,
             created_at=iso_timestamp(utc_now()),
         )
@@ -134,12 +137,14 @@ class Accounts:
         so the answer's timing does not tell which names exist."""
         record = await self.repo.user_named(username.strip())
         if record is None or len(password) > MAX_PASSWORD:
-            self._verify(self._dummy(), password[:MAX_PASSWORD])
+            dummy = await asyncio.to_thread(self._dummy)
+            await asyncio.to_thread(self._verify, dummy, password[:MAX_PASSWORD])
             return None
-        if not self._verify(record.password_hash, password):
+        if not await asyncio.to_thread(self._verify, record.password_hash, password):
             return None
         if self.hasher.check_needs_rehash(record.password_hash):
-            await self.repo.set_password(record.user_id, self.hasher.hash(password))
+            rehashed = await asyncio.to_thread(self.hasher.hash, password)
+            await self.repo.set_password(record.user_id, rehashed)
         return User.of(record)
 
     def _verify(self, password_hash: str, password: str) -> bool:

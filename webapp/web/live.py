@@ -123,25 +123,6 @@ class LiveFragments:
             return message
         finally:
             del cache.rendering[event.seq]
-        pending = cache.rendering.get(event.seq)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        pending = cache.rendering[event.seq] = asyncio.get_running_loop().create_future()
-        try:
-            async with cache.lock:  # views advance one event at a time, in order
-                view = await self._advance(cache, run_id, event)
-                sequences = await self._sequences(run_id, event)
-                update = self.render_update(view, event, sequences)
-                message = sse_bytes(update, event="update", seq=event.seq)
-            _keep(cache.html, event.seq, message)
-            pending.set_result(message)
-        except BaseException as error:
-            pending.set_exception(error)
-            pending.exception()  # retrieved here: the waiters re-raise it themselves
-            raise
-        finally:
-            del cache.rendering[event.seq]
-        return message
 
     async def _advance(self, cache: _RunCache, run_id: str, event: LeadPlanEvent) -> RunView:
         view = cache.view

@@ -52,6 +52,9 @@ def build_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(site_dir("templates")))
     env = templates.env
     env.autoescape = True
+    # The templates do not change while the app serves (`serve --reload` restarts it), so
+    # rendering never stats their files.
+    env.auto_reload = False
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters["duration"] = formatting.duration
