@@ -103,14 +103,16 @@ def free_port() -> int:
 
 def server_env(extra: dict[str, str]) -> dict[str, str]:
     """This environment without the app's own settings or provider keys (so the demo
-    directory answers), plus `extra`."""
+    directory answers), plus `extra`. Accounts are off (LEADGEN_AUTH=off, the single-user
+    mode served on loopback only): the viewers connect before the measured run starts, so a
+    login's cost would not be in the figures anyway; bench/load.py measures with accounts."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("LEADGEN_")
         and key not in ("PORT", "GOOGLE_PLACES_API_KEY", "HUNTER_API_KEY")
     }
-    env.update(extra, PYTHONUNBUFFERED="1")
+    env.update(extra, PYTHONUNBUFFERED="1", LEADGEN_AUTH="off")
     return env
 
 

@@ -38,9 +38,21 @@ async def test_posts_without_the_form_token_change_nothing(tmp_path: Path) -> No
             assert "Reload the page and try again" in missing.text
             wrong = await client.post(path, data={**data, "csrf_token": "0" * 64})
             assert wrong.status_code == 403, path
-        api = await client.post("/api/runs", json={"goal": GOAL})
-        assert api.status_code == 403 and api.json()["error"]["code"] == "csrf"
+        # A cross-site page can send text/plain or a form, never JSON without a preflight.
+        as_text = await client.post(
+            "/api/runs", content=f'{{"goal": "{GOAL}"}}', headers={"content-type": "text/plain"}
+        )
+        assert as_text.status_code == 403 and as_text.json()["error"]["code"] == "csrf"
+        cancel = await client.post(f"/api/runs/{run_id}/cancel")
+        assert cancel.status_code == 403
         assert await count_runs(db) == 1
+        from_elsewhere = await client.post(
+            "/api/runs", json={"goal": GOAL}, headers={"origin": "https://evil.example"}
+        )
+        assert from_elsewhere.status_code == 403
+        as_json = await client.post("/api/runs", json={"goal": GOAL})
+        assert as_json.status_code == 201
+        assert await count_runs(db) == 2
         assert (await client.get("/runs")).status_code == 200  # still logged in
 
         # The token in the form, or in the header htmx sends, lets the same posts through.
@@ -48,7 +60,7 @@ async def test_posts_without_the_form_token_change_nothing(tmp_path: Path) -> No
         assert in_form.status_code == 303
         in_header = await client.post("/plan", data={"goal": GOAL}, headers={CSRF_HEADER: token})
         assert in_header.status_code == 200
-        assert await count_runs(db) == 2
+        assert await count_runs(db) == 3
 
 
 async def test_cross_origin_posts_are_refused_even_with_a_token(tmp_path: Path) -> None:
@@ -172,3 +184,16 @@ async def test_the_page_gives_htmx_its_form_token(client: httpx.AsyncClient) -> 
     assert token
     assert f'<body hx-headers=\'{{"X-CSRF-Token": "{token.group(1)}"}}\'>' in page
     assert f'<input type="hidden" name="csrf_token" value="{token.group(1)}">' in page
+
+
+async def test_a_local_script_needs_no_token_with_auth_off(tmp_path: Path) -> None:
+    db = str(tmp_path / "web.db")
+    async with serve(fast_settings(db, auth="off")) as (app, client):
+        client.headers.pop(CSRF_HEADER)
+        client.cookies.clear()
+        created = await client.post("/api/runs", json={"goal": GOAL})
+        assert created.status_code == 201
+        await app.state.manager.wait(created.json()["runId"])
+        form_post = await client.post("/runs", data={"goal": GOAL})
+        assert form_post.status_code == 403  # a page still needs its token
+        assert await count_runs(db) == 1

@@ -9,8 +9,10 @@ Every request passes through `AuthMiddleware`:
 - Every state-changing request (POST, PUT, PATCH, DELETE) not made with a bearer token must
   come from our own origin (`Origin` and `Sec-Fetch-Site` when the browser sends them) and
   carry the form token: a `csrf_token` field or an `X-CSRF-Token` header (htmx sends it from
-  the page's `hx-headers`). The token is an HMAC of a random cookie, so a page of another site
-  can neither read nor forge it. Bodies are read here within the size limit, then passed on.
+  the page's `hx-headers`). The token is an HMAC of a random cookie, so a page of another
+  site can neither read nor forge it. A JSON body to `/api/*` needs no token: another site's
+  page cannot send one without a CORS preflight, which this app never grants. Bodies are
+  read here within the size limit, then passed on.
 - `LEADGEN_AUTH=off`: everyone is the one local user, and only loopback addresses are served.
 """
 
@@ -263,6 +265,10 @@ def _csrf_refusal(request: Request, body: bytes, expected: str) -> Response | No
         return error_response(
             request, 403, "cross_origin", "Requests from other sites are refused."
         )
+    if request.url.path.startswith("/api/") and _is_json(request):
+        # A page of another site cannot send JSON here: a browser asks first (CORS
+        # preflight), and this app never says yes. So scripts need no form token.
+        return None
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and _is_form(request):
         try:
@@ -277,6 +283,11 @@ def _csrf_refusal(request: Request, body: bytes, expected: str) -> Response | No
             "This form has expired or did not come from this site. Reload the page and try again.",
         )
     return None
+
+
+def _is_json(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return content_type == "application/json"
 
 
 def _is_form(request: Request) -> bool:
