@@ -342,7 +342,10 @@ def stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def history_rows(count: int, plan: LeadGenPlan) -> list[tuple[Any, ...]]:
+def history_rows(
+    count: int, plan: LeadGenPlan, user_id: str | None = None
+) -> list[tuple[Any, ...]]:
+    """`count` runs of `user_id` (default: spread over twenty users), one a second."""
     rng = random.Random(20260101)
     plan_json = plan.model_dump_json(by_alias=True)
     rows = []
@@ -355,7 +358,7 @@ def history_rows(count: int, plan: LeadGenPlan) -> list[tuple[Any, ...]]:
             (
                 f"run_{rng.getrandbits(48):012x}",
                 plan.id,
-                f"user{rng.randrange(20)}",
+                user_id or f"user{rng.randrange(20)}",
                 goal,
                 plan_json,
                 status,
