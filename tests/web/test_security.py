@@ -80,7 +80,16 @@ async def test_cross_origin_posts_are_refused_even_with_a_token(tmp_path: Path) 
             headers={"origin": "http://test", "sec-fetch-site": "same-origin"},
         )
         assert same.status_code == 303
-        assert await count_runs(db) == 1
+        # Behind a proxy that ends TLS, the page is https while the app hears http.
+        behind_tls = await client.post(
+            "/runs", data={"goal": GOAL}, headers={"origin": "https://test"}
+        )
+        assert behind_tls.status_code == 303
+        lookalike = await client.post(
+            "/runs", data={"goal": GOAL}, headers={"origin": "http://test.evil.example"}
+        )
+        assert lookalike.status_code == 403
+        assert await count_runs(db) == 2
 
 
 async def test_a_login_form_from_another_site_is_refused(tmp_path: Path) -> None:

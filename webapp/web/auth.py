@@ -258,9 +258,11 @@ class AuthMiddleware:
 
 def _csrf_refusal(request: Request, body: bytes, expected: str) -> Response | None:
     origin = request.headers.get("origin")
-    own = f"{request.url.scheme}://{request.url.netloc}"
+    # Host only: behind a proxy that ends TLS the app may see http while the page is https.
+    origin_host = origin.partition("://")[2] if origin else ""
     fetch_site = request.headers.get("sec-fetch-site")
-    if (origin and origin != "null" and origin != own) or fetch_site in ("cross-site", "same-site"):
+    foreign = bool(origin) and origin != "null" and origin_host != request.url.netloc
+    if foreign or fetch_site in ("cross-site", "same-site"):
         logger.warning("refused a cross-origin %s to %s", request.method, request.url.path)
         return error_response(
             request, 403, "cross_origin", "Requests from other sites are refused."
