@@ -212,10 +212,12 @@ class AuthMiddleware:
                 message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
             await send(message)
 
+        # A stream's every message passes here: wrap `send` only when a cookie must be set.
+        reply = send if new_binding is None else send_with_cookie
         if refusal is not None:
-            await refusal(scope, receive, send_with_cookie)
+            await refusal(scope, receive, reply)
             return
-        await self.app(scope, receive, send_with_cookie)
+        await self.app(scope, receive, reply)
 
     async def _identify(self, request: Request, auth: Auth) -> tuple[User | None, bool]:
         """The user and whether a bearer token (not a browser session) says so."""
