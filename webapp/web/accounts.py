@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from webapp.runtime.accounts import AccountError, User
-from webapp.web.auth import auth_of, local_path, maybe_user, user_of
+from webapp.web.auth import SESSION_COOKIE, auth_of, local_path, maybe_user, user_of
 from webapp.web.forms import read_form
 from webapp.web.limits import wait_words
 from webapp.web.pages import render
@@ -95,7 +95,7 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     auth = auth_of(request)
-    token = auth.session_token(request.cookies.get("leadgen_session"))
+    token = auth.session_token(request.cookies.get(SESSION_COOKIE))
     if token is not None:
         await auth.accounts.end_session(token)
     response = RedirectResponse("/login" if auth.enabled else "/", status_code=303)
