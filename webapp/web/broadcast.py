@@ -10,9 +10,12 @@ viewer leaves or after the run's final event.
 
 Viewers are woken a slice at a time, each slice in its own turn of the event loop, so the next
 committed events reach the feed while the last ones are still going out: the viewers not yet
-woken then send both in one write, and a burst of events costs little more than one. Once the
-run's final event is out to every viewer, the streams send `done` and end (ending a stream costs
-more than sending to it: the last viewers would wait for the first ones' goodbyes).
+woken then send both in one write, and a burst of events costs little more than one. While the
+feed renders a batch the waking pauses: the render's waits (its task, the store's reader
+threads) would each cost a whole slice's turn, and the viewers not woken yet get the batch in
+the same write anyway. Once the run's final event is out to every viewer, the streams send
+`done` and end (ending a stream costs more than sending to it: the last viewers would wait for
+the first ones' goodbyes).
 """
 
 from __future__ import annotations
@@ -111,8 +114,11 @@ class Feed:
         self.viewers: dict[Viewer, None] = {}  # in the order they joined
         self.kinds: dict[Kind, int] = {"html": 0, "json": 0}
         self._loop = asyncio.get_running_loop()
-        self._waking = False  # a round of wake-ups is going
-        self._again = False  # ... and another one is wanted after it
+        self._round: list[Viewer] | None = None  # the viewers of the round of wake-ups going
+        self._next = 0  # ... the first of them not woken yet
+        self._again = False  # ... and another round is wanted after it
+        self._slice_due = False  # the next slice is scheduled
+        self._paused = False  # a batch is rendering: no slice until it is handed out
         self._ended = False  # the run's final event has been handed out
         self.ready: asyncio.Future[None] = self._loop.create_future()
         self.over: asyncio.Future[None] = self._loop.create_future()  # ... and sent to all
@@ -169,8 +175,12 @@ class Feed:
         if self.kinds["json"]:
             chunks["json"] = Chunk([(e.seq, live.json_message(self.run_id, e)) for e in batch])
         if self.kinds["html"]:
-            html = [(e.seq, await live.html_message(self.run_id, e)) for e in batch]
-            chunks["html"] = Chunk(html)
+            self._paused = True
+            try:
+                html = await live.html_messages(self.run_id, batch)
+            finally:
+                self._paused = False
+            chunks["html"] = Chunk([(e.seq, m) for e, m in zip(batch, html, strict=True)])
         limit = self.feeds.limit
         for viewer in present:
             if viewer not in self.viewers:
@@ -181,25 +191,34 @@ class Feed:
         self._wake_all()
 
     def _wake_all(self) -> None:
-        if self._waking:
+        if self._round is None:
+            self._round, self._next = list(self.viewers), 0
+        else:
             self._again = True  # those not woken yet get this too; the others next round
-            return
-        self._waking = True
-        self._wake_slice(list(self.viewers), 0)
+        if not self._slice_due:
+            self._wake_slice()
 
-    def _wake_slice(self, viewers: list[Viewer], start: int) -> None:
-        end = start + WAKE_SLICE
+    def _wake_slice(self) -> None:
+        self._slice_due = False
+        viewers = self._round
+        if viewers is None or self._paused:
+            return  # the batch being rendered is handed out, then the round goes on
+        start, end = self._next, self._next + WAKE_SLICE
         for viewer in viewers[start:end]:
             if viewer.chunks or viewer.finished:
                 viewer.wake()
+        self._next = end
         if end < len(viewers):
             # after the readers just woken have run: other work (the next events) goes between
-            self._loop.call_soon(self._wake_slice, viewers, end)
+            self._slice_due = True
+            self._loop.call_soon(self._wake_slice)
         elif self._again:
             self._again = False
-            self._loop.call_soon(self._wake_slice, list(self.viewers), 0)
+            self._round, self._next = list(self.viewers), 0
+            self._slice_due = True
+            self._loop.call_soon(self._wake_slice)
         else:
-            self._waking = False
+            self._round = None
             if self._ended and not self.over.done():
                 self.over.set_result(None)  # after the readers just woken: they come first
 

@@ -5,6 +5,12 @@ A run's RunView is shared: the first viewer to need event N applies it and rende
 reuse the bytes. A viewer asking for an event the view has passed (a reconnect) gets it rendered
 from the present state, which is the truth the page should end on anyway.
 
+A batch of events (a burst: a step's success and the next steps' starts, committed together) is
+rendered in one go: the store reads all of them need (step outputs, the lead list, the
+sequences) are made at once, each in its own reader connection, then every event is applied and
+rendered with no wait in between. Each wait on the way costs at least one turn of the event
+loop, and a turn is slow while a live feed is writing to many viewers.
+
 Updates are rendered from the page's templates with each line break and the indentation around
 it folded into one space (the same HTML to a browser): every byte is sent to every viewer.
 """
@@ -12,15 +18,18 @@ it folded into one space (the same HTML to a browser): every byte is sent to eve
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from jinja2 import BaseLoader, Environment, meta
 from sse_starlette import ServerSentEvent
 from starlette.templating import Jinja2Templates
 
+from webapp.core.leads import Lead
 from webapp.core.models import EMAIL_SEQUENCE_SETUP, LEAD_LIST_SAVE, LeadPlanEvent
 from webapp.store import Store
 from webapp.store.outbox import SequenceOverview, sequences_for_run
@@ -35,11 +44,21 @@ LINE_BREAKS = re.compile(r"\s*\n\s*")
 
 @dataclass
 class _RunCache:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one renderer per event waits
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one render at a time waits
     view: RunView | None = None
     html: OrderedDict[int, bytes] = field(default_factory=OrderedDict)
     json: OrderedDict[int, bytes] = field(default_factory=OrderedDict)
-    rendering: dict[int, asyncio.Future[bytes]] = field(default_factory=dict)
+    # the render of each event under way (one render covers a batch of events)
+    rendering: dict[int, asyncio.Future[dict[int, bytes]]] = field(default_factory=dict)
+
+
+@dataclass
+class _Reads:
+    """What a batch's render read from the store."""
+
+    outputs: dict[int, Any] = field(default_factory=dict)  # by the seq of STEP_SUCCEEDED
+    leads: list[Lead] | None = None  # None: not read, the view's stand
+    sequences: list[SequenceOverview] | None = None
 
 
 def sse_bytes(data: str, *, event: str, seq: int | None = None) -> bytes:
@@ -97,59 +116,86 @@ class LiveFragments:
         return message
 
     async def html_message(self, run_id: str, event: LeadPlanEvent) -> bytes:
-        """The first viewer to need an event starts its render; every viewer awaits that one
-        render, so a thousand viewers cost one render and never queue on a lock. The render is
-        a task of its own: a viewer leaving (its stream cancelled) never cancels it for the
-        others waiting on it."""
-        cache = self._cache(run_id)
-        message = cache.html.get(event.seq)
-        if message is not None:
-            return message
-        pending = cache.rendering.get(event.seq)
-        if pending is None:
-            pending = asyncio.ensure_future(self._render(cache, run_id, event))
-            pending.add_done_callback(_retrieved)
-            cache.rendering[event.seq] = pending
-        return await asyncio.shield(pending)
+        return (await self.html_messages(run_id, [event]))[0]
 
-    async def _render(self, cache: _RunCache, run_id: str, event: LeadPlanEvent) -> bytes:
+    async def html_messages(self, run_id: str, events: list[LeadPlanEvent]) -> list[bytes]:
+        """The first viewer to need an event starts its render; every viewer awaits that one
+        render, so a thousand viewers cost one render and never queue on a lock. The events
+        not rendered yet are rendered together, in a task of their own: a viewer leaving (its
+        stream cancelled) never cancels it for the others waiting on it."""
+        cache = self._cache(run_id)
+        found = {e.seq: m for e in events if (m := cache.html.get(e.seq)) is not None}
+        missing = [e for e in events if e.seq not in found and e.seq not in cache.rendering]
+        if missing:
+            render = asyncio.ensure_future(self._render(cache, run_id, missing))
+            render.add_done_callback(_retrieved)
+            for event in missing:
+                cache.rendering[event.seq] = render
+        renders = {cache.rendering[e.seq] for e in events if e.seq not in found}
+        for pending in renders:
+            found.update(await asyncio.shield(pending))
+        return [found[e.seq] for e in events]
+
+    async def _render(
+        self, cache: _RunCache, run_id: str, events: list[LeadPlanEvent]
+    ) -> dict[int, bytes]:
+        rendered: dict[int, bytes] = {}
+        this = asyncio.current_task()
         try:
             async with cache.lock:  # views advance one event at a time, in order
-                view = await self._advance(cache, run_id, event)
-                sequences = await self._sequences(run_id, event)
-                update = self.render_update(view, event, sequences)
-                message = sse_bytes(update, event="update", seq=event.seq)
-            _keep(cache.html, event.seq, message)
-            return message
+                view = cache.view
+                if view is None or (
+                    events[0].seq > view.last_seq + 1
+                    or not _contiguous([e for e in events if e.seq > view.last_seq])
+                ):
+                    view = cache.view = await self._snapshot(run_id)
+                reads = await self._read_for(run_id, view, events)
+                for event in events:
+                    if event.seq == view.last_seq + 1:
+                        view.apply(event, reads.outputs.get(event.seq))
+                        if touches_leads(event) and reads.leads is not None:
+                            view.leads = reads.leads
+                    # else a replay for a reconnecting page: the present state is the truth
+                    sequences = reads.sequences if _drafts_sequences(event) else None
+                    update = self.render_update(view, event, sequences)
+                    message = sse_bytes(update, event="update", seq=event.seq)
+                    _keep(cache.html, event.seq, message)
+                    rendered[event.seq] = message
+            return rendered
         finally:
-            del cache.rendering[event.seq]
+            for event in events:
+                if cache.rendering.get(event.seq) is this:
+                    del cache.rendering[event.seq]
 
-    async def _advance(self, cache: _RunCache, run_id: str, event: LeadPlanEvent) -> RunView:
-        view = cache.view
-        if view is not None and event.seq <= view.last_seq:
-            return view  # a replay for a reconnecting page: the present state is the truth
-        if view is None or event.seq != view.last_seq + 1:
-            snapshot = await self.store.runs.snapshot(run_id)
-            if snapshot is None:
-                raise LookupError(run_id)
-            view = cache.view = RunView.from_snapshot(*snapshot)
-            view.leads = await self.store.outputs.leads_for_run(run_id)
-            return view
-        output = None
-        if event.type == "STEP_SUCCEEDED" and event.step_id:
-            output = await self.store.runs.step_output(run_id, event.step_id)
-        view.apply(event, output)
-        if touches_leads(event):
-            view.leads = await self.store.outputs.leads_for_run(run_id)
+    async def _snapshot(self, run_id: str) -> RunView:
+        snapshot = await self.store.runs.snapshot(run_id)
+        if snapshot is None:
+            raise LookupError(run_id)
+        view = RunView.from_snapshot(*snapshot)
+        view.leads = await self.store.outputs.leads_for_run(run_id)
         return view
 
-    async def _sequences(self, run_id: str, event: LeadPlanEvent) -> list[SequenceOverview] | None:
-        """The run's email sequences, when this event is the one that drafted them."""
-        if self.mail is None or not (
-            event.type == "STEP_SUCCEEDED" and event.step_tool == EMAIL_SEQUENCE_SETUP
-        ):
-            return None
-        return await sequences_for_run(self.store, run_id)
+    async def _read_for(self, run_id: str, view: RunView, events: list[LeadPlanEvent]) -> _Reads:
+        """What rendering `events` needs from the store, read at once: the outputs of the steps
+        that succeeded (for the events the view has not applied yet), the lead list and the
+        sequences if an event changed them."""
+        runs, outputs = self.store.runs, self.store.outputs
+        reads: dict[Any, Awaitable[Any]] = {}
+        for event in events:
+            if event.seq > view.last_seq and event.type == "STEP_SUCCEEDED" and event.step_id:
+                reads[event.seq] = runs.step_output(run_id, event.step_id)
+            if touches_leads(event) and event.seq > view.last_seq and "leads" not in reads:
+                reads["leads"] = outputs.leads_for_run(run_id)
+            if self.mail is not None and _drafts_sequences(event) and "sequences" not in reads:
+                reads["sequences"] = sequences_for_run(self.store, run_id)
+        if not reads:
+            return _Reads()
+        values = dict(zip(reads, await asyncio.gather(*reads.values()), strict=True))
+        return _Reads(
+            outputs={key: value for key, value in values.items() if isinstance(key, int)},
+            leads=values.get("leads"),
+            sequences=values.get("sequences"),
+        )
 
     def render_update(
         self,
@@ -173,7 +219,16 @@ def touches_leads(event: LeadPlanEvent) -> bool:
     return event.type == "STEP_SUCCEEDED" and event.step_tool == LEAD_LIST_SAVE
 
 
-def _retrieved(render: asyncio.Future[bytes]) -> None:
+def _drafts_sequences(event: LeadPlanEvent) -> bool:
+    """The event whose update shows the run's email sequences: the step that drafted them."""
+    return event.type == "STEP_SUCCEEDED" and event.step_tool == EMAIL_SEQUENCE_SETUP
+
+
+def _contiguous(events: list[LeadPlanEvent]) -> bool:
+    return all(b.seq == a.seq + 1 for a, b in itertools.pairwise(events))
+
+
+def _retrieved(render: asyncio.Future[dict[int, bytes]]) -> None:
     """A render that failed with nobody left waiting is not reported as a lost exception: the
     viewers that wait re-raise it themselves."""
     if not render.cancelled():
