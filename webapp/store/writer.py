@@ -46,7 +46,8 @@ UPDATE_RUN = (
 )
 LOCKED_RETRY_S = 0.05
 GATHER_MIN_TURNS = 4  # a new run's first event follows its creation within a few turns
-GATHER_TURNS = 16
+GATHER_QUIET_TURNS = 6  # turns in a row without a new write that end the gathering
+GATHER_TURNS = 24
 GATHER_MAX_S = 0.002
 LOCKED_GIVE_UP_S = 30.0
 
@@ -136,7 +137,7 @@ class Writer:
         return future
 
     async def flush(self) -> None:
-        """Wait until everything queued so far is committed."""
+        """Wait until everything queued so far is committed (now: the gathering stops)."""
         await self.submit(None)
 
     async def close(self) -> None:
@@ -175,17 +176,24 @@ class Writer:
 
     async def _gather(self) -> None:
         """Group commit: let the loop's ready tasks add to the queue before a batch is cut, as
-        long as it keeps growing. Costs a few loop turns, never more than GATHER_MAX_S (a turn
-        is slow when the loop is busy, e.g. writing to many viewers); saves transactions."""
+        long as it keeps growing (a run whose tools answer at once is done within a few turns
+        without a write: it then costs one transaction). Costs a few loop turns, never more
+        than GATHER_MAX_S (a turn is slow when the loop is busy, e.g. writing to many
+        viewers); saves transactions. A flush at the end of the queue ends it at once."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + GATHER_MAX_S
+        quiet = 0
         for turn in range(GATHER_TURNS):
             size = len(self._queue)
             await asyncio.sleep(0)
             if loop.time() >= deadline:
                 return
-            if turn >= GATHER_MIN_TURNS and len(self._queue) == size:
+            quiet = quiet + 1 if len(self._queue) == size else 0
+            if turn >= GATHER_MIN_TURNS and quiet >= GATHER_QUIET_TURNS:
                 return
+            last = self._queue[-1] if self._queue else None
+            if isinstance(last, _Op) and last.op is None:
+                return  # a flush: someone waits for all of it
 
     def _deliver(
         self,
