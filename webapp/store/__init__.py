@@ -14,6 +14,7 @@ from datetime import datetime
 from webapp.core.models import utc_now
 from webapp.store.accounts import AccountRepository
 from webapp.store.cache import CacheRepository
+from webapp.store.checkpoints import Checkpointer
 from webapp.store.connection import StoreError, open_writer
 from webapp.store.history import CursorError, HistoryRepository
 from webapp.store.outputs import OutputRepository
@@ -29,11 +30,17 @@ DEFAULT_READERS = 4
 
 class Store:
     def __init__(
-        self, path: str, writer: Writer, readers: ReaderPool, clock: Callable[[], datetime]
+        self,
+        path: str,
+        writer: Writer,
+        readers: ReaderPool,
+        clock: Callable[[], datetime],
+        checkpointer: Checkpointer,
     ):
         self.path = path
         self.writer = writer
         self.readers = readers
+        self.checkpointer = checkpointer
         self.runs = RunRepository(writer, readers)
         self.outputs = OutputRepository(writer, readers, clock)
         self.history = HistoryRepository(readers)
@@ -60,15 +67,24 @@ class Store:
         except BaseException:
             thread.shutdown(wait=False)
             raise
+        writer = Writer(conn, thread)
+        checkpointer = Checkpointer(path, lambda: writer.batches)
         try:
             pool = await ReaderPool.open(path, readers)
+            try:
+                await checkpointer.start()
+                # the checkpointer copies the log back into the file, not the writer's commits
+                await loop.run_in_executor(thread, conn.execute, "PRAGMA wal_autocheckpoint = 0")
+            except BaseException:
+                await checkpointer.close()
+                await pool.close()
+                raise
         except BaseException:
             await loop.run_in_executor(thread, conn.close)
             thread.shutdown(wait=False)
             raise
-        writer = Writer(conn, thread)
         writer.start()
-        return cls(path, writer, pool, clock)
+        return cls(path, writer, pool, clock, checkpointer)
 
     async def close(self) -> None:
         if self._closed:
@@ -78,6 +94,7 @@ class Store:
             await self.writer.close()
         finally:
             loop = asyncio.get_running_loop()
+            await self.checkpointer.close()
             await loop.run_in_executor(self.writer.thread, self.writer.conn.close)
             self.writer.thread.shutdown(wait=True)
             await self.readers.close()
