@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import pytest
 
+import webapp.runtime.manager as manager_module
 from tests.core.conftest import USER, FakeTools, fail_times, hang, make_plan
 from tests.runtime.conftest import ManagerFactory
 from webapp.core import LeadPlanEvent, ToolEnv
@@ -362,3 +364,13 @@ async def test_a_cancel_reaches_a_run_owned_by_another_process(
     assert outcome.status == "requested"
     run = await store.runs.get(run_id)
     assert run is not None and run.status == "cancelled"
+
+
+def test_run_ids_made_one_after_another_sort_in_that_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Sorted ids keep each new run's rows together at the end of the store's tables.
+    start = 1_795_000_000_000_000_000  # ns
+    moments = iter([start, start + 1_000_000, start + 100_000_000_000])
+    monkeypatch.setattr(manager_module.time, "time_ns", lambda: next(moments))
+    ids = [manager_module.new_run_id() for _ in range(3)]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    assert all(re.fullmatch(r"run_[0-9a-f]{18}", run_id) for run_id in ids)

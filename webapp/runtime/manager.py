@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
+import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -526,4 +527,8 @@ class RunManager:
 
 
 def new_run_id() -> str:
-    return f"run_{uuid.uuid4().hex[:12]}"
+    """`run_` and 18 hex digits: the millisecond it was made, then 28 random bits. Runs made
+    one after another sort in that order, so the store adds each new run's rows (its plan,
+    steps and events are keyed by run id) at the end of their tables, on pages it has just
+    written, rather than on pages all over the file."""
+    return f"run_{time.time_ns() // 1_000_000:011x}{secrets.randbits(28):07x}"
