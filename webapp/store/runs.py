@@ -9,11 +9,14 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from webapp.core.models import LeadGenPlan, LeadGenStepResult, LeadPlanEvent
+from pydantic import TypeAdapter
+
+from webapp.core.models import LeadGenPlan, LeadGenStepResult, LeadPlanEvent, StepAttempt
 from webapp.store.readers import ReaderPool
 from webapp.store.records import RunRecord, StepRecord
 from webapp.store.writer import INSERT_EVENT, UPDATE_RUN, EventWrite, Writer
 
+ATTEMPT_LOG = TypeAdapter(list[StepAttempt])  # one call in pydantic-core, not one per attempt
 _RUN_STATUS_BY_EVENT = {
     "PLAN_STARTED": "running",
     "RUN_RESUMED": "running",
@@ -30,7 +33,7 @@ def event_write(event: LeadPlanEvent, step: LeadGenStepResult | None) -> EventWr
         step_params = (
             step.status,
             step.attempts,
-            json.dumps([a.model_dump(by_alias=True) for a in step.attempt_log]),
+            ATTEMPT_LOG.dump_json(step.attempt_log, by_alias=True).decode(),
             step.started_at,
             step.finished_at,
             step.error_message,
