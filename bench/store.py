@@ -54,6 +54,7 @@ from webapp.core.models import iso_timestamp, utc_now
 from webapp.runtime.manager import RunManager, RunManagerOptions
 from webapp.settings import Settings
 from webapp.store import Store
+from webapp.store.search_index import index_new_goals
 from webapp.tools import ToolServices
 
 RUNS_AT_ONCE = 50
@@ -386,6 +387,9 @@ def insert_runs(path: str, rows: list[tuple[Any, ...]]) -> None:
                 "INSERT INTO run_plans (run_id, plan_json) VALUES (?, ?)",
                 [(row[0], row[4]) for row in rows],
             )
+            # and into the goal index, as the store's indexer does a moment after they start
+            while index_new_goals(conn, 10_000):
+                pass
     finally:
         conn.close()
 

@@ -265,3 +265,29 @@ async def test_a_missing_parent_folder_is_created(tmp_path: Path) -> None:
     await store.close()
 
     assert (tmp_path / "deep" / "er" / "leadgen.db").exists()
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+async def test_a_run_is_found_by_its_goal_before_and_after_its_goal_is_indexed(
+    store: Store, indexed: bool
+) -> None:
+    await store.search_index.close()  # this test says when the index catches up
+    for i in range(6):
+        await create_run(store, f"run_{i:03d}", goal=f"Find {i} {'dentists' if i % 2 else 'cafes'}")
+    await store.search_index.catch_up()
+    for i in range(6, 9):  # created after the catch-up: not in the index yet
+        await create_run(store, f"run_{i:03d}", goal=f"Find {i} {'dentists' if i % 2 else 'cafes'}")
+    if indexed:
+        assert await store.search_index.catch_up() == 3
+    in_index = await store.readers.fetchall(
+        "SELECT runs.id FROM runs_goal_search JOIN runs ON runs.rowid = runs_goal_search.rowid "
+        "WHERE runs_goal_search MATCH '\"dentist\"'"
+    )
+
+    dentists = await store.history.page(q="dentist")
+
+    expected_in_index = {"run_001", "run_003", "run_005"} | ({"run_007"} if indexed else set())
+    assert {row[0] for row in in_index} == expected_in_index
+    assert [r.run_id for r in dentists.runs] == ["run_007", "run_005", "run_003", "run_001"]
+    assert dentists.counts == {"pending": 4}
+    assert await store.search_index.catch_up() == (0 if indexed else 3)

@@ -22,6 +22,7 @@ from webapp.store.processes import ProcessRegistry
 from webapp.store.readers import ReaderPool
 from webapp.store.records import RunPage, RunRecord, RunRow, StepRecord
 from webapp.store.runs import RunRepository
+from webapp.store.search_index import GoalIndexer
 from webapp.store.usage import UsageRepository
 from webapp.store.writer import EventWrite, Writer
 
@@ -41,6 +42,7 @@ class Store:
         self.writer = writer
         self.readers = readers
         self.checkpointer = checkpointer
+        self.search_index = GoalIndexer(writer, lambda: writer.batches)
         self.runs = RunRepository(writer, readers)
         self.outputs = OutputRepository(writer, readers, clock)
         self.history = HistoryRepository(readers)
@@ -84,13 +86,16 @@ class Store:
             thread.shutdown(wait=False)
             raise
         writer.start()
-        return cls(path, writer, pool, clock, checkpointer)
+        store = cls(path, writer, pool, clock, checkpointer)
+        store.search_index.start()
+        return store
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         try:
+            await self.search_index.close()
             await self.writer.close()
         finally:
             loop = asyncio.get_running_loop()

@@ -3,9 +3,10 @@
 
 Text search uses a trigram index. For a rare word SQLite should fetch the few matches and sort
 them; for a common one it should walk runs newest first, testing each goal, and stop at a page:
-the matches are counted (up to a cap) to choose. Counts without text come from a table
-triggers keep; with
-text they are exact up to COUNT_CAP matches, and reported as capped beyond.
+the matches are counted (up to a cap) to choose. The newest runs may not be in the index yet
+(webapp/store/search_index.py adds them within a second): their goals are scanned. Counts
+without text come from a table triggers keep; with text they are exact up to COUNT_CAP
+matches, and reported as capped beyond.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
             "That page cursor is not valid; start again from the first page."
         ) from error
     return created_at, run_id
+
+
+INDEXED_UPTO = "(SELECT indexed_upto FROM search_progress WHERE id = 1)"
 
 
 def fts_phrase(text: str) -> str:
@@ -83,9 +87,10 @@ class HistoryRepository:
 
     async def _matches(self, text: str) -> int:
         row = await self.readers.fetchone(
-            "SELECT count(*) FROM (SELECT rowid FROM runs_goal_search "
-            "WHERE runs_goal_search MATCH ? LIMIT ?)",
-            (fts_phrase(text), COUNT_CAP + 1),
+            "SELECT (SELECT count(*) FROM (SELECT rowid FROM runs_goal_search "
+            "WHERE runs_goal_search MATCH :q LIMIT :cap)) + (SELECT count(*) FROM runs "
+            f"WHERE rowid > {INDEXED_UPTO} AND goal LIKE :like ESCAPE '\\')",
+            {"q": fts_phrase(text), "cap": COUNT_CAP + 1, "like": like_pattern(text)},
         )
         return int(row[0]) if row else 0
 
@@ -119,12 +124,19 @@ class HistoryRepository:
             params["user_id"] = user_id
         if len(text) >= TRIGRAM and not walk_index:
             where.append(
-                "runs.rowid IN (SELECT rowid FROM runs_goal_search WHERE runs_goal_search MATCH :q)"
+                "runs.rowid IN (SELECT rowid FROM runs_goal_search WHERE runs_goal_search "
+                f"MATCH :q UNION ALL SELECT rowid FROM runs WHERE rowid > {INDEXED_UPTO} "
+                "AND goal LIKE :like ESCAPE '\\')"
             )
             params["q"] = fts_phrase(text)
+            params["like"] = like_pattern(text)
         elif text:
             # Short text, or so common that walking runs newest first finds a page at once.
-            where.append("goal LIKE :q ESCAPE '\\'")
-            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params["q"] = f"%{escaped}%"
+            where.append("goal LIKE :like ESCAPE '\\'")
+            params["like"] = like_pattern(text)
         return where, params
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -266,4 +266,22 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX monitors_by_user ON monitors (user_id);
     """,
+    # 5: goals are added to the text search index in batches (webapp/store/search_index.py),
+    # not by a trigger in the commit that creates each run; the runs above `indexed_upto`
+    # are searched by scanning them.
+    """
+    DROP TRIGGER runs_goal_insert;
+    DROP TRIGGER runs_goal_delete;
+    CREATE TABLE search_progress (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        indexed_upto INTEGER NOT NULL
+    );
+    INSERT INTO search_progress (id, indexed_upto)
+    VALUES (1, coalesce((SELECT max(rowid) FROM runs), 0));
+    CREATE TRIGGER runs_goal_delete AFTER DELETE ON runs
+    WHEN old.rowid <= (SELECT indexed_upto FROM search_progress WHERE id = 1) BEGIN
+        INSERT INTO runs_goal_search (runs_goal_search, rowid, goal)
+        VALUES ('delete', old.rowid, old.goal);
+    END;
+    """,
 ]
