@@ -20,7 +20,7 @@ from webapp.core import ToolEnv
 from webapp.runtime import EventHub, RunManager, RunManagerOptions, SubscriberDropped
 from webapp.store import Store
 from webapp.web.broadcast import Chunk, Kind, RunFeeds
-from webapp.web.live import LiveFragments
+from webapp.web.live import LiveFragments, fold
 from webapp.web.templating import build_templates
 
 
@@ -218,3 +218,28 @@ def test_warming_up_compiles_the_update_and_every_template_it_includes(
     watched.live.warm()
 
     assert {"_update.html", "_graph_node.html", "_timeline.html", "_event_row.html"} <= compiled()
+
+
+async def test_a_burst_in_one_write_sends_each_piece_once_and_ends_on_the_last_state(
+    watched: Watched,
+) -> None:
+    run_id, opened = await blocked_run(watched, "google_places_1")
+    opened.set()
+    await watched.manager.wait(run_id)
+    events = await watched.store.runs.events(run_id)
+    updates = await watched.live.html_updates(run_id, events)
+
+    one_by_one = [parse_sse(u.message.decode())[0] for u in updates]
+    folded = parse_sse(fold(updates).decode())
+
+    assert [m.id for m in folded] == [str(e.seq) for e in events]  # every event, in order
+    assert {m.event for m in folded} == {"update"}
+    write = "".join(m.data for m in folded)
+    for piece in ('id="run-header"', 'id="timeline"', 'id="actions"', 'id="funnel"'):
+        assert write.count(piece) == 1  # ... each piece of the page once
+    assert 'id="run-status">✓ succeeded</span>' in write
+    # the log gets every event's row, and the last update is whole: the state it leaves
+    assert [f'id="ev-{e.seq}"' in write for e in events] == [True] * len(events)
+    assert folded[-1].data == one_by_one[-1].data
+    assert sum(len(m.data) for m in folded) < sum(len(m.data) for m in one_by_one) / 2
+    assert fold(updates[2:3]) == updates[2].message  # alone, an update is sent as it is

@@ -29,23 +29,25 @@ from typing import Literal
 from webapp.core.models import LeadPlanEvent
 from webapp.runtime import RunManager, SubscriberDropped
 from webapp.runtime.manager import REPLAY_CHUNK
-from webapp.web.live import LiveFragments, sse_bytes
+from webapp.web.live import LiveFragments, Update, fold, sse_bytes
 
 logger = logging.getLogger(__name__)
 
 Kind = Literal["html", "json"]
 DONE = sse_bytes("", event="done")
 WAKE_SLICE = 50  # viewers woken per turn of the event loop
+KEEP_WRITES = 64  # folded writes a feed keeps for the next viewers that need the same
 
 
 class Chunk:
     """A batch of a run's events as SSE bytes: all of them joined, and each on its own (for a
-    viewer that already has the first few)."""
+    viewer that already has the first few); for HTML, each event's update in parts too."""
 
-    __slots__ = ("data", "first", "last", "parts")
+    __slots__ = ("data", "first", "last", "parts", "updates")
 
-    def __init__(self, parts: list[tuple[int, bytes]]) -> None:
+    def __init__(self, parts: list[tuple[int, bytes]], updates: list[Update] | None = None) -> None:
         self.parts = parts
+        self.updates = updates
         self.first, self.last = parts[0][0], parts[-1][0]
         self.data = parts[0][1] if len(parts) == 1 else b"".join(m for _, m in parts)
 
@@ -120,6 +122,7 @@ class Feed:
         self._slice_due = False  # the next slice is scheduled
         self._paused = False  # a batch is rendering: no slice until it is handed out
         self._ended = False  # the run's final event has been handed out
+        self._writes: dict[tuple[Kind, int, int], bytes] = {}  # see `write`
         self.ready: asyncio.Future[None] = self._loop.create_future()
         self.over: asyncio.Future[None] = self._loop.create_future()  # ... and sent to all
         self.task = asyncio.create_task(self._run(), name=f"feed-{run_id}")
@@ -129,6 +132,24 @@ class Feed:
         self.viewers[viewer] = None
         self.kinds[kind] += 1
         return viewer
+
+    def write(self, kind: Kind, chunks: list[Chunk], last: int) -> bytes:
+        """What a viewer that has sent up to `last` sends of `chunks`: the events after it, the
+        HTML updates folded (live.fold). The viewers woken in a round that have sent as much
+        share one write: it is made once."""
+        if len(chunks) == 1 and len(chunks[0].parts) == 1 and chunks[0].first > last:
+            return chunks[0].data  # one event: nothing to fold
+        key = (kind, last, chunks[-1].last)
+        data = self._writes.get(key)
+        if data is None:
+            if kind == "html":
+                data = fold([u for c in chunks for u in c.updates or () if u.seq > last])
+            else:
+                data = b"".join([chunk.after(last) for chunk in chunks])
+            if len(self._writes) >= KEEP_WRITES:
+                self._writes.clear()
+            self._writes[key] = data
+        return data
 
     def leave(self, viewer: Viewer) -> None:
         if viewer in self.viewers:
@@ -177,10 +198,10 @@ class Feed:
         if self.kinds["html"]:
             self._paused = True
             try:
-                html = await live.html_messages(self.run_id, batch)
+                updates = await live.html_updates(self.run_id, batch)
             finally:
                 self._paused = False
-            chunks["html"] = Chunk([(e.seq, m) for e, m in zip(batch, html, strict=True)])
+            chunks["html"] = Chunk([(u.seq, u.message) for u in updates], updates)
         limit = self.feeds.limit
         for viewer in present:
             if viewer not in self.viewers:
@@ -268,7 +289,7 @@ class RunFeeds:
                 if final is not None:
                     events = events[: final + 1]
                 if events:
-                    yield b"".join([await self._encode(run_id, kind, e) for e in events])
+                    yield await self._encode(run_id, kind, events)
                     last = events[-1].seq
                 if final is not None:
                     yield DONE
@@ -276,7 +297,7 @@ class RunFeeds:
                 if len(events) < REPLAY_CHUNK:
                     break
             while (chunks := await viewer.take()) is not None:
-                data = b"".join([chunk.after(last) for chunk in chunks])
+                data = viewer.feed.write(kind, chunks, last)
                 last = max(last, chunks[-1].last)
                 if data:
                     yield data
@@ -285,10 +306,10 @@ class RunFeeds:
         finally:
             self.leave(viewer)
 
-    async def _encode(self, run_id: str, kind: Kind, event: LeadPlanEvent) -> bytes:
+    async def _encode(self, run_id: str, kind: Kind, events: list[LeadPlanEvent]) -> bytes:
         if kind == "json":
-            return self.live.json_message(run_id, event)
-        return await self.live.html_message(run_id, event)
+            return b"".join([self.live.json_message(run_id, e) for e in events])
+        return fold(await self.live.html_updates(run_id, events))
 
     async def close(self) -> None:
         feeds = list(self._feeds.values())

@@ -13,6 +13,12 @@ loop, and a turn is slow while a live feed is writing to many viewers.
 
 Updates are rendered from the page's templates with each line break and the indentation around
 it folded into one space (the same HTML to a browser): every byte is sent to every viewer.
+An update is made of parts, each replacing one piece of the page (the header, the timeline, a
+step's row...) or appending to the event log. A viewer that gets several updates in one write
+(a burst of events, or a viewer woken after several were handed out) needs each piece only in
+its last state: `fold` leaves out of each update the parts a later update in the same write
+replaces. Every update is still sent, with its id, and the write ends with the pieces as the
+last event left them, as its own update would have.
 """
 
 from __future__ import annotations
@@ -40,16 +46,50 @@ KEEP_MESSAGES = 512
 KEEP_RUNS = 128
 UPDATE = "_update.html"
 LINE_BREAKS = re.compile(r"\s*\n\s*")
+PART = re.compile(r"\s*<!--part:([^>]*)-->")  # in _update.html before each part; data cannot
+APPENDED = "+"  # a part added to the page (an event's row in the log): never replaced
+WHOLE_GRAPH, NODE = "graph", "node-"  # the whole graph replaces every node
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """One event's HTML update: its SSE message, and its parts, each with the key of the piece
+    of the page it replaces."""
+
+    seq: int
+    message: bytes
+    parts: tuple[tuple[str, str], ...]
+
+
+def fold(updates: list[Update]) -> bytes:
+    """The updates as one write, each part only in the last update that has it (the whole
+    graph stands for every node); the appended parts all stay."""
+    replaced: set[str] = set()
+    graph = False
+    messages = []
+    for update in reversed(updates):
+        kept = [
+            html
+            for key, html in update.parts
+            if key == APPENDED or not (key in replaced or (graph and key.startswith(NODE)))
+        ]
+        if len(kept) == len(update.parts):
+            messages.append(update.message)
+        else:
+            messages.append(sse_bytes("".join(kept), event="update", seq=update.seq))
+        replaced.update(key for key, _ in update.parts)
+        graph = graph or WHOLE_GRAPH in replaced
+    return b"".join(reversed(messages))
 
 
 @dataclass
 class _RunCache:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one render at a time waits
     view: RunView | None = None
-    html: OrderedDict[int, bytes] = field(default_factory=OrderedDict)
+    html: OrderedDict[int, Update] = field(default_factory=OrderedDict)
     json: OrderedDict[int, bytes] = field(default_factory=OrderedDict)
     # the render of each event under way (one render covers a batch of events)
-    rendering: dict[int, asyncio.Future[dict[int, bytes]]] = field(default_factory=dict)
+    rendering: dict[int, asyncio.Future[dict[int, Update]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -116,9 +156,9 @@ class LiveFragments:
         return message
 
     async def html_message(self, run_id: str, event: LeadPlanEvent) -> bytes:
-        return (await self.html_messages(run_id, [event]))[0]
+        return (await self.html_updates(run_id, [event]))[0].message
 
-    async def html_messages(self, run_id: str, events: list[LeadPlanEvent]) -> list[bytes]:
+    async def html_updates(self, run_id: str, events: list[LeadPlanEvent]) -> list[Update]:
         """The first viewer to need an event starts its render; every viewer awaits that one
         render, so a thousand viewers cost one render and never queue on a lock. The events
         not rendered yet are rendered together, in a task of their own: a viewer leaving (its
@@ -138,8 +178,8 @@ class LiveFragments:
 
     async def _render(
         self, cache: _RunCache, run_id: str, events: list[LeadPlanEvent]
-    ) -> dict[int, bytes]:
-        rendered: dict[int, bytes] = {}
+    ) -> dict[int, Update]:
+        rendered: dict[int, Update] = {}
         this = asyncio.current_task()
         try:
             async with cache.lock:  # views advance one event at a time, in order
@@ -157,10 +197,14 @@ class LiveFragments:
                             view.leads = reads.leads
                     # else a replay for a reconnecting page: the present state is the truth
                     sequences = reads.sequences if _drafts_sequences(event) else None
-                    update = self.render_update(view, event, sequences)
-                    message = sse_bytes(update, event="update", seq=event.seq)
-                    _keep(cache.html, event.seq, message)
-                    rendered[event.seq] = message
+                    parts = self.render_parts(view, event, sequences)
+                    update = Update(
+                        event.seq,
+                        sse_bytes("".join(h for _, h in parts), event="update", seq=event.seq),
+                        parts,
+                    )
+                    _keep(cache.html, event.seq, update)
+                    rendered[event.seq] = update
             return rendered
         finally:
             for event in events:
@@ -197,15 +241,15 @@ class LiveFragments:
             sequences=values.get("sequences"),
         )
 
-    def render_update(
+    def render_parts(
         self,
         view: RunView,
         event: LeadPlanEvent,
         sequences: list[SequenceOverview] | None = None,
-    ) -> str:
+    ) -> tuple[tuple[str, str], ...]:
         self.renders += 1
         template = self.env.get_template(UPDATE)
-        return template.render(
+        html = template.render(
             **page_context(view),
             event=event,
             sequences=sequences,
@@ -213,6 +257,8 @@ class LiveFragments:
             # the table is only sent when the list changed (it can be hundreds of rows)
             leads_changed=touches_leads(event) or (event.type in FINAL_EVENTS and not view.leads),
         )
+        pieces = PART.split(html)  # [before the first part, key, part, key, part, ...]
+        return tuple(zip(pieces[1::2], pieces[2::2], strict=True))
 
 
 def touches_leads(event: LeadPlanEvent) -> bool:
@@ -228,14 +274,14 @@ def _contiguous(events: list[LeadPlanEvent]) -> bool:
     return all(b.seq == a.seq + 1 for a, b in itertools.pairwise(events))
 
 
-def _retrieved(render: asyncio.Future[dict[int, bytes]]) -> None:
+def _retrieved(render: asyncio.Future[dict[int, Update]]) -> None:
     """A render that failed with nobody left waiting is not reported as a lost exception: the
     viewers that wait re-raise it themselves."""
     if not render.cancelled():
         render.exception()
 
 
-def _keep(messages: OrderedDict[int, bytes], seq: int, message: bytes) -> None:
+def _keep(messages: OrderedDict[int, Any], seq: int, message: Any) -> None:
     messages[seq] = message
     while len(messages) > KEEP_MESSAGES:
         messages.popitem(last=False)
