@@ -45,10 +45,7 @@ UPDATE_RUN = (
     "owner_id = CASE WHEN ? THEN NULL ELSE owner_id END WHERE id = ?"
 )
 LOCKED_RETRY_S = 0.05
-GATHER_MIN_TURNS = 4  # a new run's first event follows its creation within a few turns
-GATHER_QUIET_TURNS = 6  # turns in a row without a new write that end the gathering
-GATHER_TURNS = 24
-GATHER_MAX_S = 0.002
+GATHER_S = 0.001  # how long writes are gathered into one transaction, unless flushed
 LOCKED_GIVE_UP_S = 30.0
 
 
@@ -97,6 +94,7 @@ class Writer:
         self._room = asyncio.Event()  # set while the queue is below its low-water mark
         self._room.set()
         self._task: asyncio.Task[None] | None = None
+        self._gathering: asyncio.Future[None] | None = None  # done: cut the batch now
         self._closing = False
         # runs whose events failed: their later events are dropped until `readmit`. Touched
         # only in the writer's thread during a batch, or in the loop between batches.
@@ -116,6 +114,8 @@ class Writer:
         if self._queued_events >= self.max_queued_events:
             self._room.clear()
         self._wake.set()
+        if len(self._queue) >= self.max_batch:
+            self._stop_gathering()
 
     async def add_event_with_backpressure(self, write: EventWrite) -> None:
         """Queue an event; when far too many wait for the disk, wait until half are written."""
@@ -134,6 +134,8 @@ class Writer:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append(_Op(op, future))
         self._wake.set()
+        if op is None:
+            self._stop_gathering()  # a flush: someone waits for all of it
         return future
 
     async def flush(self) -> None:
@@ -145,6 +147,7 @@ class Writer:
             return
         self._closing = True
         self._wake.set()
+        self._stop_gathering()
         task, self._task = self._task, None
         await task
 
@@ -175,25 +178,26 @@ class Writer:
                 return
 
     async def _gather(self) -> None:
-        """Group commit: let the loop's ready tasks add to the queue before a batch is cut, as
-        long as it keeps growing (a run whose tools answer at once is done within a few turns
-        without a write: it then costs one transaction). Costs a few loop turns, never more
-        than GATHER_MAX_S (a turn is slow when the loop is busy, e.g. writing to many
-        viewers); saves transactions. A flush at the end of the queue ends it at once."""
+        """Group commit: let writes gather for GATHER_S before a batch is cut (a run whose
+        tools answer at once is over by then: it costs one transaction). A flush, or a full
+        batch, cuts it at once. The writer waits on a timer, not by spinning the loop."""
+        if len(self._queue) >= self.max_batch or self._flush_queued():
+            return
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + GATHER_MAX_S
-        quiet = 0
-        for turn in range(GATHER_TURNS):
-            size = len(self._queue)
-            await asyncio.sleep(0)
-            if loop.time() >= deadline:
-                return
-            quiet = quiet + 1 if len(self._queue) == size else 0
-            if turn >= GATHER_MIN_TURNS and quiet >= GATHER_QUIET_TURNS:
-                return
-            last = self._queue[-1] if self._queue else None
-            if isinstance(last, _Op) and last.op is None:
-                return  # a flush: someone waits for all of it
+        self._gathering = gathering = loop.create_future()
+        timer = loop.call_later(GATHER_S, self._stop_gathering)
+        try:
+            await gathering
+        finally:
+            timer.cancel()
+            self._gathering = None
+
+    def _stop_gathering(self) -> None:
+        if self._gathering is not None and not self._gathering.done():
+            self._gathering.set_result(None)
+
+    def _flush_queued(self) -> bool:
+        return any(isinstance(item, _Op) and item.op is None for item in self._queue)
 
     def _deliver(
         self,
