@@ -143,6 +143,11 @@ class RunRepository:
         row = await self.readers.fetchone(FULL_RUN_SELECT, (run_id,))
         return RunRecord.from_full_row(row) if row else None
 
+    async def owner(self, run_id: str) -> str | None:
+        """The run's user, or None if there is no such run (without reading its plan)."""
+        row = await self.readers.fetchone("SELECT user_id FROM runs WHERE id = ?", (run_id,))
+        return str(row[0]) if row else None
+
     async def steps(self, run_id: str) -> list[StepRecord]:
         rows = await self.readers.fetchall(
             "SELECT * FROM steps WHERE run_id = ? ORDER BY position", (run_id,)

@@ -15,7 +15,7 @@ from webapp.core.status import count_by_status
 from webapp.web.auth import user_of
 from webapp.web.errors import ApiError
 from webapp.web.forms import api_run_request, read_body, run_options
-from webapp.web.ownership import may_start_run, owned_run
+from webapp.web.ownership import check_owned_run, may_start_run, owned_run
 from webapp.web.pages import plan_for
 from webapp.web.state import manager_of, store_of
 
@@ -70,7 +70,7 @@ async def get_run(request: Request) -> Response:
 
 
 async def cancel_run(request: Request) -> Response:
-    await owned_run(request, request.path_params["run_id"])
+    await check_owned_run(request, request.path_params["run_id"])
     outcome = await manager_of(request).cancel(request.path_params["run_id"])
     return JSONResponse(
         {"runId": outcome.run_id, "status": outcome.status, "message": outcome.message},
@@ -80,7 +80,7 @@ async def cancel_run(request: Request) -> Response:
 
 async def get_leads(request: Request) -> Response:
     run_id = request.path_params["run_id"]
-    await owned_run(request, run_id)
+    await check_owned_run(request, run_id)
     leads = await store_of(request).outputs.leads_for_run(run_id)
     return JSONResponse(
         {

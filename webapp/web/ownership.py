@@ -23,6 +23,12 @@ async def owned_run(request: Request, run_id: str) -> RunRecord:
     return run
 
 
+async def check_owned_run(request: Request, run_id: str) -> None:
+    """As `owned_run`, for a route that needs only to know (no plan read and parsed)."""
+    if await store_of(request).runs.owner(run_id) != user_of(request).user_id:
+        raise RunNotFound(run_id)
+
+
 def owned_monitor(request: Request, monitor: MonitorRecord | None) -> MonitorRecord:
     if monitor is None or monitor.user_id != user_of(request).user_id:
         raise HTTPException(404)

@@ -22,7 +22,7 @@ from webapp.web.auth import user_of
 from webapp.web.forms import form_overrides, goal_from, read_form, run_options
 from webapp.web.graph import GraphStep, layout
 from webapp.web.loop_lag import LoopLagMonitor
-from webapp.web.ownership import may_start_run, owned_run
+from webapp.web.ownership import check_owned_run, may_start_run
 from webapp.web.run_view import RunView, page_context, params_gist
 from webapp.web.sequences import sequence_context
 from webapp.web.state import manager_of, settings_of, store_of
@@ -167,7 +167,7 @@ async def run_page(request: Request) -> Response:
 
 async def load_view(request: Request, run_id: str) -> RunView:
     store = store_of(request)
-    await owned_run(request, run_id)
+    await check_owned_run(request, run_id)
     snapshot = await store.runs.snapshot(run_id)
     if snapshot is None:
         raise RunNotFound(run_id)
@@ -182,7 +182,7 @@ async def run_action(request: Request) -> Response:
     action = request.path_params["action"]
     if action not in ("cancel", "resume", "retry"):
         raise HTTPException(404)
-    await owned_run(request, run_id)
+    await check_owned_run(request, run_id)
     manager = manager_of(request)
     target = run_id
     if action == "cancel":
@@ -220,7 +220,7 @@ async def history(request: Request) -> Response:
 
 async def leads_csv(request: Request) -> Response:
     run_id = request.path_params["run_id"]
-    await owned_run(request, run_id)
+    await check_owned_run(request, run_id)
     leads = await store_of(request).outputs.leads_for_run(run_id)
     return Response(
         leads_to_csv(leads),

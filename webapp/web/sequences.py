@@ -30,7 +30,7 @@ from webapp.store.outbox import (
 )
 from webapp.tools.providers.http import TokenBucket
 from webapp.web.forms import read_form
-from webapp.web.ownership import owned_run
+from webapp.web.ownership import check_owned_run
 from webapp.web.state import settings_of, store_of
 
 
@@ -81,7 +81,7 @@ async def send_sequence_step(request: Request) -> Response:
     now (never twice to anyone)."""
     run_id = request.path_params["run_id"]
     store = store_of(request)
-    await owned_run(request, run_id)
+    await check_owned_run(request, run_id)
     outbox = OutboxRepository.of(store)
     sequence = await outbox.overview(request.path_params["sequence_id"])
     if sequence is None or sequence.run_id != run_id:
