@@ -156,3 +156,13 @@ def test_a_country_as_the_region_spreads_over_its_cities() -> None:
         "Glasgow",
         "Edinburgh",
     }
+
+
+def test_a_caller_changing_the_businesses_it_got_does_not_change_the_directory() -> None:
+    first = demo_directory.search("coffee shops", "Manchester", "GB", 5)
+    first[0].email = "changed@example.com"
+    first[0].business_name = "Changed"
+
+    again = demo_directory.search("coffee shops", "Manchester", "GB", 5)
+
+    assert again[0].email != "changed@example.com" and again[0].business_name != "Changed"

@@ -6,6 +6,7 @@ the salted built-in `hash()`). Websites and emails are only ever on reserved `.e
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -22,12 +23,19 @@ CHAIN_SHARE = 0.07  # businesses that are another branch of an earlier one (same
 
 
 def search(persona: str, region: str, country: str | None, limit: int) -> list[Lead]:
-    """The first `limit` businesses of the query's directory (all of them if it is smaller)."""
-    return _directory(persona, region, country)[: max(0, limit)]
+    """The first `limit` businesses of the query's directory (all of them if it is smaller):
+    copies, so that a caller changing one never changes the directory."""
+    return [lead.model_copy() for lead in _directory(persona, region, country)[: max(0, limit)]]
 
 
 def directory_size(persona: str, region: str, country: str | None) -> int:
     return len(_directory(persona, region, country))
+
+
+@functools.lru_cache(maxsize=64)
+def _directory(persona: str, region: str, country: str | None) -> tuple[Lead, ...]:
+    """A query's directory, made once (a few ms of work) and kept for the next runs asking."""
+    return tuple(_make_directory(persona, region, country))
 
 
 def category_for(persona: str) -> Category:
@@ -61,7 +69,7 @@ def cities_for(region: str, country: str | None) -> list[City]:
     return in_country or [_fallback_city(region, country)]
 
 
-def _directory(persona: str, region: str, country: str | None) -> list[Lead]:
+def _make_directory(persona: str, region: str, country: str | None) -> list[Lead]:
     tag = "|".join(" ".join(part.lower().split()) for part in (persona, region, country or ""))
     rng = seeded_rng("places", tag)
     category = category_for(persona)
