@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
+from pydantic_core import to_json
 
 from webapp.core.models import LeadGenPlan, LeadGenStepResult, LeadPlanEvent, StepAttempt
 from webapp.store.readers import ReaderPool
@@ -29,7 +30,8 @@ def event_write(event: LeadPlanEvent, step: LeadGenStepResult | None) -> EventWr
     run_id = event.run_id or ""
     step_params = None
     if step is not None and event.step_id is not None:
-        output = json.dumps(step.data) if event.type == "STEP_SUCCEEDED" else None
+        # pydantic-core's encoder: a step's output can be hundreds of leads, 4x faster than json
+        output = to_json(step.data).decode() if event.type == "STEP_SUCCEEDED" else None
         step_params = (
             step.status,
             step.attempts,
