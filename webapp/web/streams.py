@@ -29,7 +29,7 @@ from webapp.runtime import RunManager, SubscriberDropped
 from webapp.web.broadcast import DONE, Kind, RunFeeds
 from webapp.web.errors import ApiError
 from webapp.web.live import LiveFragments
-from webapp.web.ownership import owned_run
+from webapp.web.ownership import check_owned_run
 from webapp.web.shutdown import STREAM_GRACE_S, Shutdown
 from webapp.web.state import manager_of
 
@@ -67,7 +67,7 @@ async def _stream(request: Request, kind: Kind, encode: Encode) -> Response:
     run_id = request.path_params["run_id"]
     after = cursor_of(request)
     manager = manager_of(request)
-    await owned_run(request, run_id)
+    await check_owned_run(request, run_id)
     if manager.is_local(run_id):
         feeds: RunFeeds = request.app.state.feeds
         source = feeds.follow(run_id, after, kind)
