@@ -276,7 +276,8 @@ class RunManager:
     ) -> AsyncIterator[list[LeadPlanEvent]]:
         """As `subscribe`, in batches: a reader that wakes takes everything already waiting,
         so a busy stream is written in fewer, larger pieces."""
-        await self._get(run_id)
+        if await self.store.runs.owner(run_id) is None:  # (it exists: no need to read it all)
+            raise RunNotFound(run_id)
         subscription = self.hub.subscribe(run_id)  # before the replay: nothing slips between
         last = after_seq
         try:
