@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Literal
 
 from webapp.core.models import LeadPlanEvent
@@ -274,7 +274,7 @@ class RunFeeds:
             self.forget(feed)
             feed.task.cancel()  # nobody watches: stop following the run
 
-    async def follow(self, run_id: str, after: int, kind: Kind) -> AsyncIterator[bytes]:
+    async def follow(self, run_id: str, after: int, kind: Kind) -> AsyncGenerator[bytes, None]:
         """A viewer's stream: its replay from the store after `after`, then the feed's live
         bytes, then `done`. Raises SubscriberDropped if it falls too far behind."""
         viewer = self.join(run_id, kind)

@@ -35,6 +35,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 import anyio
 from sse_starlette import ServerSentEvent
 
+from webapp.runtime import SubscriberDropped
 from webapp.web.broadcast import DONE, Kind
 
 logger = logging.getLogger(__name__)
@@ -78,17 +79,27 @@ class Shutdown:
         await self._stop_runs()
 
     async def guard(
-        self, messages: AsyncGenerator[bytes, None], kind: Kind, signal: anyio.Event
+        self,
+        messages: AsyncGenerator[bytes, None],
+        kind: Kind,
+        signal: anyio.Event,
+        *,
+        run_id: str = "",
     ) -> AsyncGenerator[bytes, None]:
         """One stream's `messages`, ending with `restarting` instead of `done` once the
-        shutdown has begun; sse-starlette setting `signal` begins it."""
+        shutdown has begun; sse-starlette setting `signal` begins it. A viewer dropped for
+        falling behind just ends (its browser reconnects and replays). Every message of every
+        stream passes here: one generator does both, rather than one for each."""
         watcher = asyncio.create_task(self._begin_on(signal))
         try:
-            async with contextlib.aclosing(messages):
-                async for data in messages:
-                    if data == DONE and self.begun:
-                        break
-                    yield data
+            try:
+                async with contextlib.aclosing(messages):
+                    async for data in messages:
+                        if data == DONE and self.begun:
+                            break
+                        yield data
+            except SubscriberDropped:
+                logger.info("a viewer of run %s fell behind and was dropped", run_id)
             if self.begun:
                 yield restarting_message(kind)
         finally:

@@ -15,7 +15,7 @@ When the server is stopped (SIGTERM), each stream sends its run's last stored ev
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 import anyio
 from sse_starlette import EventSourceResponse
@@ -25,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import Message, Send
 
 from webapp.core.models import LeadPlanEvent
-from webapp.runtime import RunManager, SubscriberDropped
+from webapp.runtime import RunManager
 from webapp.web.broadcast import DONE, Kind, RunFeeds
 from webapp.web.errors import ApiError
 from webapp.web.live import LiveFragments
@@ -74,17 +74,10 @@ async def _stream(request: Request, kind: Kind, encode: Encode) -> Response:
     else:
         source = _followed(manager, run_id, after, encode)
 
-    async def messages() -> AsyncGenerator[bytes, None]:
-        try:
-            async for data in source:
-                yield data
-        except SubscriberDropped:
-            logger.info("a viewer of run %s fell behind and was dropped", run_id)
-
     shutdown: Shutdown = request.app.state.shutdown
     signal = anyio.Event()  # sse-starlette sets it when the server is told to stop
     return EventStream(
-        shutdown.guard(messages(), kind, signal),
+        shutdown.guard(source, kind, signal, run_id=run_id),  # a dropped viewer just ends
         ping=PING_S,
         headers={"Cache-Control": "no-store"},
         shutdown_event=signal,
@@ -94,7 +87,7 @@ async def _stream(request: Request, kind: Kind, encode: Encode) -> Response:
 
 async def _followed(
     manager: RunManager, run_id: str, after: int, encode: Encode
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """A stream of its own, for a run another process owns (or that is over)."""
     async for batch in manager.subscribe_batches(run_id, after):
         # everything waiting goes out in one write: fewer sends when many watch
