@@ -23,6 +23,7 @@ import hmac
 import ipaddress
 import logging
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -170,7 +171,10 @@ class AuthMiddleware:
         binding = request.cookies.get(CSRF_COOKIE, "")
         new_binding = None
         if not 20 <= len(binding) <= 64:
-            binding = new_binding = secrets.token_urlsafe(24)
+            binding = secrets.token_urlsafe(24)
+            # An event stream has no form to post: it needs no form-token cookie (and its
+            # every message would pass through the wrapper that sets one).
+            new_binding = None if path.endswith("/events") else binding
         scope[CSRF_KEY] = expected = auth.csrf_token(binding)
 
         refusal: Response | None = None
@@ -204,13 +208,13 @@ class AuthMiddleware:
                 refusal = _csrf_refusal(request, body, expected)
                 receive = _replay(body, receive)
 
-        async def send_with_cookie(message: Message) -> None:
+        def send_with_cookie(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start" and new_binding is not None:
                 cookie = f"{CSRF_COOKIE}={new_binding}; Path=/; HttpOnly; SameSite=Lax" + (
                     "; Secure" if scope.get("scheme") == "https" else ""
                 )
                 message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
-            await send(message)
+            return send(message)
 
         # A stream's every message passes here: wrap `send` only when a cookie must be set.
         reply = send if new_binding is None else send_with_cookie

@@ -4,6 +4,8 @@ leaving the site, and no caching of pages that show a person's data."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = "; ".join(
@@ -44,7 +46,9 @@ class SecurityHeaders:
         static = scope["path"].startswith("/static/")
         cache_control = b"public, max-age=86400" if static else b"no-store"
 
-        async def send_with_headers(message: Message) -> None:
+        def send_with_headers(message: Message) -> Awaitable[None]:
+            # Not a coroutine of its own: a stream's every message passes here, and the
+            # caller awaits `send`'s own awaitable directly.
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
@@ -52,6 +56,6 @@ class SecurityHeaders:
                 if b"cache-control" not in present:
                     headers.append((b"cache-control", cache_control))
                 message["headers"] = headers
-            await send(message)
+            return send(message)
 
         await self.app(scope, receive, send_with_headers)
