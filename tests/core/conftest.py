@@ -87,6 +87,17 @@ def hang(started: asyncio.Event) -> Behaviour:
     return behaviour
 
 
+def gate(opened: asyncio.Event, reached: asyncio.Event) -> Behaviour:
+    """Sets `reached` when the step is called, then holds it until `opened` is set."""
+
+    async def behaviour(params: dict[str, Any], env: ToolEnv) -> Any:
+        reached.set()
+        await opened.wait()
+        return {"summary": "through the gate"}
+
+    return behaviour
+
+
 class RecordingSleep:
     """An injected sleep that records the delays asked for and returns at once."""
 

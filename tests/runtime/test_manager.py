@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import webapp.runtime.manager as manager_module
-from tests.core.conftest import USER, FakeTools, fail_times, hang, make_plan
+from tests.core.conftest import USER, FakeTools, fail_times, gate, hang, make_plan
 from tests.runtime.conftest import ManagerFactory
 from webapp.core import LeadPlanEvent, ToolEnv
 from webapp.runtime import RunManager, RunNotFound, RunStateError, SubscriberDropped
@@ -18,15 +18,6 @@ from webapp.store import Store
 
 async def collect(manager: RunManager, run_id: str, after: int = 0) -> list[LeadPlanEvent]:
     return [event async for event in manager.subscribe(run_id, after)]
-
-
-def gate(opened: asyncio.Event, reached: asyncio.Event) -> Any:
-    async def behaviour(params: dict[str, Any], env: ToolEnv) -> Any:
-        reached.set()
-        await opened.wait()
-        return {"summary": "through the gate"}
-
-    return behaviour
 
 
 async def assert_contiguous(store: Store, run_id: str) -> list[LeadPlanEvent]:

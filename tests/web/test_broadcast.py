@@ -9,14 +9,12 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.core.conftest import USER, FakeTools, make_plan
+from tests.core.conftest import USER, FakeTools, gate, make_plan
 from tests.runtime.conftest import FAST, demo_services
 from tests.web.helpers import Message, parse_sse
-from webapp.core import ToolEnv
 from webapp.runtime import EventHub, RunManager, RunManagerOptions, SubscriberDropped
 from webapp.store import Store
 from webapp.web.broadcast import Chunk, Kind, RunFeeds
@@ -53,15 +51,6 @@ async def watched(tmp_path: Path) -> AsyncIterator[Watched]:
         await manager.stop()
         await feeds.close()
         await store.close()
-
-
-def gate(opened: asyncio.Event, reached: asyncio.Event) -> Any:
-    async def behaviour(params: dict[str, Any], env: ToolEnv) -> Any:
-        reached.set()
-        await opened.wait()
-        return {"summary": "through the gate"}
-
-    return behaviour
 
 
 async def watch(feeds: RunFeeds, run_id: str, after: int, kind: Kind) -> list[Message]:
