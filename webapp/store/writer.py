@@ -95,6 +95,7 @@ class Writer:
         self._room.set()
         self._task: asyncio.Task[None] | None = None
         self._gathering: asyncio.Future[None] | None = None  # done: cut the batch now
+        self._hurried = False  # a flush or a full batch came since the gathering began
         self._closing = False
         # runs whose events failed: their later events are dropped until `readmit`. Touched
         # only in the writer's thread during a batch, or in the loop between batches.
@@ -115,7 +116,7 @@ class Writer:
             self._room.clear()
         self._wake.set()
         if len(self._queue) >= self.max_batch:
-            self._stop_gathering()
+            self._hurry()
 
     async def add_event_with_backpressure(self, write: EventWrite) -> None:
         """Queue an event; when far too many wait for the disk, wait until half are written."""
@@ -135,7 +136,7 @@ class Writer:
         self._queue.append(_Op(op, future))
         self._wake.set()
         if op is None:
-            self._stop_gathering()  # a flush: someone waits for all of it
+            self._hurry()  # a flush: someone waits for all of it
         return future
 
     async def flush(self) -> None:
@@ -147,7 +148,7 @@ class Writer:
             return
         self._closing = True
         self._wake.set()
-        self._stop_gathering()
+        self._hurry()
         task, self._task = self._task, None
         await task
 
@@ -181,7 +182,8 @@ class Writer:
         """Group commit: let writes gather for GATHER_S before a batch is cut (a run whose
         tools answer at once is over by then: it costs one transaction). A flush, or a full
         batch, cuts it at once. The writer waits on a timer, not by spinning the loop."""
-        if len(self._queue) >= self.max_batch or self._flush_queued():
+        if self._hurried:
+            self._hurried = False
             return
         loop = asyncio.get_running_loop()
         self._gathering = gathering = loop.create_future()
@@ -191,13 +193,16 @@ class Writer:
         finally:
             timer.cancel()
             self._gathering = None
+            self._hurried = False
+
+    def _hurry(self) -> None:
+        """Cut the next batch without gathering (or end the gathering going on)."""
+        self._hurried = True
+        self._stop_gathering()
 
     def _stop_gathering(self) -> None:
         if self._gathering is not None and not self._gathering.done():
             self._gathering.set_result(None)
-
-    def _flush_queued(self) -> bool:
-        return any(isinstance(item, _Op) and item.op is None for item in self._queue)
 
     def _deliver(
         self,
