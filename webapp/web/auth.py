@@ -293,14 +293,16 @@ def _csrf_refusal(request: Request, body: bytes, expected: str) -> Response | No
     return None
 
 
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 def _is_json(request: Request) -> bool:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return content_type == "application/json"
+    return _content_type(request) == "application/json"
 
 
 def _is_form(request: Request) -> bool:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return content_type in ("", "application/x-www-form-urlencoded")
+    return _content_type(request) in ("", "application/x-www-form-urlencoded")
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
