@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
-from tests.tools.live_server import free_port
+from tests.tools.live_server import free_port, in_thread
 from webapp.settings import Settings
 from webapp.web.app import create_app
 from webapp.web.auth import CSRF_HEADER
@@ -42,19 +41,8 @@ def serving_app(settings: Settings) -> Iterator[tuple[str, Starlette]]:
         loop="asyncio",
         timeout_graceful_shutdown=5,  # no signal reaches a thread: never wait on a stream
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + START_LIMIT_S
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the dashboard did not start")
-        time.sleep(0.01)  # another thread's server: there is nothing to await
-    try:
+    with in_thread(config, limit_s=START_LIMIT_S, what="the dashboard"):
         yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        thread.join(START_LIMIT_S)
 
 
 def with_form_token(client: httpx.Client | httpx.AsyncClient, page: httpx.Response) -> None:

@@ -23,21 +23,31 @@ def free_port() -> int:
 
 
 @contextmanager
+def in_thread(
+    config: uvicorn.Config, *, limit_s: float = START_LIMIT_S, what: str = "the fake server"
+) -> Iterator[None]:
+    """uvicorn serving `config` in a daemon thread: started (within `limit_s`, or a
+    RuntimeError naming `what`) for the block, told to exit and joined after it."""
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + limit_s
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.01)  # another thread's server: there is nothing to await
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(limit_s)
+
+
+@contextmanager
 def serving(app: Any) -> Iterator[str]:
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", loop="asyncio"
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + START_LIMIT_S
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the fake server did not start")
-        time.sleep(0.01)
-    try:
+    with in_thread(config):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(START_LIMIT_S)
