@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import BrowserLog
-from tests.faults.live_app import ServerProcess, local_client
+from tests.faults.live_app import ServerProcess, start_local_run
 from tests.tools.live_server import free_port
 from webapp.web.shutdown import PAGE_MESSAGE
 
@@ -32,10 +32,7 @@ async def test_the_run_page_says_the_server_is_restarting_then_reconnects(
     second: ServerProcess | None = None
     try:
         await asyncio.to_thread(first.wait_until_up)
-        with local_client(first.base_url) as client:
-            started = client.post("/api/runs", json={"goal": GOAL})
-        assert started.status_code == 201, started.text
-        run_id = started.json()["runId"]
+        run_id = start_local_run(first.base_url, GOAL)
         await page.goto(f"{first.base_url}/runs/{run_id}")
         badge, notice = page.locator("#badge"), page.locator("#restarting")
         await expect(badge).to_have_attribute("data-state", "live")

@@ -59,6 +59,15 @@ def local_client(base_url: str, **options: Any) -> Iterator[httpx.Client]:
         yield client
 
 
+def start_local_run(base_url: str, goal: str) -> str:
+    """A run of `goal` started on a LEADGEN_AUTH=off server as a browser would: its id."""
+    with local_client(base_url) as client:
+        started = client.post("/api/runs", json={"goal": goal})
+    assert started.status_code == 201, started.text
+    run_id: str = started.json()["runId"]
+    return run_id
+
+
 class ServerProcess:
     """`python -m webapp serve` on 127.0.0.1 (a free port unless given), with `env` added; its
     output goes to a file (read it with `log()`) so a full pipe never stalls it."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.faults.live_app import ServerProcess, local_client
+from tests.faults.live_app import ServerProcess, start_local_run
 from tests.faults.truth import assert_stream_is_the_log, assert_truthful, streamed_events
 from tests.faults.watch import watch
 from tests.web.helpers import Message, fast_settings, read_sse, serve
@@ -42,10 +42,7 @@ async def test_a_server_killed_mid_run_is_recovered_at_the_next_start(tmp_path: 
     server = ServerProcess(db, tmp_path / "server.log", LEADGEN_DEMO_LATENCY_MS="400")
     try:
         server.wait_until_up()
-        with local_client(server.base_url) as client:
-            started = client.post("/api/runs", json={"goal": GOAL})
-        assert started.status_code == 201, started.text
-        run_id = started.json()["runId"]
+        run_id = start_local_run(server.base_url, GOAL)
         under_way = threading.Event()
         with ThreadPoolExecutor(1) as pool:
             viewer = pool.submit(

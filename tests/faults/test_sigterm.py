@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.faults.live_app import ServerProcess, local_client
+from tests.faults.live_app import ServerProcess, start_local_run
 from tests.faults.truth import (
     Truth,
     assert_page_stream_is_the_log,
@@ -149,10 +149,7 @@ async def test_sigterm_mid_run_streams_are_told_and_the_run_resumes(tmp_path: Pa
     server = ServerProcess(db, tmp_path / "server.log", LEADGEN_DEMO_LATENCY_MS="400")
     try:
         server.wait_until_up()
-        with local_client(server.base_url) as client:
-            started = client.post("/api/runs", json={"goal": GOAL})
-        assert started.status_code == 201, started.text
-        run_id = started.json()["runId"]
+        run_id = start_local_run(server.base_url, GOAL)
         page_started, api_started = threading.Event(), threading.Event()
         with ThreadPoolExecutor(2) as pool:
             page = pool.submit(follow, server.base_url, f"/runs/{run_id}/events", page_started)

@@ -21,7 +21,7 @@ import httpx
 from starlette.applications import Starlette
 
 from tests.core.conftest import make_plan
-from tests.faults.live_app import local_client, serving_app
+from tests.faults.live_app import serving_app, start_local_run
 from tests.faults.truth import assert_truthful
 from tests.web.helpers import Message, fast_settings, finished_run, parse_sse, serve
 from webapp.store import Store
@@ -89,10 +89,7 @@ async def test_viewers_reconnecting_in_storms_each_see_every_event_once_in_order
     db = tmp_path / "storm.db"
     settings = fast_settings(str(db), demo_latency_ms=300)  # the run lasts about a second
     with serving_app(settings) as (base_url, app):
-        with local_client(base_url) as poster:
-            started = poster.post("/api/runs", json={"goal": GOAL})
-        assert started.status_code == 201, started.text
-        run_id = started.json()["runId"]
+        run_id = start_local_run(base_url, GOAL)
         urls = [f"/runs/{run_id}/events", f"/api/runs/{run_id}/events"]
         async with httpx.AsyncClient(base_url=base_url, timeout=SETTLE_LIMIT_S) as client:
             results = await asyncio.gather(
