@@ -24,16 +24,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncGenerator
-from typing import Literal
 
 from webapp.core.models import LeadPlanEvent
 from webapp.runtime import RunManager, SubscriberDropped
 from webapp.runtime.manager import REPLAY_CHUNK
-from webapp.web.live import LiveFragments, Update, fold, sse_bytes
+from webapp.web.live import Kind, LiveFragments, Update, fold, sse_bytes
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["html", "json"]
 DONE = sse_bytes("", event="done")
 WAKE_SLICE = 50  # viewers woken per turn of the event loop
 KEEP_WRITES = 64  # folded writes a feed keeps for the next viewers that need the same
@@ -289,7 +287,7 @@ class RunFeeds:
                 if final is not None:
                     events = events[: final + 1]
                 if events:
-                    yield await self._encode(run_id, kind, events)
+                    yield await self.live.encode(run_id, kind, events)
                     last = events[-1].seq
                 if final is not None:
                     yield DONE
@@ -305,11 +303,6 @@ class RunFeeds:
             yield DONE
         finally:
             self.leave(viewer)
-
-    async def _encode(self, run_id: str, kind: Kind, events: list[LeadPlanEvent]) -> bytes:
-        if kind == "json":
-            return b"".join([self.live.json_message(run_id, e) for e in events])
-        return fold(await self.live.html_updates(run_id, events))
 
     async def close(self) -> None:
         feeds = list(self._feeds.values())

@@ -8,8 +8,11 @@ from the present state, which is the truth the page should end on anyway.
 A batch of events (a burst: a step's success and the next steps' starts, committed together) is
 rendered in one go: the store reads all of them need (step outputs, the lead list, the
 sequences) are made at once, each in its own reader connection, then every event is applied and
-rendered with no wait in between. Each wait on the way costs at least one turn of the event
-loop, and a turn is slow while a live feed is writing to many viewers.
+the page rendered once, as the last event left it. Each wait on the way costs at least one turn
+of the event loop, and a turn is slow while a live feed is writing to many viewers. Each event
+still has its own update, with its id: the earlier ones in the batch append their row to the log,
+and the last one also carries every piece of the page the batch touched, in its final state. A
+viewer that resumes in the middle of a batch gets the rest of its rows and that final state.
 
 Updates are rendered from the page's templates with each line break and the indentation around
 it folded into one space (the same HTML to a browser): every byte is sent to every viewer.
@@ -29,7 +32,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from jinja2 import BaseLoader, Environment, meta
 from sse_starlette import ServerSentEvent
@@ -42,6 +45,7 @@ from webapp.store.outbox import SequenceOverview, sequences_for_run
 from webapp.web.run_view import FINAL_EVENTS, RunView, page_context
 from webapp.web.sequences import MailView
 
+Kind = Literal["html", "json"]  # a run's page stream, or its JSON stream for scripts
 KEEP_MESSAGES = 512
 KEEP_RUNS = 128
 UPDATE = "_update.html"
@@ -155,6 +159,12 @@ class LiveFragments:
             _keep(cache.json, event.seq, message)
         return message
 
+    async def encode(self, run_id: str, kind: Kind, events: list[LeadPlanEvent]) -> bytes:
+        """The events as one write of their SSE messages, the HTML updates folded."""
+        if kind == "json":
+            return b"".join([self.json_message(run_id, event) for event in events])
+        return fold(await self.html_updates(run_id, events))
+
     async def html_message(self, run_id: str, event: LeadPlanEvent) -> bytes:
         return (await self.html_updates(run_id, [event]))[0].message
 
@@ -196,15 +206,10 @@ class LiveFragments:
                         if touches_leads(event) and reads.leads is not None:
                             view.leads = reads.leads
                     # else a replay for a reconnecting page: the present state is the truth
-                    sequences = reads.sequences if _drafts_sequences(event) else None
-                    parts = self.render_parts(view, event, sequences)
-                    update = Update(
-                        event.seq,
-                        sse_bytes("".join(h for _, h in parts), event="update", seq=event.seq),
-                        parts,
-                    )
-                    _keep(cache.html, event.seq, update)
-                    rendered[event.seq] = update
+                drafted = any(_drafts_sequences(event) for event in events)
+                for update in self.render_group(view, events, reads.sequences if drafted else None):
+                    _keep(cache.html, update.seq, update)
+                    rendered[update.seq] = update
             return rendered
         finally:
             for event in events:
@@ -241,24 +246,42 @@ class LiveFragments:
             sequences=values.get("sequences"),
         )
 
-    def render_parts(
+    def render_group(
         self,
         view: RunView,
-        event: LeadPlanEvent,
+        events: list[LeadPlanEvent],
         sequences: list[SequenceOverview] | None = None,
-    ) -> tuple[tuple[str, str], ...]:
+    ) -> list[Update]:
+        """One update per event, from one render of the view as the last event left it: each
+        event's update appends its row to the log, and the last one also carries every piece
+        of the page the group touched."""
         self.renders += 1
         template = self.env.get_template(UPDATE)
         html = template.render(
             **page_context(view),
-            event=event,
+            events=events,
+            # an event of the run as a whole (started, resumed, interrupted) changes every step
+            whole=any(not e.step_id and e.type != "PLAN_COMPLETED" for e in events),
+            touched=list(dict.fromkeys(e.step_id for e in events if e.step_id in view.steps)),
+            funnel_changed=any(e.type == "STEP_SUCCEEDED" for e in events),
+            # the table is only sent when the list changed (it can be hundreds of rows)
+            leads_changed=any(
+                touches_leads(e) or (e.type in FINAL_EVENTS and not view.leads) for e in events
+            ),
             sequences=sequences,
             mail=self.mail,
-            # the table is only sent when the list changed (it can be hundreds of rows)
-            leads_changed=touches_leads(event) or (event.type in FINAL_EVENTS and not view.leads),
         )
         pieces = PART.split(html)  # [before the first part, key, part, key, part, ...]
-        return tuple(zip(pieces[1::2], pieces[2::2], strict=True))
+        marked = list(zip(pieces[1::2], pieces[2::2], strict=True))
+        state = tuple(part for part in marked if not part[0].startswith(APPENDED))
+        rows = {key[1:]: html for key, html in marked if key.startswith(APPENDED)}
+        updates = []
+        for index, event in enumerate(events):
+            row = ((APPENDED, rows[str(event.seq)]),)
+            parts = state + row if index == len(events) - 1 else row
+            message = sse_bytes("".join(h for _, h in parts), event="update", seq=event.seq)
+            updates.append(Update(event.seq, message, parts))
+        return updates
 
 
 def touches_leads(event: LeadPlanEvent) -> bool:

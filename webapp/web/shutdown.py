@@ -36,7 +36,8 @@ import anyio
 from sse_starlette import ServerSentEvent
 
 from webapp.runtime import SubscriberDropped
-from webapp.web.broadcast import DONE, Kind
+from webapp.web.broadcast import DONE
+from webapp.web.live import Kind
 
 logger = logging.getLogger(__name__)
 

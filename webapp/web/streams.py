@@ -15,7 +15,7 @@ When the server is stopped (SIGTERM), each stream sends its run's last stored ev
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable
 
 import anyio
 from sse_starlette import EventSourceResponse
@@ -24,11 +24,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message, Send
 
-from webapp.core.models import LeadPlanEvent
 from webapp.runtime import RunManager
-from webapp.web.broadcast import DONE, Kind, RunFeeds
+from webapp.web.broadcast import DONE, RunFeeds
 from webapp.web.errors import ApiError
-from webapp.web.live import LiveFragments
+from webapp.web.live import Kind, LiveFragments
 from webapp.web.ownership import check_owned_run
 from webapp.web.shutdown import STREAM_GRACE_S, Shutdown
 from webapp.web.state import manager_of
@@ -37,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 PING_S = 15
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
-Encode = Callable[[str, LeadPlanEvent], Awaitable[bytes]]
 
 
 class EventStream(EventSourceResponse):
@@ -63,7 +61,7 @@ def cursor_of(request: Request) -> int:
     return cursor
 
 
-async def _stream(request: Request, kind: Kind, encode: Encode) -> Response:
+async def _stream(request: Request, kind: Kind) -> Response:
     run_id = request.path_params["run_id"]
     after = cursor_of(request)
     manager = manager_of(request)
@@ -72,7 +70,7 @@ async def _stream(request: Request, kind: Kind, encode: Encode) -> Response:
         feeds: RunFeeds = request.app.state.feeds
         source = feeds.follow(run_id, after, kind)
     else:
-        source = _followed(manager, run_id, after, encode)
+        source = _followed(manager, request.app.state.live, run_id, after, kind)
 
     shutdown: Shutdown = request.app.state.shutdown
     signal = anyio.Event()  # sse-starlette sets it when the server is told to stop
@@ -86,27 +84,21 @@ async def _stream(request: Request, kind: Kind, encode: Encode) -> Response:
 
 
 async def _followed(
-    manager: RunManager, run_id: str, after: int, encode: Encode
+    manager: RunManager, live: LiveFragments, run_id: str, after: int, kind: Kind
 ) -> AsyncGenerator[bytes, None]:
     """A stream of its own, for a run another process owns (or that is over)."""
     async for batch in manager.subscribe_batches(run_id, after):
         # everything waiting goes out in one write: fewer sends when many watch
-        yield b"".join([await encode(run_id, event) for event in batch])
+        yield await live.encode(run_id, kind, batch)
     yield DONE
 
 
 async def page_events(request: Request) -> Response:
-    live: LiveFragments = request.app.state.live
-    return await _stream(request, "html", live.html_message)
+    return await _stream(request, "html")
 
 
 async def api_events(request: Request) -> Response:
-    live: LiveFragments = request.app.state.live
-
-    async def encode(run_id: str, event: LeadPlanEvent) -> bytes:
-        return live.json_message(run_id, event)
-
-    return await _stream(request, "json", encode)
+    return await _stream(request, "json")
 
 
 routes = [
