@@ -107,6 +107,24 @@ async def test_a_run_cut_off_by_a_restart_can_be_resumed(db: str) -> None:
         assert "RUN_INTERRUPTED" in page and "RUN_RESUMED" in page
 
 
+async def test_the_update_of_an_interruption_sets_the_whole_graph_and_every_step_row(
+    db: str,
+) -> None:
+    async with serve(fast_settings(db, demo_latency_ms=SLOW)) as (_, client):
+        run_id = run_id_of(await client.post("/runs", data={"goal": GOAL}))
+    async with serve(fast_settings(db)) as (app, _):
+        events = await app.state.store.runs.events(run_id)
+        interrupted = next(e for e in events if e.type == "RUN_INTERRUPTED")
+        (update,) = await app.state.live.html_updates(run_id, [interrupted])
+
+    data = update.message.decode()
+    assert 'id="graph" class="graph" hx-swap-oob="true"' in data
+    assert data.count('<li id="step-') == 4
+    # the step cut off while running is pending again, in the graph and in the list
+    assert 'class="node state-running' not in data and 'class="step state-running' not in data
+    assert 'class="node state-pending' in data and 'class="step state-pending' in data
+
+
 async def test_the_stream_of_a_resumed_run_goes_on_past_the_interruption(db: str) -> None:
     async with serve(fast_settings(db, demo_latency_ms=SLOW)) as (_, client):
         run_id = run_id_of(await client.post("/runs", data={"goal": GOAL}))

@@ -53,6 +53,10 @@ LINE_BREAKS = re.compile(r"\s*\n\s*")
 PART = re.compile(r"\s*<!--part:([^>]*)-->")  # in _update.html before each part; data cannot
 APPENDED = "+"  # a part added to the page (an event's row in the log): never replaced
 WHOLE_GRAPH, NODE = "graph", "node-"  # the whole graph replaces every node
+# The events of a run as a whole that may change every step (an interruption stops the running
+# ones; a resume goes on from the store's state): the whole graph and every row are sent. A
+# run's start or completion changes no step: each step's own events set its node and row.
+EVERY_STEP = frozenset({"RUN_INTERRUPTED", "RUN_RESUMED"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,8 +264,7 @@ class LiveFragments:
         html = template.render(
             **page_context(view),
             events=events,
-            # an event of the run as a whole (started, resumed, interrupted) changes every step
-            whole=any(not e.step_id and e.type != "PLAN_COMPLETED" for e in events),
+            whole=any(e.type in EVERY_STEP for e in events),
             touched=list(dict.fromkeys(e.step_id for e in events if e.step_id in view.steps)),
             funnel_changed=any(e.type == "STEP_SUCCEEDED" for e in events),
             # the table is only sent when the list changed (it can be hundreds of rows)
