@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests.web.helpers import Message, parse_sse
 from webapp.core.models import LeadPlanEvent
 from webapp.runtime import EventHub, RunManager, RunManagerOptions, SubscriberDropped
 from webapp.store import Store
+from webapp.web import broadcast
 from webapp.web.broadcast import Chunk, RunFeeds
 from webapp.web.live import Kind, LiveFragments, fold
 from webapp.web.templating import build_templates
@@ -123,6 +125,57 @@ async def test_a_viewer_joining_mid_run_misses_nothing_and_repeats_nothing(
     for task, first in ((early, 1), (late, 1), (resumed, 4)):
         *events, done = await task
         assert [int(m.id or 0) for m in events] == list(range(first, stored[-1] + 1))
+        assert done.event == "done"
+
+
+async def test_viewers_joining_a_watched_run_replay_from_its_feed_not_the_store(
+    watched: Watched, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id, opened = await blocked_run(watched, "hunter_enrich_3")
+    first = asyncio.create_task(watch(watched.feeds, run_id, 0, "json"))
+    await until(lambda: live_viewers(watched.feeds, run_id) == 1)
+    reads = 0
+    read_events = watched.store.runs.events
+
+    async def counted(run_id: str, **kwargs: Any) -> list[LeadPlanEvent]:
+        nonlocal reads
+        reads += 1
+        return await read_events(run_id, **kwargs)
+
+    monkeypatch.setattr(watched.store.runs, "events", counted)
+    kinds: list[Kind] = ["html", "json"] * 5
+    later = [asyncio.create_task(watch(watched.feeds, run_id, 0, kind)) for kind in kinds]
+    await until(lambda: live_viewers(watched.feeds, run_id) == 11)
+
+    assert reads <= 1  # ten replays, and no store read of theirs (one is the feed's own)
+    opened.set()
+    await watched.manager.wait(run_id)
+    stored = [event.seq for event in await read_events(run_id)]
+    for task in (first, *later):
+        *events, done = await task
+        assert [int(m.id or 0) for m in events] == stored
+        assert done.event == "done"
+
+
+async def test_viewers_of_a_run_too_long_for_its_feed_to_keep_replay_from_the_store(
+    watched: Watched, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(broadcast, "KEEP_EVENTS", 2)
+    run_id, opened = await blocked_run(watched, "hunter_enrich_3")  # 6 events by then
+    first = asyncio.create_task(watch(watched.feeds, run_id, 0, "html"))
+    await until(lambda: live_viewers(watched.feeds, run_id) == 1)
+    feed = watched.feeds.feed(run_id)
+    assert feed is not None and feed.events is None
+
+    second = asyncio.create_task(watch(watched.feeds, run_id, 2, "json"))
+    await until(lambda: live_viewers(watched.feeds, run_id) == 2)
+    opened.set()
+
+    await watched.manager.wait(run_id)
+    stored = [event.seq for event in await watched.store.runs.events(run_id)]
+    for task, after in ((first, 0), (second, 2)):
+        *events, done = await task
+        assert [int(m.id or 0) for m in events] == [seq for seq in stored if seq > after]
         assert done.event == "done"
 
 

@@ -1,12 +1,14 @@
 """One live feed per run for all of this process's viewers of it: a single subscription to the
 run's events, each batch rendered once into SSE bytes and handed to every viewer's buffer.
 
-A viewer joins the feed before it reads its replay from the store, so nothing slips between the
-two: whatever the feed handed out before the viewer joined was committed, hence replayed; all
-it hands out afterwards reaches the viewer's buffer, and the viewer skips what it replayed. A
-viewer that lets too much pile up is dropped (its browser reconnects and replays); it never
-slows the feed, the run or the other viewers. A feed only observes, and ends when its last
-viewer leaves or after the run's final event.
+A viewer joins the feed before it reads its replay, so nothing slips between the two: whatever
+the feed handed out before the viewer joined is in its replay; all it hands out afterwards
+reaches the viewer's buffer, and the viewer skips what it replayed. The replays come from the
+feed's own copy of the run's events (read from the store once, when the feed starts, then kept
+as it hands them out), not from a store read per viewer. A viewer that lets too much pile up
+is dropped (its browser reconnects and replays); it never slows the feed, the run or the other
+viewers. A feed only observes, and ends when its last viewer leaves or after the run's final
+event.
 
 Viewers are woken a slice at a time, each slice in its own turn of the event loop, so the next
 committed events reach the feed while the last ones are still going out: the viewers not yet
@@ -35,6 +37,7 @@ logger = logging.getLogger(__name__)
 DONE = sse_bytes("", event="done")
 WAKE_SLICE = 50  # viewers woken per turn of the event loop
 KEEP_WRITES = 64  # folded writes a feed keeps for the next viewers that need the same
+KEEP_EVENTS = 2000  # a run's events a feed keeps for the replays (past that, they read the store)
 
 
 class Chunk:
@@ -121,7 +124,10 @@ class Feed:
         self._paused = False  # a batch is rendering: no slice until it is handed out
         self._ended = False  # the run's final event has been handed out
         self._writes: dict[tuple[Kind, int, int], bytes] = {}  # see `write`
-        self.ready: asyncio.Future[None] = self._loop.create_future()
+        # The run's events so far (from 1, in order) for the replays of the viewers who join:
+        # read once for all of them. None when there are too many to keep (they read the store).
+        self.events: list[LeadPlanEvent] | None = []
+        self.ready: asyncio.Future[None] = self._loop.create_future()  # `events` is filled
         self.over: asyncio.Future[None] = self._loop.create_future()  # ... and sent to all
         self.task = asyncio.create_task(self._run(), name=f"feed-{run_id}")
 
@@ -157,9 +163,10 @@ class Feed:
     async def _run(self) -> None:
         ended = False
         try:
-            run = await self.feeds.manager.store.runs.get(self.run_id)
+            stored = await self.feeds.manager.store.runs.events(self.run_id)
+            self._keep(stored)
             # From the last stored event: if it was the run's final one, the manager says so.
-            start = max(0, (run.last_seq if run is not None else 0) - 1)
+            start = max(0, (stored[-1].seq if stored else 0) - 1)
             self.feeds.live.warm()
             self.ready.set_result(None)
             async for batch in self.feeds.manager.subscribe_batches(self.run_id, start):
@@ -186,9 +193,30 @@ class Feed:
             elif not self.over.done():
                 self.over.set_result(None)
 
+    def _keep(self, events: list[LeadPlanEvent]) -> None:
+        kept = self.events
+        if kept is None:
+            return
+        last = kept[-1].seq if kept else 0
+        kept.extend(event for event in events if event.seq > last)
+        if len(kept) > KEEP_EVENTS:
+            self.events = None
+
+    def kept_after(self, seq: int) -> list[LeadPlanEvent] | None:
+        """The events after `seq` the feed has handed out (or read at its start); None if it
+        does not keep them all."""
+        kept = self.events
+        if kept is None:
+            return None
+        if kept and kept[0].seq == 1 and kept[-1].seq == len(kept):  # 1..n, as a run's are
+            return kept[seq:]
+        return [event for event in kept if event.seq > seq]
+
     async def _hand_out(self, batch: list[LeadPlanEvent]) -> None:
-        # Viewers joining while this batch renders replay it from the store: it is committed.
+        # Viewers joining while this batch renders replay it from `events` (or the store: it
+        # is committed), and wait for its render.
         present = list(self.viewers)
+        self._keep(batch)
         live = self.feeds.live
         chunks: dict[Kind, Chunk] = {}
         if self.kinds["json"]:
@@ -280,9 +308,11 @@ class RunFeeds:
             await asyncio.shield(viewer.feed.ready)  # where the feed starts is known: replay
             last = after
             while True:  # the replay, in chunks
-                events = await self.manager.store.runs.events(
-                    run_id, after=last, limit=REPLAY_CHUNK
-                )
+                events = viewer.feed.kept_after(last)
+                if events is None:
+                    events = await self.manager.store.runs.events(
+                        run_id, after=last, limit=REPLAY_CHUNK
+                    )
                 final = next((i for i, e in enumerate(events) if e.type == "PLAN_COMPLETED"), None)
                 if final is not None:
                     events = events[: final + 1]
