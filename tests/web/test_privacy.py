@@ -125,3 +125,28 @@ async def test_an_api_token_sees_only_its_owners_runs(tmp_path: Path) -> None:
             assert created.json()["run"]["userId"] == "usr_bob"
         listed = (await alice.get("/api/runs")).json()["runs"]
         assert [run["runId"] for run in listed] == [run_id]
+
+
+async def test_a_run_still_going_is_hidden_from_others_as_well(tmp_path: Path) -> None:
+    # Its owner is known without a store read while this process runs it: the same answers.
+    settings = fast_settings(str(tmp_path / "web.db"), demo_latency_ms=60_000)
+    async with serve(settings, user="alice") as (app, alice):
+        run_id = (await alice.post("/api/runs", json={"goal": GOAL})).json()["runId"]
+        assert app.state.manager.local_owner(run_id) == "usr_alice"
+
+        async with client_for(app, "bob") as bob:
+            for method, path in (
+                ("GET", "/runs/{}/events"),
+                ("GET", "/api/runs/{}/events"),
+                ("GET", "/runs/{}/leads.csv"),
+                ("GET", "/api/runs/{}/leads"),
+                ("POST", "/api/runs/{}/cancel"),
+                ("POST", "/runs/{}/cancel"),
+            ):
+                answer = await bob.request(method, path.format(run_id))
+                unknown = await bob.request(method, path.format("run_doesnotexist"))
+                assert answer.status_code == unknown.status_code == 404, (method, path)
+                assert words(answer) == words(unknown), (method, path)
+
+        document = (await alice.get(f"/api/runs/{run_id}")).json()
+        assert document["run"]["status"] == "running"  # Bob's cancels did nothing

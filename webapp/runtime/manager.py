@@ -71,6 +71,7 @@ class RunManagerOptions:
 @dataclass
 class _ActiveRun:
     run_id: str
+    user_id: str
     cancel: asyncio.Event
     task: asyncio.Task[None] | None = None
     recording: bool = True
@@ -254,6 +255,11 @@ class RunManager:
         if active is not None and active.task is not None:
             await asyncio.shield(active.task)
 
+    def local_owner(self, run_id: str) -> str | None:
+        """The user of a run this process executes (known without a store read), else None."""
+        active = self._active.get(run_id)
+        return active.user_id if active is not None else None
+
     def is_local(self, run_id: str) -> bool:
         return run_id in self._active
 
@@ -360,7 +366,7 @@ class RunManager:
         resumed: bool = False,
         options: Mapping[str, Any],
     ) -> None:
-        active = _ActiveRun(run_id=run_id, cancel=asyncio.Event())
+        active = _ActiveRun(run_id=run_id, user_id=user.user_id, cancel=asyncio.Event())
         self._active[run_id] = active
         services = self.services_for(run_id, options)
         active.task = asyncio.create_task(
