@@ -44,6 +44,18 @@ async def test_starting_a_run_answers_201_with_where_to_find_it(
     assert (await client.get(response.headers["location"])).status_code == 200
 
 
+async def test_answers_are_compact_utf8_json(app: Starlette, client: httpx.AsyncClient) -> None:
+    goal = "Find 5 cafés in Zürich"
+    response = await client.post("/api/runs", json={"goal": goal})
+
+    assert response.status_code == 201
+    assert response.headers["content-type"] == "application/json"
+    assert goal.encode() in response.content  # as UTF-8, not as \u escapes
+    assert b'{"runId":"' in response.content  # no spaces after the separators
+    assert response.json()["run"]["goal"] == goal
+    await app.state.manager.wait(response.json()["runId"])
+
+
 async def test_overrides_shape_the_plan(app: Starlette, client: httpx.AsyncClient) -> None:
     body = {
         "goal": GOAL,

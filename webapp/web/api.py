@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from webapp.core import GoalError
@@ -15,6 +15,7 @@ from webapp.core.status import count_by_status
 from webapp.web.auth import user_of
 from webapp.web.errors import ApiError
 from webapp.web.forms import api_run_request, read_body, run_options
+from webapp.web.json_response import JSONResponse
 from webapp.web.ownership import check_owned_run, may_start_run, owned_run
 from webapp.web.pages import plan_for
 from webapp.web.state import manager_of, store_of

@@ -32,13 +32,14 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from webapp.runtime.accounts import LOCAL_USER, Accounts, User
 from webapp.settings import Settings
 from webapp.web.errors import error_response
 from webapp.web.forms import MAX_BODY_BYTES
+from webapp.web.json_response import JSONResponse
 from webapp.web.limits import LoginLimiter, RunStartLimiter
 
 logger = logging.getLogger(__name__)

@@ -7,10 +7,11 @@ import logging
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from webapp.runtime import RunNotFound, RunStateError
 from webapp.store import CursorError
+from webapp.web.json_response import JSONResponse
 
 logger = logging.getLogger(__name__)
 

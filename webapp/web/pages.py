@@ -9,7 +9,7 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from webapp.core import GoalError, LeadGenPlan, PlanContext, plan_lead_generation
@@ -21,6 +21,7 @@ from webapp.tools.estimate import estimate_provider_calls
 from webapp.web.auth import user_of
 from webapp.web.forms import form_overrides, goal_from, read_form, run_options
 from webapp.web.graph import GraphStep, layout
+from webapp.web.json_response import JSONResponse
 from webapp.web.loop_lag import LoopLagMonitor
 from webapp.web.ownership import check_owned_run, may_start_run
 from webapp.web.run_view import RunView, page_context, params_gist
