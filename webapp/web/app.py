@@ -95,10 +95,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     await store.close()
 
     routes = [
-        *accounts_pages.routes,
-        *pages.routes,
+        # first, the routes asked for most under load: the router tries each route in turn
         *streams.routes,
         *api.routes,
+        *accounts_pages.routes,
+        *pages.routes,
         *monitors.routes,
         *sequences.routes,
         Mount("/static", StaticFiles(directory=str(site_dir("static"))), name="static"),
