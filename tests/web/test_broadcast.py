@@ -143,11 +143,20 @@ async def test_viewers_joining_a_watched_run_replay_from_its_feed_not_the_store(
         return await read_events(run_id, **kwargs)
 
     monkeypatch.setattr(watched.store.runs, "events", counted)
+    encoded: list[Kind] = []
+    encode = watched.live.encode
+
+    async def counted_encode(run_id: str, kind: Kind, events: list[LeadPlanEvent]) -> bytes:
+        encoded.append(kind)
+        return await encode(run_id, kind, events)
+
+    monkeypatch.setattr(watched.live, "encode", counted_encode)
     kinds: list[Kind] = ["html", "json"] * 5
     later = [asyncio.create_task(watch(watched.feeds, run_id, 0, kind)) for kind in kinds]
     await until(lambda: live_viewers(watched.feeds, run_id) == 11)
 
     assert reads <= 1  # ten replays, and no store read of theirs (one is the feed's own)
+    assert sorted(set(encoded)) == sorted(encoded)  # ... made at most once for each kind
     opened.set()
     await watched.manager.wait(run_id)
     stored = [event.seq for event in await read_events(run_id)]

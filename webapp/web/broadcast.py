@@ -124,6 +124,7 @@ class Feed:
         self._paused = False  # a batch is rendering: no slice until it is handed out
         self._ended = False  # the run's final event has been handed out
         self._writes: dict[tuple[Kind, int, int], bytes] = {}  # see `write`
+        self._replays: dict[tuple[Kind, int, int], asyncio.Future[bytes]] = {}  # being made
         # The run's events so far (from 1, in order) for the replays of the viewers who join:
         # read once for all of them. None when there are too many to keep (they read the store).
         self.events: list[LeadPlanEvent] | None = []
@@ -150,10 +151,33 @@ class Feed:
                 data = fold([u for c in chunks for u in c.updates or () if u.seq > last])
             else:
                 data = b"".join([chunk.after(last) for chunk in chunks])
-            if len(self._writes) >= KEEP_WRITES:
-                self._writes.clear()
-            self._writes[key] = data
+            self._remember(key, data)
         return data
+
+    async def replay(self, kind: Kind, events: list[LeadPlanEvent], after: int) -> bytes:
+        """The write of `events` (all those after `after`, up to the last of them) for a viewer
+        who joins: the viewers who join together (a page and its reloads, a team opening the
+        same run) share it, as the viewers woken in a round share `write`'s."""
+        key = (kind, after, events[-1].seq)
+        data = self._writes.get(key)
+        if data is not None:
+            return data
+        making = self._replays.get(key)
+        if making is None:  # the first to ask makes it, in a task a viewer leaving never cancels
+            making = asyncio.ensure_future(self.feeds.live.encode(self.run_id, kind, events))
+            self._replays[key] = making
+            making.add_done_callback(lambda done: self._made(key, done))
+        return await asyncio.shield(making)
+
+    def _made(self, key: tuple[Kind, int, int], making: asyncio.Future[bytes]) -> None:
+        del self._replays[key]
+        if not making.cancelled() and making.exception() is None:  # (the waiters re-raise it)
+            self._remember(key, making.result())
+
+    def _remember(self, key: tuple[Kind, int, int], data: bytes) -> None:
+        if len(self._writes) >= KEEP_WRITES:
+            self._writes.clear()
+        self._writes[key] = data
 
     def leave(self, viewer: Viewer) -> None:
         if viewer in self.viewers:
@@ -308,7 +332,8 @@ class RunFeeds:
             await asyncio.shield(viewer.feed.ready)  # where the feed starts is known: replay
             last = after
             while True:  # the replay, in chunks
-                events = viewer.feed.kept_after(last)
+                kept = viewer.feed.kept_after(last)
+                events = kept
                 if events is None:
                     events = await self.manager.store.runs.events(
                         run_id, after=last, limit=REPLAY_CHUNK
@@ -317,7 +342,10 @@ class RunFeeds:
                 if final is not None:
                     events = events[: final + 1]
                 if events:
-                    yield await self.live.encode(run_id, kind, events)
+                    if kept is not None:
+                        yield await viewer.feed.replay(kind, events, last)
+                    else:
+                        yield await self.live.encode(run_id, kind, events)
                     last = events[-1].seq
                 if final is not None:
                     yield DONE
