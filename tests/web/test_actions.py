@@ -123,6 +123,31 @@ async def test_the_update_of_an_interruption_sets_the_whole_graph_and_every_step
     # the step cut off while running is pending again, in the graph and in the list
     assert 'class="node state-running' not in data and 'class="step state-running' not in data
     assert 'class="node state-pending' in data and 'class="step state-pending' in data
+    # ... and the timeline ends its attempt at the interruption instead of drawing it running
+    assert 'class="run-seg state-running"' not in data
+    assert 'class="run-seg state-cancelled"' in data
+
+
+async def test_a_page_following_a_run_sees_its_cut_off_attempt_end(db: str) -> None:
+    async with serve(fast_settings(db, demo_latency_ms=SLOW)) as (app, client):
+        run_id = run_id_of(await client.post("/runs", data={"goal": GOAL}))
+        store, live = app.state.store, app.state.live
+        events = []
+        while not any(e.type == "STEP_STARTED" for e in events):
+            await store.writer.flush()
+            events = await store.runs.events(run_id)
+        (*_, followed) = await live.html_updates(run_id, events)  # the page's view, live
+        assert 'class="run-seg state-running"' in followed.message.decode()
+
+        await app.state.manager.stop(reason="Stopped under the run")
+        interrupted = (await store.runs.events(run_id, after=events[-1].seq))[0]
+        (update,) = await live.html_updates(run_id, [interrupted])
+
+    assert interrupted.type == "RUN_INTERRUPTED"
+    data = update.message.decode()
+    assert 'class="run-seg state-running"' not in data
+    assert 'class="run-seg state-cancelled"' in data
+    assert "Stopped under the run" in data
 
 
 async def test_the_stream_of_a_resumed_run_goes_on_past_the_interruption(db: str) -> None:

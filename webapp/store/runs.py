@@ -82,6 +82,20 @@ FULL_RUN_SELECT = (
 )
 
 
+# An interrupted run's running and retrying steps are pending again; an attempt the
+# interruption cut off ends then, as cancelled, with the reason (the timeline stops drawing it
+# as running).
+CLOSE_CUT_OFF_ATTEMPTS = """
+UPDATE steps SET status = 'pending', attempt_log_json = CASE
+    WHEN json_array_length(attempt_log_json) > 0
+        AND json_extract(attempt_log_json, '$[#-1].finishedAt') IS NULL
+    THEN json_set(attempt_log_json, '$[#-1].finishedAt', ?1, '$[#-1].status', 'cancelled',
+        '$[#-1].errorMessage', ?2)
+    ELSE attempt_log_json END
+WHERE run_id = ?3 AND status IN ('running', 'retrying')
+"""
+
+
 class RunRepository:
     def __init__(self, writer: Writer, readers: ReaderPool) -> None:
         self.writer = writer
@@ -247,11 +261,7 @@ class RunRepository:
                 summary=reason,
             )
             write = event_write(event, None)
-            conn.execute(
-                "UPDATE steps SET status = 'pending' WHERE run_id = ? "
-                "AND status IN ('running', 'retrying')",
-                (run_id,),
-            )
+            conn.execute(CLOSE_CUT_OFF_ATTEMPTS, (timestamp, reason, run_id))
             conn.execute(INSERT_EVENT, write.event)
             conn.execute(UPDATE_RUN, write.run)
             self.writer.readmit(run_id)  # its log goes on from here (a resume), without a hole

@@ -135,6 +135,11 @@ class RunView:
             for step in self.steps.values():
                 if step.status in ("running", "retrying"):
                     step.status = "pending"
+                    cut_off = step.attempt_log[-1] if step.attempt_log else None
+                    if cut_off is not None and cut_off.finished_at is None:  # as the store does
+                        cut_off.finished_at = event.timestamp
+                        cut_off.status = "cancelled"
+                        cut_off.error_message = event.summary
         touched = self.steps.get(event.step_id or "")
         if touched is not None:
             _apply_to_step(touched, event, output)
