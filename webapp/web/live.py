@@ -50,7 +50,7 @@ KEEP_MESSAGES = 512
 KEEP_RUNS = 128
 UPDATE = "_update.html"
 LINE_BREAKS = re.compile(r"\s*\n\s*")
-PART = re.compile(r"\s*<!--part:([^>]*)-->")  # in _update.html before each part; data cannot
+PART, PART_END = "<!--part:", "-->"  # in _update.html before each part; data cannot make one
 APPENDED = "+"  # a part added to the page (an event's row in the log): never replaced
 WHOLE_GRAPH, NODE = "graph", "node-"  # the whole graph replaces every node
 # The events of a run as a whole that may change every step (an interruption stops the running
@@ -274,8 +274,7 @@ class LiveFragments:
             sequences=sequences,
             mail=self.mail,
         )
-        pieces = PART.split(html)  # [before the first part, key, part, key, part, ...]
-        marked = list(zip(pieces[1::2], pieces[2::2], strict=True))
+        marked = _marked_parts(html)
         state = tuple(part for part in marked if not part[0].startswith(APPENDED))
         rows = {key[1:]: html for key, html in marked if key.startswith(APPENDED)}
         updates = []
@@ -285,6 +284,16 @@ class LiveFragments:
             message = sse_bytes("".join(h for _, h in parts), event="update", seq=event.seq)
             updates.append(Update(event.seq, message, parts))
         return updates
+
+
+def _marked_parts(html: str) -> list[tuple[str, str]]:
+    """(key, html) for each part of a render, in order, without the spaces before a marker."""
+    pieces = html.split(PART)[1:]  # (what comes before the first marker is no part)
+    parts = []
+    for index, piece in enumerate(pieces):
+        key, _, part = piece.partition(PART_END)
+        parts.append((key, part if index == len(pieces) - 1 else part.rstrip()))
+    return parts
 
 
 def touches_leads(event: LeadPlanEvent) -> bool:
