@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from webapp.core.models import parse_timestamp, utc_now
@@ -21,7 +22,9 @@ def duration(seconds: float | None) -> str:
     return f"{hours} h {minutes} min"
 
 
+@functools.lru_cache(maxsize=8192)  # a run's page and every update ask for the same pairs
 def between(start: str | None, end: str | None) -> float | None:
+    """Seconds from one ISO timestamp to another (never negative), None if either is missing."""
     if not start or not end:
         return None
     return max(0.0, (parse_timestamp(end) - parse_timestamp(start)).total_seconds())
