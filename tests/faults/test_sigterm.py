@@ -55,8 +55,9 @@ async def resume_after_restart(
     async with serve(fast_settings(str(db), auth=auth)) as (app, client):
         await app.state.manager.resume(run_id)
         claimed = await app.state.store.runs.get(run_id)
-        # pending from the claim on: a page opened before its RUN_RESUMED is stored goes live
-        assert claimed is not None and claimed.status in ("pending", "running")
+        # no longer interrupted from the claim on: a page opened before its RUN_RESUMED is
+        # stored goes live (the resumed run may even have finished by the time this reads)
+        assert claimed is not None and claimed.status != "interrupted"
         messages = await watch(client, run_id, after=interrupted.run.last_seq)
         finished = await assert_truthful(app.state.store, run_id, "succeeded")
         counts = await app.state.store.outputs.counts_for_run(run_id)
