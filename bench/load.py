@@ -53,7 +53,9 @@ Figures:
 - Peak memory: the server process's VmHWM (/proc/PID/status), read when the load ends.
 - Runs: how many finished, and how many were running at once on average (their durations
   summed over the wall time): a server that cannot keep up runs fewer than were asked for.
-- Machine: the load average, and the CPU other processes took while the load ran.
+- CPU: the server's, the bench's and other processes' while the load ran, and the server's per
+  run finished (with its viewers and the history's pages: what a run costs at this load).
+- Machine: the load average.
 Targets: no error, no event lost, p99 ≤ 100 ms, peak memory ≤ 300 MB.
 """
 
@@ -516,6 +518,9 @@ def report(m: Measured, args: argparse.Namespace) -> bool:
         f"bench {m.bench_cpu_s:.1f} s ({m.bench_cpu_s / m.wall_s:.2f}), other processes "
         f"{m.others_cpu_s:.1f} s ({m.others_cpu_s / m.wall_s:.2f}) of {os.cpu_count()} cores"
     )
+    finished = sum(t.runs.values())
+    if finished:  # the server's CPU over the runs, with their viewers and the history's pages
+        print(f"              server {m.server_cpu_s / finished * 1000:.1f} ms of CPU a run")
     print(f"  machine     load average {m.loadavg_before} before, {m.loadavg_after} after")
     verdicts = [
         ("no error", errors == 0),
