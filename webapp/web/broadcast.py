@@ -155,9 +155,9 @@ class Feed:
         return data
 
     async def replay(self, kind: Kind, events: list[LeadPlanEvent], after: int) -> bytes:
-        """The write of `events` (all those after `after`, up to the last of them) for a viewer
-        who joins: the viewers who join together (a page and its reloads, a team opening the
-        same run) share it, as the viewers woken in a round share `write`'s."""
+        """The write of `events` (the run's events after `after`, up to the last of them) for a
+        viewer who joins: the viewers who join together (a page and its reloads, a team opening
+        the same run) share it, as the viewers woken in a round share `write`'s."""
         key = (kind, after, events[-1].seq)
         data = self._writes.get(key)
         if data is not None:
@@ -325,15 +325,15 @@ class RunFeeds:
             feed.task.cancel()  # nobody watches: stop following the run
 
     async def follow(self, run_id: str, after: int, kind: Kind) -> AsyncGenerator[bytes, None]:
-        """A viewer's stream: its replay from the store after `after`, then the feed's live
-        bytes, then `done`. Raises SubscriberDropped if it falls too far behind."""
+        """A viewer's stream: its replay after `after` (from the feed's copy of the run's
+        events, or the store's when the feed keeps none), then the feed's live bytes, then
+        `done`. Raises SubscriberDropped if it falls too far behind."""
         viewer = self.join(run_id, kind)
         try:
-            await asyncio.shield(viewer.feed.ready)  # where the feed starts is known: replay
+            await asyncio.shield(viewer.feed.ready)  # the feed's copy is filled: replay
             last = after
             while True:  # the replay, in chunks
-                kept = viewer.feed.kept_after(last)
-                events = kept
+                events = viewer.feed.kept_after(last)
                 if events is None:
                     events = await self.manager.store.runs.events(
                         run_id, after=last, limit=REPLAY_CHUNK
@@ -342,10 +342,7 @@ class RunFeeds:
                 if final is not None:
                     events = events[: final + 1]
                 if events:
-                    if kept is not None:
-                        yield await viewer.feed.replay(kind, events, last)
-                    else:
-                        yield await self.live.encode(run_id, kind, events)
+                    yield await viewer.feed.replay(kind, events, last)
                     last = events[-1].seq
                 if final is not None:
                     yield DONE
