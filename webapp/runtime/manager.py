@@ -260,6 +260,11 @@ class RunManager:
         active = self._active.get(run_id)
         return active.user_id if active is not None else None
 
+    async def owner(self, run_id: str) -> str | None:
+        """The run's user, None if there is no such run: from memory for a run this process
+        executes, else a store read (of the user alone, not the plan)."""
+        return self.local_owner(run_id) or await self.store.runs.owner(run_id)
+
     def is_local(self, run_id: str) -> bool:
         return run_id in self._active
 
@@ -282,7 +287,7 @@ class RunManager:
     ) -> AsyncIterator[list[LeadPlanEvent]]:
         """As `subscribe`, in batches: a reader that wakes takes everything already waiting,
         so a busy stream is written in fewer, larger pieces."""
-        if await self.store.runs.owner(run_id) is None:  # (it exists: no need to read it all)
+        if await self.owner(run_id) is None:
             raise RunNotFound(run_id)
         subscription = self.hub.subscribe(run_id)  # before the replay: nothing slips between
         last = after_seq

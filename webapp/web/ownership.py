@@ -26,8 +26,7 @@ async def owned_run(request: Request, run_id: str) -> RunRecord:
 async def check_owned_run(request: Request, run_id: str) -> None:
     """As `owned_run`, for a route that needs only to know (no plan read and parsed; no read
     at all for a run this process executes)."""
-    owner = manager_of(request).local_owner(run_id) or await store_of(request).runs.owner(run_id)
-    if owner != user_of(request).user_id:
+    if await manager_of(request).owner(run_id) != user_of(request).user_id:
         raise RunNotFound(run_id)
 
 
