@@ -61,6 +61,20 @@ class Shutdown:
     def __init__(self, stop_runs: Callable[[], Awaitable[None]]) -> None:
         self._stop_runs = stop_runs
         self._stopping: asyncio.Task[None] | None = None
+        self._signal: anyio.Event | None = None
+        self._watcher: asyncio.Task[None] | None = None
+
+    @property
+    def signal(self) -> anyio.Event:
+        """The `shutdown_event` of every stream: sse-starlette sets it when the server is told
+        to stop. One for the app, with one task that begins the shutdown when it is set (made
+        with the first stream, in the running loop), rather than a task per stream."""
+        if self._signal is None:
+            self._signal = anyio.Event()
+            self._watcher = asyncio.create_task(
+                self._begin_on(self._signal), name="leadgen-exit-signal"
+            )
+        return self._signal
 
     @property
     def begun(self) -> bool:
@@ -74,37 +88,34 @@ class Shutdown:
 
     async def finish(self) -> None:
         """For the lifespan: the runs are stopped when this returns."""
-        await self.begin()
+        try:
+            await self.begin()
+        finally:
+            if self._watcher is not None:
+                self._watcher.cancel()
 
     async def _stop(self) -> None:
         await self._stop_runs()
 
     async def guard(
-        self,
-        messages: AsyncGenerator[bytes, None],
-        kind: Kind,
-        signal: anyio.Event,
-        *,
-        run_id: str = "",
+        self, messages: AsyncGenerator[bytes, None], kind: Kind, *, run_id: str = ""
     ) -> AsyncGenerator[bytes, None]:
         """One stream's `messages`, ending with `restarting` instead of `done` once the
-        shutdown has begun; sse-starlette setting `signal` begins it. A viewer dropped for
-        falling behind just ends (its browser reconnects and replays). Every message of every
-        stream passes here: one generator does both, rather than one for each."""
-        watcher = asyncio.create_task(self._begin_on(signal))
+        shutdown has begun. A viewer dropped for falling behind just ends (its browser
+        reconnects and replays). Every message of every stream passes here: one generator
+        does both, rather than one for each."""
         try:
-            try:
-                async with contextlib.aclosing(messages):
-                    async for data in messages:
-                        if data == DONE and self.begun:
-                            break
-                        yield data
-            except SubscriberDropped:
-                logger.info("a viewer of run %s fell behind and was dropped", run_id)
-            if self.begun:
-                yield restarting_message(kind)
-        finally:
-            watcher.cancel()
+            async with contextlib.aclosing(messages):
+                async for data in messages:
+                    if self.begun and data.endswith(DONE):  # `done` ends a stream's last write
+                        if len(data) > len(DONE):
+                            yield data[: -len(DONE)]
+                        break
+                    yield data
+        except SubscriberDropped:
+            logger.info("a viewer of run %s fell behind and was dropped", run_id)
+        if self.begun:
+            yield restarting_message(kind)
 
     async def _begin_on(self, signal: anyio.Event) -> None:
         await signal.wait()

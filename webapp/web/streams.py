@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncGenerator, Awaitable
 
-import anyio
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
@@ -73,12 +72,11 @@ async def _stream(request: Request, kind: Kind) -> Response:
         source = _followed(manager, request.app.state.live, run_id, after, kind)
 
     shutdown: Shutdown = request.app.state.shutdown
-    signal = anyio.Event()  # sse-starlette sets it when the server is told to stop
     return EventStream(
-        shutdown.guard(source, kind, signal, run_id=run_id),  # a dropped viewer just ends
+        shutdown.guard(source, kind, run_id=run_id),  # a dropped viewer just ends
         ping=PING_S,
         headers={"Cache-Control": "no-store"},
-        shutdown_event=signal,
+        shutdown_event=shutdown.signal,  # sse-starlette sets it when the server is told to stop
         shutdown_grace_period=STREAM_GRACE_S,
     )
 
