@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from tests.web.helpers import GOAL, fast_settings, finished_run, run_id_of, serve
 from webapp.leads_csv import COLUMNS
+from webapp.web.run_view import RunView, funnel
 
 
 async def test_a_finished_run_page_shows_graph_steps_timeline_log_and_leads(
@@ -41,6 +42,42 @@ async def test_a_finished_run_page_shows_graph_steps_timeline_log_and_leads(
         assert label in page
     assert f'href="/runs/{run_id}/leads.csv"' in page and "Download CSV" in page
     assert "Demo data" in page
+
+
+async def test_the_funnel_counts_what_the_steps_found_on_the_page_and_live(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client, goal="Find 20 coffee shops in Manchester")
+    outputs = {
+        step["tool"]: step["output"]
+        for step in (await client.get(f"/api/runs/{run_id}")).json()["steps"]
+    }
+    places = outputs["GOOGLE_PLACES_SEARCH"]
+    websites = sum(1 for place in places["businesses"] if place.get("website"))
+    assert 0 < websites < places["count"]  # the demo directory has places without a site
+    expected = [
+        ("Places found", places["count"]),
+        ("With a website", websites),
+        ("Domains", outputs["HUNTER_DOMAIN_LOOKUP"]["withDomain"]),
+        ("Emails", outputs["HUNTER_ENRICH"]["withEmail"]),
+        ("Verified", outputs["HUNTER_ENRICH"]["verified"]),
+    ]
+
+    page = (await client.get(f"/runs/{run_id}")).text
+    shown = re.findall(r'<li><span class="funnel-n">(\d+)</span> ([\w ]+)</li>', page)
+    assert [(label, int(n)) for n, label in shown] == expected
+
+    # A live page applies each step's success as it comes, with what the store digests of it.
+    store = app.state.store
+    snapshot = await store.runs.snapshot(run_id, digests=True)
+    assert snapshot is not None
+    live = RunView.from_snapshot(*snapshot)
+    for step in live.steps.values():
+        step.output = None
+    for event in snapshot[2]:
+        if event.type == "STEP_SUCCEEDED" and event.step_id:
+            live.apply(event, await store.runs.step_output_digest(run_id, event.step_id))
+    assert funnel(live) == expected
 
 
 async def test_a_finished_run_page_does_not_listen_for_updates(

@@ -82,6 +82,25 @@ FULL_RUN_SELECT = (
 )
 
 
+# What a run's page shows of a step's output, made by SQLite from output_json (in C, outside
+# Python's lock): its provider, what it spent, and the funnel's counts. A page or a live update
+# never parses a step's whole output (hundreds of businesses and contacts) for a few numbers.
+OUTPUT_DIGEST = """CASE WHEN json_type(output_json) = 'object' THEN json_object(
+    'provider', json_extract(output_json, '$.provider'),
+    'usage', json_extract(output_json, '$.usage'),
+    'count', json_extract(output_json, '$.count'),
+    'websites', (SELECT count(*) FROM json_each(output_json, '$.businesses')
+        WHERE json_type(value, '$.website') = 'text' AND json_extract(value, '$.website') != ''),
+    'withDomain', json_extract(output_json, '$.withDomain'),
+    'withEmail', json_extract(output_json, '$.withEmail'),
+    'verified', json_extract(output_json, '$.verified')) END"""
+STEPS_WITH_DIGESTS = (
+    "SELECT run_id, step_id, position, tool, label, status, attempts, attempt_log_json, "
+    "started_at, finished_at, error_message, blocked_by, summary, "
+    f"{OUTPUT_DIGEST} AS output_json FROM steps WHERE run_id = ? ORDER BY position"
+)
+
+
 # An interrupted run's running and retrying steps are pending again; an attempt the
 # interruption cut off ends then, as cancelled, with the reason (the timeline stops drawing it
 # as running).
@@ -180,15 +199,19 @@ class RunRepository:
         return [LeadPlanEvent.model_validate_json(row[0]) for row in rows]
 
     async def snapshot(
-        self, run_id: str
+        self, run_id: str, *, digests: bool = False
     ) -> tuple[RunRecord, list[StepRecord], list[LeadPlanEvent]] | None:
-        """The run, its steps and its events as of one moment (one read transaction)."""
+        """The run, its steps and its events as of one moment (one read transaction). With
+        `digests`, each step's `output` is its OUTPUT_DIGEST, all a run's page shows of it."""
         async with self.readers.snapshot() as conn:
             run_rows = list(await conn.execute_fetchall(FULL_RUN_SELECT, (run_id,)))
             if not run_rows:
                 return None
             steps = await conn.execute_fetchall(
-                "SELECT * FROM steps WHERE run_id = ? ORDER BY position", (run_id,)
+                STEPS_WITH_DIGESTS
+                if digests
+                else "SELECT * FROM steps WHERE run_id = ? ORDER BY position",
+                (run_id,),
             )
             events = await conn.execute_fetchall(
                 "SELECT payload_json FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
@@ -282,8 +305,10 @@ class RunRepository:
         )
         return [row[0] for row in rows]
 
-    async def step_output(self, run_id: str, step_id: str) -> Any:
+    async def step_output_digest(self, run_id: str, step_id: str) -> dict[str, Any] | None:
+        """What a run's page shows of the step's output (OUTPUT_DIGEST); None before it has one."""
         row = await self.readers.fetchone(
-            "SELECT output_json FROM steps WHERE run_id = ? AND step_id = ?", (run_id, step_id)
+            f"SELECT {OUTPUT_DIGEST} FROM steps WHERE run_id = ? AND step_id = ?",
+            (run_id, step_id),
         )
         return json.loads(row[0]) if row and row[0] else None

@@ -6,13 +6,14 @@ reuse the bytes. A viewer asking for an event the view has passed (a reconnect) 
 from the present state, which is the truth the page should end on anyway.
 
 A batch of events (a burst: a step's success and the next steps' starts, committed together) is
-rendered in one go: the store reads all of them need (step outputs, the lead list, the
-sequences) are made at once, each in its own reader connection, then every event is applied and
-the page rendered once, as the last event left it. Each wait on the way costs at least one turn
-of the event loop, and a turn is slow while a live feed is writing to many viewers. Each event
-still has its own update, with its id: the earlier ones in the batch append their row to the log,
-and the last one also carries every piece of the page the batch touched, in its final state. A
-viewer that resumes in the middle of a batch gets the rest of its rows and that final state.
+rendered in one go: the store reads all of them need (the digests of step outputs, the lead
+list, the sequences) are made at once, each in its own reader connection, then every event is
+applied and the page rendered once, as the last event left it. Each wait on the way costs at
+least one turn of the event loop, and a turn is slow while a live feed is writing to many
+viewers. Each event still has its own update, with its id: the earlier ones in the batch append
+their row to the log, and the last one also carries every piece of the page the batch touched,
+in its final state. A viewer that resumes in the middle of a batch gets the rest of its rows and
+that final state.
 
 Updates are rendered from the page's templates with each line break and the indentation around
 it folded into one space (the same HTML to a browser): every byte is sent to every viewer.
@@ -221,7 +222,7 @@ class LiveFragments:
                     del cache.rendering[event.seq]
 
     async def _snapshot(self, run_id: str) -> RunView:
-        snapshot = await self.store.runs.snapshot(run_id)
+        snapshot = await self.store.runs.snapshot(run_id, digests=True)
         if snapshot is None:
             raise LookupError(run_id)
         view = RunView.from_snapshot(*snapshot)
@@ -236,7 +237,7 @@ class LiveFragments:
         reads: dict[Any, Awaitable[Any]] = {}
         for event in events:
             if event.seq > view.last_seq and event.type == "STEP_SUCCEEDED" and event.step_id:
-                reads[event.seq] = runs.step_output(run_id, event.step_id)
+                reads[event.seq] = runs.step_output_digest(run_id, event.step_id)
             if touches_leads(event) and event.seq > view.last_seq and "leads" not in reads:
                 reads["leads"] = outputs.leads_for_run(run_id)
             if self.mail is not None and _drafts_sequences(event) and "sequences" not in reads:

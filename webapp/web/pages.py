@@ -168,7 +168,7 @@ async def run_page(request: Request) -> Response:
 
 async def load_view(request: Request, run_id: str) -> RunView:
     store = store_of(request)
-    snapshot = await store.runs.snapshot(run_id)
+    snapshot = await store.runs.snapshot(run_id, digests=True)
     # the snapshot has the run's owner: another's run answers as a missing one (ownership.py)
     if snapshot is None or snapshot[0].user_id != user_of(request).user_id:
         raise RunNotFound(run_id)

@@ -37,7 +37,7 @@ class StepView:
     error_message: str | None = None
     blocked_by: str | None = None
     summary: str | None = None
-    output: Any = None
+    output: Any = None  # what the page shows of it: the store's digest (runs.OUTPUT_DIGEST)
 
     def seconds_running(self) -> float:
         return sum(between(a.started_at, a.finished_at) or 0 for a in self.attempt_log)
@@ -119,7 +119,8 @@ class RunView:
         return count_by_status(step.status for step in self.steps.values())
 
     def apply(self, event: LeadPlanEvent, output: Any = None) -> None:
-        """Advance by one event; `output` is the step's stored output for STEP_SUCCEEDED."""
+        """Advance by one event; `output` is the digest of the step's stored output for
+        STEP_SUCCEEDED."""
         self.last_seq = max(self.last_seq, event.seq)
         self.events = [*self.events[-(RECENT_EVENTS - 1) :], event]
         if event.type in ("PLAN_STARTED", "RUN_RESUMED"):
@@ -216,7 +217,8 @@ def params_gist(params: dict[str, Any]) -> str:
 
 
 def funnel(view: RunView) -> list[tuple[str, int | None]]:
-    """Places found → with a website → domains → emails → verified, from the step outputs."""
+    """Places found → with a website → domains → emails → verified, from the digests of the
+    step outputs."""
     places = domains = enriched = None
     for step in view.steps.values():
         if not isinstance(step.output, dict):
@@ -227,12 +229,9 @@ def funnel(view: RunView) -> list[tuple[str, int | None]]:
             domains = step.output
         elif step.tool == "HUNTER_ENRICH":
             enriched = step.output
-    websites = None
-    if places is not None:
-        websites = sum(1 for b in places.get("businesses", []) if b.get("website"))
     return [
         ("Places found", places.get("count") if places else None),
-        ("With a website", websites),
+        ("With a website", places.get("websites") if places else None),
         ("Domains", domains.get("withDomain") if domains else None),
         ("Emails", enriched.get("withEmail") if enriched else None),
         ("Verified", enriched.get("verified") if enriched else None),
