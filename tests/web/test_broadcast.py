@@ -249,26 +249,6 @@ async def test_a_viewer_of_a_run_that_has_ended_gets_its_replay_then_done(
     assert done.event == "done"
 
 
-async def test_the_write_with_the_final_event_carries_done_too(watched: Watched) -> None:
-    """A write costs a viewer's stream more than its bytes: the run's final event and `done`
-    go out together, live and in a replay of a run that has ended."""
-
-    async def writes(after: int) -> list[list[Message]]:
-        return [
-            parse_sse(data.decode()) async for data in watched.feeds.follow(run_id, after, "json")
-        ]
-
-    run_id, opened = await blocked_run(watched, "google_places_1")
-    live = [asyncio.create_task(writes(0)) for _ in range(3)]
-    await until(lambda: live_viewers(watched.feeds, run_id) == 3)
-    opened.set()
-    await watched.manager.wait(run_id)
-
-    for written in [*await asyncio.gather(*live), await writes(0)]:
-        assert [m.event for m in written[-1]][-2:] == ["PLAN_COMPLETED", "done"]
-        assert all(m.event != "done" for w in written[:-1] for m in w)
-
-
 def test_a_chunk_gives_only_the_events_after_a_cursor() -> None:
     chunk = Chunk([(3, b"c"), (4, b"d"), (5, b"e")])
 

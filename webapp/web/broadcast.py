@@ -15,9 +15,9 @@ committed events reach the feed while the last ones are still going out: the vie
 woken then send both in one write, and a burst of events costs little more than one. While the
 feed renders a batch the waking pauses: the render's waits (its task, the store's reader
 threads) would each cost a whole slice's turn, and the viewers not woken yet get the batch in
-the same write anyway. The write with the run's final event ends with `done`; the streams end
-once that write is out to every viewer (ending a stream costs more than sending to it: the last
-viewers would wait for the first ones' goodbyes).
+the same write anyway. Once the run's final event is out to every viewer, the streams send
+`done` and end (ending a stream costs more than sending to it: the last viewers would wait for
+the first ones' goodbyes).
 """
 
 from __future__ import annotations
@@ -341,24 +341,17 @@ class RunFeeds:
                 final = next((i for i, e in enumerate(events) if e.type == "PLAN_COMPLETED"), None)
                 if final is not None:
                     events = events[: final + 1]
-                data = await viewer.feed.replay(kind, events, last) if events else b""
-                if final is not None:
-                    yield data + DONE  # one write: the run is over
-                    return
                 if events:
-                    yield data
+                    yield await viewer.feed.replay(kind, events, last)
                     last = events[-1].seq
+                if final is not None:
+                    yield DONE
+                    return
                 if len(events) < REPLAY_CHUNK:
                     break
             while (chunks := await viewer.take()) is not None:
                 data = viewer.feed.write(kind, chunks, last)
                 last = max(last, chunks[-1].last)
-                if viewer.finished and not viewer.chunks:
-                    # the run's final event is in this write: `done` goes with it, and the
-                    # stream ends once every viewer has had it (see the module's docstring)
-                    yield data + DONE
-                    await asyncio.shield(viewer.feed.over)
-                    return
                 if data:
                     yield data
             await asyncio.shield(viewer.feed.over)
