@@ -16,8 +16,10 @@ woken then send both in one write, and a burst of events costs little more than 
 feed renders a batch the waking pauses: the render's waits (its task, the store's reader
 threads) would each cost a whole slice's turn, and the viewers not woken yet get the batch in
 the same write anyway. Once the run's final event is out to every viewer, the streams send
-`done` and end (ending a stream costs more than sending to it: the last viewers would wait for
-the first ones' goodbyes).
+`done` and end. Not sooner: `done` makes a browser or a script close its connection, and a
+stream that closes costs the server more than a write, so the last viewers would wait for the
+first ones' goodbyes. (Sent in the same write as the final event, it took the p99 of
+`python -m bench.sse --viewers 1000` from about 60 ms to about 200 ms.)
 """
 
 from __future__ import annotations
