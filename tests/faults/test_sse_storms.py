@@ -150,8 +150,8 @@ async def test_a_viewer_leaving_mid_render_does_not_cut_off_the_others(tmp_path:
         event = (await app.state.store.runs.events(run_id))[0]
         live = LiveFragments(app.state.store, app.state.templates)  # nothing rendered yet
 
-        leaving = await started(live.html_message(run_id, event))  # renders, for everyone
-        staying = await started(live.html_message(run_id, event))  # waits for that render
+        leaving = await started(live.encode(run_id, "html", [event]))  # renders, for everyone
+        staying = await started(live.encode(run_id, "html", [event]))  # waits for that render
         leaving.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await leaving

@@ -170,9 +170,6 @@ class LiveFragments:
             return b"".join([self.json_message(run_id, event) for event in events])
         return fold(await self.html_updates(run_id, events))
 
-    async def html_message(self, run_id: str, event: LeadPlanEvent) -> bytes:
-        return (await self.html_updates(run_id, [event]))[0].message
-
     async def html_updates(self, run_id: str, events: list[LeadPlanEvent]) -> list[Update]:
         """The first viewer to need an event starts its render; every viewer awaits that one
         render, so a thousand viewers cost one render and never queue on a lock. The events
