@@ -26,7 +26,7 @@ from webapp.store.search_index import GoalIndexer
 from webapp.store.usage import UsageRepository
 from webapp.store.writer import EventWrite, Writer
 
-DEFAULT_READERS = 4
+DEFAULT_READERS = 16  # at most: the pool opens them as the load needs (store/readers.py)
 
 
 class Store:
