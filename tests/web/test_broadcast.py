@@ -5,6 +5,7 @@ dropped without holding up the others, and the feed lets go of the run when nobo
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -126,6 +127,51 @@ async def test_a_viewer_joining_mid_run_misses_nothing_and_repeats_nothing(
         *events, done = await task
         assert [int(m.id or 0) for m in events] == list(range(first, stored[-1] + 1))
         assert done.event == "done"
+
+
+async def test_a_watched_run_shows_each_steps_output_live_without_reading_it_back(
+    watched: Watched, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page's funnel comes from the places step's output. This process recorded it, so its
+    # live update uses the digest made then: no read, no wait for a reader's thread.
+    reads: list[str] = []
+    read_digest = watched.store.runs.step_output_digest
+
+    async def counted(run_id: str, step_id: str) -> Any:
+        reads.append(step_id)
+        return await read_digest(run_id, step_id)
+
+    monkeypatch.setattr(watched.store.runs, "step_output_digest", counted)
+    opened, reached = asyncio.Event(), asyncio.Event()
+
+    async def places(params: dict[str, Any], env: Any) -> Any:
+        reached.set()
+        await opened.wait()
+        sites = ["https://a.example", "", None, "https://b.example"]
+        return {"provider": "demo", "count": 4, "businesses": [{"website": w} for w in sites]}
+
+    watched.tools.behave("google_places_1", places)
+    run_id = await watched.manager.start_run(make_plan(email=True), USER)
+    await reached.wait()
+    page = asyncio.create_task(watch(watched.feeds, run_id, 0, "html"))
+    await until(lambda: live_viewers(watched.feeds, run_id) == 1)
+
+    opened.set()
+    messages = await page
+
+    shown = "".join(m.data for m in messages)
+    funnel = re.findall(r'<li><span class="funnel-n">(\d+)</span> ([\w ]+)</li>', shown)
+    assert funnel[-5:][:2] == [("4", "Places found"), ("2", "With a website")]
+    assert reads == []
+    # ... and the digest made from the stored output (a run another process executes, or a
+    # page opened later) is the same
+    places_done = next(
+        e for e in await watched.store.runs.events(run_id) if e.type == "STEP_SUCCEEDED"
+    )
+    assert (
+        await read_digest(run_id, "google_places_1")
+        == (watched.store.runs.fresh_output_digest(run_id, places_done.seq)[1])
+    )
 
 
 async def test_viewers_joining_a_watched_run_replay_from_its_feed_not_the_store(

@@ -67,7 +67,7 @@ async def test_the_funnel_counts_what_the_steps_found_on_the_page_and_live(
     shown = re.findall(r'<li><span class="funnel-n">(\d+)</span> ([\w ]+)</li>', page)
     assert [(label, int(n)) for n, label in shown] == expected
 
-    # A live page applies each step's success as it comes, with what the store digests of it.
+    # A live page applies each step's success as it comes, with what the store digests of it,
     store = app.state.store
     snapshot = await store.runs.snapshot(run_id, digests=True)
     assert snapshot is not None
@@ -76,7 +76,10 @@ async def test_the_funnel_counts_what_the_steps_found_on_the_page_and_live(
         step.output = None
     for event in snapshot[2]:
         if event.type == "STEP_SUCCEEDED" and event.step_id:
-            live.apply(event, await store.runs.step_output_digest(run_id, event.step_id))
+            digest = await store.runs.step_output_digest(run_id, event.step_id)
+            # ... the one this process made of the output when it recorded it (no read)
+            assert store.runs.fresh_output_digest(run_id, event.seq) == (True, digest)
+            live.apply(event, digest)
     assert funnel(live) == expected
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ _RUN_STATUS_BY_EVENT = {
     "RUN_RESUMED": "running",
     "RUN_INTERRUPTED": "interrupted",
 }
+KEEP_FRESH_DIGESTS = 4096  # digests of outputs recorded here, for the live pages (see below)
 
 
 def event_write(event: LeadPlanEvent, step: LeadGenStepResult | None) -> EventWrite:
@@ -90,10 +92,37 @@ OUTPUT_DIGEST = """CASE WHEN json_type(output_json) = 'object' THEN json_object(
     'usage', json_extract(output_json, '$.usage'),
     'count', json_extract(output_json, '$.count'),
     'websites', (SELECT count(*) FROM json_each(output_json, '$.businesses')
-        WHERE json_type(value, '$.website') = 'text' AND json_extract(value, '$.website') != ''),
+        WHERE CASE WHEN type = 'object' THEN json_type(value, '$.website') = 'text'
+            AND json_extract(value, '$.website') != '' END),
     'withDomain', json_extract(output_json, '$.withDomain'),
     'withEmail', json_extract(output_json, '$.withEmail'),
     'verified', json_extract(output_json, '$.verified')) END"""
+
+
+def output_digest(output: Any) -> dict[str, Any] | None:
+    """OUTPUT_DIGEST of an output this process has in memory (a step it just ran): the same
+    fields, for a live page, without a store read. A test holds the two to the same answers."""
+    if not isinstance(output, dict):
+        return None
+    businesses = output.get("businesses")
+    if isinstance(businesses, dict):  # (json_each walks an object's values)
+        businesses = list(businesses.values())
+    websites = sum(
+        1
+        for item in (businesses if isinstance(businesses, list) else ())
+        if isinstance(item, dict) and isinstance(item.get("website"), str) and item["website"]
+    )
+    return {
+        "provider": output.get("provider"),
+        "usage": output.get("usage"),
+        "count": output.get("count"),
+        "websites": websites,
+        "withDomain": output.get("withDomain"),
+        "withEmail": output.get("withEmail"),
+        "verified": output.get("verified"),
+    }
+
+
 STEPS_WITH_DIGESTS = (
     "SELECT run_id, step_id, position, tool, label, status, attempts, attempt_log_json, "
     "started_at, finished_at, error_message, blocked_by, summary, "
@@ -119,6 +148,10 @@ class RunRepository:
     def __init__(self, writer: Writer, readers: ReaderPool) -> None:
         self.writer = writer
         self.readers = readers
+        # The digest of each step output recorded here lately, by (run, seq of its
+        # STEP_SUCCEEDED): a live page applies the event as soon as it is committed, with no
+        # read of its own (a read waits for a reader's thread, and under load for the loop).
+        self._fresh_digests: OrderedDict[tuple[str, int], dict[str, Any] | None] = OrderedDict()
 
     async def create(self, **fields: Any) -> None:
         await self.create_soon(**fields)
@@ -172,7 +205,21 @@ class RunRepository:
 
     async def record(self, event: LeadPlanEvent, step: LeadGenStepResult | None) -> None:
         """Queue one event with its row changes; it is committed in the writer's next batch."""
-        await self.writer.add_event_with_backpressure(event_write(event, step))
+        write = event_write(event, step)
+        if write.step is not None and write.step[8] is not None and step is not None:
+            digests = self._fresh_digests
+            digests[(write.run_id, event.seq)] = output_digest(step.data)
+            if len(digests) > KEEP_FRESH_DIGESTS:
+                digests.popitem(last=False)
+        await self.writer.add_event_with_backpressure(write)
+
+    def fresh_output_digest(self, run_id: str, seq: int) -> tuple[bool, dict[str, Any] | None]:
+        """(True, the digest) of the output that the run's STEP_SUCCEEDED `seq` brought, if
+        this process recorded it lately; else (False, None): read it (`step_output_digest`)."""
+        key = (run_id, seq)
+        if key not in self._fresh_digests:
+            return False, None
+        return True, self._fresh_digests[key]
 
     async def get(self, run_id: str) -> RunRecord | None:
         row = await self.readers.fetchone(FULL_RUN_SELECT, (run_id,))

@@ -33,6 +33,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 from jinja2 import BaseLoader, Environment, meta
@@ -174,10 +175,21 @@ class LiveFragments:
         """The first viewer to need an event starts its render; every viewer awaits that one
         render, so a thousand viewers cost one render and never queue on a lock. The events
         not rendered yet are rendered together, in a task of their own: a viewer leaving (its
-        stream cancelled) never cancels it for the others waiting on it."""
+        stream cancelled) never cancels it for the others waiting on it.
+
+        A live feed's next events, when the run's view stands just before them and nothing they
+        need is in the store only (their outputs' digests are fresh: `fresh_output_digest`),
+        are rendered at once, with no wait: every wait costs a turn of the event loop, and under
+        load each turn is long."""
         cache = self._cache(run_id)
         found = {e.seq: m for e in events if (m := cache.html.get(e.seq)) is not None}
         missing = [e for e in events if e.seq not in found and e.seq not in cache.rendering]
+        view = cache.view
+        if missing and view is not None and not cache.rendering and not cache.lock.locked():
+            at_hand, reads = self._plan_reads(run_id, view, missing)
+            if not reads and _fits(view, missing):
+                found.update(self._apply_and_render(cache, view, missing, _Reads(at_hand)))
+                missing = []
         if missing:
             render = asyncio.ensure_future(self._render(cache, run_id, missing))
             render.add_done_callback(_retrieved)
@@ -191,32 +203,34 @@ class LiveFragments:
     async def _render(
         self, cache: _RunCache, run_id: str, events: list[LeadPlanEvent]
     ) -> dict[int, Update]:
-        rendered: dict[int, Update] = {}
         this = asyncio.current_task()
         try:
             async with cache.lock:  # views advance one event at a time, in order
                 view = cache.view
-                if view is None or (
-                    events[0].seq > view.last_seq + 1
-                    or not _contiguous([e for e in events if e.seq > view.last_seq])
-                ):
+                if view is None or not _fits(view, events):
                     view = cache.view = await self._snapshot(run_id)
                 reads = await self._read_for(run_id, view, events)
-                for event in events:
-                    if event.seq == view.last_seq + 1:
-                        view.apply(event, reads.outputs.get(event.seq))
-                        if touches_leads(event) and reads.leads is not None:
-                            view.leads = reads.leads
-                    # else a replay for a reconnecting page: the present state is the truth
-                drafted = any(_drafts_sequences(event) for event in events)
-                for update in self.render_group(view, events, reads.sequences if drafted else None):
-                    _keep(cache.html, update.seq, update)
-                    rendered[update.seq] = update
-            return rendered
+                return self._apply_and_render(cache, view, events, reads)
         finally:
             for event in events:
                 if cache.rendering.get(event.seq) is this:
                     del cache.rendering[event.seq]
+
+    def _apply_and_render(
+        self, cache: _RunCache, view: RunView, events: list[LeadPlanEvent], reads: _Reads
+    ) -> dict[int, Update]:
+        for event in events:
+            if event.seq == view.last_seq + 1:
+                view.apply(event, reads.outputs.get(event.seq))
+                if touches_leads(event) and reads.leads is not None:
+                    view.leads = reads.leads
+            # else a replay for a reconnecting page: the present state is the truth
+        drafted = any(_drafts_sequences(event) for event in events)
+        rendered: dict[int, Update] = {}
+        for update in self.render_group(view, events, reads.sequences if drafted else None):
+            _keep(cache.html, update.seq, update)
+            rendered[update.seq] = update
+        return rendered
 
     async def _snapshot(self, run_id: str) -> RunView:
         snapshot = await self.store.runs.snapshot(run_id, digests=True)
@@ -226,27 +240,37 @@ class LiveFragments:
         view.leads = await self.store.outputs.leads_for_run(run_id)
         return view
 
-    async def _read_for(self, run_id: str, view: RunView, events: list[LeadPlanEvent]) -> _Reads:
-        """What rendering `events` needs from the store, read at once: the outputs of the steps
-        that succeeded (for the events the view has not applied yet), the lead list and the
-        sequences if an event changed them."""
+    def _plan_reads(
+        self, run_id: str, view: RunView, events: list[LeadPlanEvent]
+    ) -> tuple[dict[int, Any], dict[Any, Callable[[], Awaitable[Any]]]]:
+        """What rendering `events` needs: the digests of the outputs of the steps that
+        succeeded (for the events the view has not applied yet) that are at hand, and the
+        reads of the rest, of the lead list and of the sequences if an event changed them."""
         runs, outputs = self.store.runs, self.store.outputs
-        reads: dict[Any, Awaitable[Any]] = {}
+        at_hand: dict[int, Any] = {}
+        reads: dict[Any, Callable[[], Awaitable[Any]]] = {}
         for event in events:
             if event.seq > view.last_seq and event.type == "STEP_SUCCEEDED" and event.step_id:
-                reads[event.seq] = runs.step_output_digest(run_id, event.step_id)
+                known, digest = runs.fresh_output_digest(run_id, event.seq)
+                if known:
+                    at_hand[event.seq] = digest
+                else:
+                    reads[event.seq] = partial(runs.step_output_digest, run_id, event.step_id)
             if touches_leads(event) and event.seq > view.last_seq and "leads" not in reads:
-                reads["leads"] = outputs.leads_for_run(run_id)
+                reads["leads"] = partial(outputs.leads_for_run, run_id)
             if self.mail is not None and _drafts_sequences(event) and "sequences" not in reads:
-                reads["sequences"] = sequences_for_run(self.store, run_id)
+                reads["sequences"] = partial(sequences_for_run, self.store, run_id)
+        return at_hand, reads
+
+    async def _read_for(self, run_id: str, view: RunView, events: list[LeadPlanEvent]) -> _Reads:
+        """What rendering `events` needs, the reads made at once, each in its own reader
+        connection."""
+        at_hand, reads = self._plan_reads(run_id, view, events)
         if not reads:
-            return _Reads()
-        values = dict(zip(reads, await asyncio.gather(*reads.values()), strict=True))
-        return _Reads(
-            outputs={key: value for key, value in values.items() if isinstance(key, int)},
-            leads=values.get("leads"),
-            sequences=values.get("sequences"),
-        )
+            return _Reads(at_hand)
+        values = dict(zip(reads, await asyncio.gather(*(r() for r in reads.values())), strict=True))
+        at_hand.update((key, value) for key, value in values.items() if isinstance(key, int))
+        return _Reads(at_hand, leads=values.get("leads"), sequences=values.get("sequences"))
 
     def render_group(
         self,
@@ -303,8 +327,12 @@ def _drafts_sequences(event: LeadPlanEvent) -> bool:
     return event.type == "STEP_SUCCEEDED" and event.step_tool == EMAIL_SEQUENCE_SETUP
 
 
-def _contiguous(events: list[LeadPlanEvent]) -> bool:
-    return all(b.seq == a.seq + 1 for a, b in itertools.pairwise(events))
+def _fits(view: RunView, events: list[LeadPlanEvent]) -> bool:
+    """The view can apply `events` (those it has not passed come next, one after another)."""
+    ahead = [e for e in events if e.seq > view.last_seq]
+    return events[0].seq <= view.last_seq + 1 and all(
+        b.seq == a.seq + 1 for a, b in itertools.pairwise(ahead)
+    )
 
 
 def _retrieved(render: asyncio.Future[dict[int, Update]]) -> None:
