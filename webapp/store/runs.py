@@ -206,8 +206,8 @@ class RunRepository:
     async def record(self, event: LeadPlanEvent, step: LeadGenStepResult | None) -> None:
         """Queue one event with its row changes; it is committed in the writer's next batch."""
         write = event_write(event, step)
-        if write.step is not None and write.step[8] is not None and step is not None:
-            digests = self._fresh_digests
+        if event.type == "STEP_SUCCEEDED" and step is not None and event.step_id is not None:
+            digests = self._fresh_digests  # (the events whose write carries an output)
             digests[(write.run_id, event.seq)] = output_digest(step.data)
             if len(digests) > KEEP_FRESH_DIGESTS:
                 digests.popitem(last=False)

@@ -107,9 +107,7 @@ class Shutdown:
         try:
             async with contextlib.aclosing(messages):
                 async for data in messages:
-                    if self.begun and data.endswith(DONE):  # `done` ends a stream's last write
-                        if len(data) > len(DONE):
-                            yield data[: -len(DONE)]
+                    if data == DONE and self.begun:  # (`done` is always a write of its own)
                         break
                     yield data
         except SubscriberDropped:
