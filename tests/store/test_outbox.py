@@ -170,3 +170,15 @@ async def test_an_unknown_sequence_has_nothing_to_claim(store: Store) -> None:
     assert await outbox.overview("seq_missing") is None
     assert await outbox.claim("seq_missing", 1, "smtp") == []
     assert await sequences_for_run(store, "run_missing") == []
+
+
+async def test_a_draft_leaves_the_runs_sequences_at_hand_once_for_its_live_page(
+    store: Store,
+) -> None:
+    await drafted_sequence(store)
+
+    fresh = store.outputs.take_fresh_sequences("run_1")
+
+    assert fresh is not None and fresh == await sequences_for_run(store, "run_1")
+    assert [s.steps[0].ready for s in fresh] == [2]
+    assert store.outputs.take_fresh_sequences("run_1") is None  # taken once: then read

@@ -291,3 +291,24 @@ async def test_a_run_is_found_by_its_goal_before_and_after_its_goal_is_indexed(
     assert [r.run_id for r in dentists.runs] == ["run_007", "run_005", "run_003", "run_001"]
     assert dentists.counts == {"pending": 4}
     assert await store.search_index.catch_up() == (0 if indexed else 3)
+
+
+async def test_a_save_leaves_the_runs_leads_at_hand_once_for_its_live_page(store: Store) -> None:
+    await create_run(store)
+    leads = [lead("B", sourceId="2"), lead("A", sourceId="1")]
+    await store.outputs.save_lead_list(
+        run_id="run_1", step_id="s4", user_id="u1", name="L", leads=leads, duplicates_dropped=0
+    )
+
+    fresh = store.outputs.take_fresh_leads("run_1")
+
+    assert fresh is not None and fresh == await store.outputs.leads_for_run("run_1")
+    assert [x.business_name for x in fresh] == ["B", "A"]
+    assert store.outputs.take_fresh_leads("run_1") is None  # taken once: then read
+    # A run with a second list: its leads are both lists', which the save alone does not know
+    second = [lead("C", sourceId="3")]
+    await store.outputs.save_lead_list(
+        run_id="run_1", step_id="s9", user_id="u1", name="M", leads=second, duplicates_dropped=0
+    )
+    assert store.outputs.take_fresh_leads("run_1") is None
+    assert len(await store.outputs.leads_for_run("run_1")) == 3

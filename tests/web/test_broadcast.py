@@ -13,16 +13,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from markupsafe import escape
 
 from tests.core.conftest import USER, FakeTools, gate, make_plan
 from tests.runtime.conftest import FAST, demo_services
 from tests.web.helpers import Message, parse_sse
-from webapp.core.models import LeadPlanEvent
+from webapp.core.executor import default_tools
+from webapp.core.models import GOOGLE_PLACES_SEARCH, LeadPlanEvent
 from webapp.runtime import EventHub, RunManager, RunManagerOptions, SubscriberDropped
+from webapp.settings import Settings
 from webapp.store import Store
+from webapp.store.outbox import sequences_for_run
 from webapp.web import broadcast
+from webapp.web import live as live_module
 from webapp.web.broadcast import Chunk, RunFeeds
 from webapp.web.live import Kind, LiveFragments, fold
+from webapp.web.sequences import mail_view
 from webapp.web.templating import build_templates
 
 
@@ -386,3 +392,65 @@ async def test_updates_rendered_apart_go_out_in_one_write_with_each_piece_once(
     assert folded[-1].data == one_by_one[-1].data
     assert sum(len(m.data) for m in folded) < sum(len(m.data) for m in one_by_one) / 2
     assert fold(updates[2:3]) == updates[2].message  # alone, an update is sent as it is
+
+
+async def test_a_watched_run_shows_its_saved_leads_and_sequences_live_without_reading_them(
+    watched: Watched, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real tools on the demo directory; the first step held until the page is watching.
+    tools = dict(default_tools())
+    find_places = tools[GOOGLE_PLACES_SEARCH]
+    opened, reached = asyncio.Event(), asyncio.Event()
+
+    async def held(params: dict[str, Any], env: Any) -> Any:
+        reached.set()
+        await opened.wait()
+        return await find_places(params, env)
+
+    tools[GOOGLE_PLACES_SEARCH] = held
+    manager = RunManager(
+        watched.store,
+        services_for=lambda run_id, options: demo_services(watched.store),
+        tools=tools,
+        options=RunManagerOptions(retry_policy=FAST),
+        hub=EventHub(),
+    )
+    await manager.start()
+    live = LiveFragments(watched.store, build_templates(), mail=mail_view(Settings()))
+    feeds = RunFeeds(manager, live)
+    # The page gets the lead list and the sequences as their saves committed them: the
+    # render of the steps' success waits for no reader's thread.
+    reads: list[str] = []
+
+    async def read_leads(run_id: str) -> Any:
+        reads.append("leads")
+        return []
+
+    async def read_sequences(store: Store, run_id: str) -> Any:
+        reads.append("sequences")
+        return []
+
+    monkeypatch.setattr(watched.store.outputs, "leads_for_run", read_leads)
+    monkeypatch.setattr(live_module, "sequences_for_run", read_sequences)
+    try:
+        run_id = await manager.start_run(make_plan(email=True), USER)
+        await reached.wait()
+        page = asyncio.create_task(watch(feeds, run_id, 0, "html"))
+        await until(lambda: live_viewers(feeds, run_id) == 1)
+        reads.clear()  # (the page's first render read the run as it stood)
+        opened.set()
+        shown = "".join(m.data for m in await page)
+    finally:
+        await manager.stop()
+        await feeds.close()
+    assert reads == []
+    monkeypatch.undo()
+    leads = await watched.store.outputs.leads_for_run(run_id)
+    [sequence] = await sequences_for_run(watched.store, run_id)
+    assert leads and shown.count("<tr>") >= len(leads) + 1  # each lead's row, and the head's
+    for lead in leads:
+        assert escape(lead.business_name) in shown
+    assert 'id="sequences"' in shown and sequence.sequence_id in shown
+    # ... and taken once: a later render reads them
+    assert watched.store.outputs.take_fresh_leads(run_id) is None
+    assert watched.store.outputs.take_fresh_sequences(run_id) is None

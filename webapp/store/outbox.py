@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,14 @@ _STEP_COUNTS = f"""
         sum(CASE WHEN {_CLAIMABLE} THEN 1 ELSE 0 END) AS ready
     FROM sequence_messages m LEFT JOIN outbox o ON o.message_id = m.id
     WHERE m.sequence_id = ? GROUP BY m.step_number
+"""
+_SEQUENCES_OF_RUN = "SELECT * FROM email_sequences WHERE run_id = ? ORDER BY created_at, id"
+_SAMPLE = "SELECT * FROM sequence_messages WHERE sequence_id = ? ORDER BY step_number, id LIMIT 1"
+_SENT = """
+    SELECT group_concat(DISTINCT transport) AS transports, max(sent_at) AS last_sent,
+        (SELECT error FROM outbox WHERE sequence_id = :s AND status = 'failed'
+         ORDER BY queued_at DESC, id DESC LIMIT 1) AS last_error
+    FROM outbox WHERE sequence_id = :s
 """
 _CLAIM = f"""
     SELECT m.id AS message_id, m.lead_email, m.business_name, m.subject, m.body,
@@ -161,10 +169,7 @@ class OutboxRepository:
 
     async def overviews_for_run(self, run_id: str) -> list[SequenceOverview]:
         async with self.readers.snapshot() as conn:
-            rows = await conn.execute_fetchall(
-                "SELECT * FROM email_sequences WHERE run_id = ? ORDER BY created_at, id",
-                (run_id,),
-            )
+            rows = await conn.execute_fetchall(_SEQUENCES_OF_RUN, (run_id,))
             return [await _overview(conn, row) for row in rows]
 
     async def entries(self, sequence_id: str) -> list[OutboxEntry]:
@@ -301,23 +306,41 @@ def _outgoing(row: sqlite3.Row, outbox_id: int, sequence_id: str, step: int) -> 
 
 async def _overview(conn: aiosqlite.Connection, row: sqlite3.Row) -> SequenceOverview:
     sequence_id = row["id"]
-    counts = {r["number"]: r for r in await conn.execute_fetchall(_STEP_COUNTS, (sequence_id,))}
-    sample = await _first(
-        conn,
-        "SELECT * FROM sequence_messages WHERE sequence_id = ? ORDER BY step_number, id LIMIT 1",
-        (sequence_id,),
+    return _overview_of(
+        row,
+        await conn.execute_fetchall(_STEP_COUNTS, (sequence_id,)),
+        await _first(conn, _SAMPLE, (sequence_id,)),
+        await _first(conn, _SENT, {"s": sequence_id}),
     )
-    sent = await _first(
-        conn,
-        "SELECT group_concat(DISTINCT transport) AS transports, max(sent_at) AS last_sent, "
-        "(SELECT error FROM outbox WHERE sequence_id = :s AND status = 'failed' "
-        " ORDER BY queued_at DESC, id DESC LIMIT 1) AS last_error "
-        "FROM outbox WHERE sequence_id = :s",
-        {"s": sequence_id},
-    )
+
+
+def overviews_in(conn: sqlite3.Connection, run_id: str) -> list[SequenceOverview]:
+    """`overviews_for_run`'s answer, read on the writer's connection (inside the transaction
+    that drafted a sequence): the live page gets it with no read of its own."""
+    overviews = []
+    for row in conn.execute(_SEQUENCES_OF_RUN, (run_id,)).fetchall():
+        sequence_id = row["id"]
+        overviews.append(
+            _overview_of(
+                row,
+                conn.execute(_STEP_COUNTS, (sequence_id,)).fetchall(),
+                conn.execute(_SAMPLE, (sequence_id,)).fetchone(),
+                conn.execute(_SENT, {"s": sequence_id}).fetchone(),
+            )
+        )
+    return overviews
+
+
+def _overview_of(
+    row: sqlite3.Row,
+    step_counts: Iterable[sqlite3.Row],
+    sample: sqlite3.Row | None,
+    sent: sqlite3.Row | None,
+) -> SequenceOverview:
     assert sent is not None  # an aggregate always answers one row
+    counts = {r["number"]: r for r in step_counts}
     return SequenceOverview(
-        sequence_id=sequence_id,
+        sequence_id=row["id"],
         run_id=row["run_id"],
         user_id=row["user_id"],
         name=row["name"],

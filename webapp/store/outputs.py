@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from webapp.core.leads import Lead
 from webapp.core.models import iso_timestamp, utc_now
@@ -19,9 +21,11 @@ from webapp.core.ports import (
     SequenceMessage,
     SequenceStep,
 )
+from webapp.store.outbox import SequenceOverview, overviews_in
 from webapp.store.readers import ReaderPool
 from webapp.store.writer import Writer
 
+KEEP_FRESH = 256  # runs whose just-saved leads or sequences wait for their live page
 LEAD_COLUMNS: tuple[str, ...] = tuple(Lead.model_fields)
 _INSERT_LEAD = (
     f"INSERT OR IGNORE INTO leads (list_id, position, {', '.join(LEAD_COLUMNS)}) "
@@ -44,6 +48,28 @@ class OutputRepository:
         self.writer = writer
         self.readers = readers
         self.clock = clock
+        # A run's leads, or its drafted sequences, as a save just committed them, by (what,
+        # run): the live page renders the step's success with them, with no read of its own
+        # (a read waits for a reader's thread, and under load for the loop). Taken once, so
+        # nothing changed later (a monitor's new leads, a message sent) hides behind them.
+        self._fresh: OrderedDict[tuple[str, str], Any] = OrderedDict()
+
+    def take_fresh_leads(self, run_id: str) -> list[Lead] | None:
+        """The run's leads (`leads_for_run`) if a save here just committed them, else None."""
+        leads: list[Lead] | None = self._fresh.pop(("leads", run_id), None)
+        return leads
+
+    def take_fresh_sequences(self, run_id: str) -> list[SequenceOverview] | None:
+        """The run's sequences (`sequences_for_run`) if a draft here just committed them, else
+        None."""
+        sequences: list[SequenceOverview] | None = self._fresh.pop(("sequences", run_id), None)
+        return sequences
+
+    def _keep_fresh(self, what: str, run_id: str, value: Any) -> None:
+        self._fresh[(what, run_id)] = value
+        self._fresh.move_to_end((what, run_id))
+        while len(self._fresh) > KEEP_FRESH:
+            self._fresh.popitem(last=False)
 
     async def save_lead_list(
         self,
@@ -55,7 +81,12 @@ class OutputRepository:
         leads: Sequence[Lead],
         duplicates_dropped: int,
     ) -> SavedLeadList:
-        def save(conn: sqlite3.Connection) -> SavedLeadList:
+        def save(conn: sqlite3.Connection) -> tuple[SavedLeadList, bool]:
+            saved = save_list(conn)
+            lists = conn.execute("SELECT count(*) FROM lead_lists WHERE run_id = ?", (run_id,))
+            return saved, lists.fetchone()[0] == 1  # its leads are all the run's
+
+        def save_list(conn: sqlite3.Connection) -> SavedLeadList:
             existing = _one(
                 conn, "SELECT * FROM lead_lists WHERE run_id = ? AND step_id = ?", (run_id, step_id)
             )
@@ -86,13 +117,22 @@ class OutputRepository:
             assert row is not None
             return _saved_list(conn, row, created=True)
 
-        result: SavedLeadList = await self.writer.run(save)
+        result: SavedLeadList
+        result, only_list = await self.writer.run(save)
+        if only_list:
+            self._keep_fresh("leads", run_id, list(result.leads))
+        else:
+            self._fresh.pop(("leads", run_id), None)
         return result
 
     async def save_sequence(
         self, *, run_id: str, step_id: str, user_id: str, sequence: EmailSequence
     ) -> EmailSequence:
-        def save(conn: sqlite3.Connection) -> EmailSequence:
+        def save(conn: sqlite3.Connection) -> tuple[EmailSequence, list[SequenceOverview]]:
+            saved = save_sequence(conn)
+            return saved, overviews_in(conn, run_id)
+
+        def save_sequence(conn: sqlite3.Connection) -> EmailSequence:
             existing = _one(
                 conn,
                 "SELECT * FROM email_sequences WHERE run_id = ? AND step_id = ?",
@@ -135,7 +175,9 @@ class OutputRepository:
             )
             return sequence.model_copy(update={"sequence_id": sequence_id, "created": True})
 
-        result: EmailSequence = await self.writer.run(save)
+        result: EmailSequence
+        result, overviews = await self.writer.run(save)
+        self._keep_fresh("sequences", run_id, overviews)
         return result
 
     async def save_monitor(

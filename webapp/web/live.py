@@ -178,20 +178,22 @@ class LiveFragments:
         stream cancelled) never cancels it for the others waiting on it.
 
         A live feed's next events, when the run's view stands just before them and nothing they
-        need is in the store only (their outputs' digests are fresh: `fresh_output_digest`),
-        are rendered at once, with no wait: every wait costs a turn of the event loop, and under
-        load each turn is long."""
+        need is in the store only (their outputs' digests are fresh, `fresh_output_digest`, and
+        so is the lead list or the sequences a step saved: `take_fresh_leads`), are rendered at
+        once, with no wait: every wait costs a turn of the event loop, and under load each turn
+        is long."""
         cache = self._cache(run_id)
         found = {e.seq: m for e in events if (m := cache.html.get(e.seq)) is not None}
         missing = [e for e in events if e.seq not in found and e.seq not in cache.rendering]
         view = cache.view
+        known = None  # what the fresh path found at hand: the render below takes it on
         if missing and view is not None and not cache.rendering and not cache.lock.locked():
-            at_hand, reads = self._plan_reads(run_id, view, missing)
+            known, reads = self._plan_reads(run_id, view, missing)
             if not reads and _fits(view, missing):
-                found.update(self._apply_and_render(cache, view, missing, _Reads(at_hand)))
+                found.update(self._apply_and_render(cache, view, missing, known))
                 missing = []
         if missing:
-            render = asyncio.ensure_future(self._render(cache, run_id, missing))
+            render = asyncio.ensure_future(self._render(cache, run_id, missing, known))
             render.add_done_callback(_retrieved)
             for event in missing:
                 cache.rendering[event.seq] = render
@@ -201,7 +203,11 @@ class LiveFragments:
         return [found[e.seq] for e in events]
 
     async def _render(
-        self, cache: _RunCache, run_id: str, events: list[LeadPlanEvent]
+        self,
+        cache: _RunCache,
+        run_id: str,
+        events: list[LeadPlanEvent],
+        known: _Reads | None = None,
     ) -> dict[int, Update]:
         this = asyncio.current_task()
         try:
@@ -209,7 +215,7 @@ class LiveFragments:
                 view = cache.view
                 if view is None or not _fits(view, events):
                     view = cache.view = await self._snapshot(run_id)
-                reads = await self._read_for(run_id, view, events)
+                reads = await self._read_for(run_id, view, events, known)
                 return self._apply_and_render(cache, view, events, reads)
         finally:
             for event in events:
@@ -241,36 +247,51 @@ class LiveFragments:
         return view
 
     def _plan_reads(
-        self, run_id: str, view: RunView, events: list[LeadPlanEvent]
-    ) -> tuple[dict[int, Any], dict[Any, Callable[[], Awaitable[Any]]]]:
-        """What rendering `events` needs: the digests of the outputs of the steps that
-        succeeded (for the events the view has not applied yet) that are at hand, and the
-        reads of the rest, of the lead list and of the sequences if an event changed them."""
+        self,
+        run_id: str,
+        view: RunView,
+        events: list[LeadPlanEvent],
+        known: _Reads | None = None,
+    ) -> tuple[_Reads, dict[Any, Callable[[], Awaitable[Any]]]]:
+        """What rendering `events` needs: what is at hand (the digests of the outputs of the
+        steps that succeeded, for the events the view has not applied yet; the lead list or
+        the sequences a save just committed; what `known` has of it already), and the reads
+        of the rest."""
         runs, outputs = self.store.runs, self.store.outputs
-        at_hand: dict[int, Any] = {}
+        known = known or _Reads()
         reads: dict[Any, Callable[[], Awaitable[Any]]] = {}
         for event in events:
-            if event.seq > view.last_seq and event.type == "STEP_SUCCEEDED" and event.step_id:
-                known, digest = runs.fresh_output_digest(run_id, event.seq)
-                if known:
-                    at_hand[event.seq] = digest
+            ahead = event.seq > view.last_seq  # (the view has not applied it)
+            step_id = event.step_id if event.type == "STEP_SUCCEEDED" else None
+            if ahead and step_id and event.seq not in known.outputs:
+                fresh, digest = runs.fresh_output_digest(run_id, event.seq)
+                if fresh:
+                    known.outputs[event.seq] = digest
                 else:
-                    reads[event.seq] = partial(runs.step_output_digest, run_id, event.step_id)
-            if touches_leads(event) and event.seq > view.last_seq and "leads" not in reads:
-                reads["leads"] = partial(outputs.leads_for_run, run_id)
-            if self.mail is not None and _drafts_sequences(event) and "sequences" not in reads:
-                reads["sequences"] = partial(sequences_for_run, self.store, run_id)
-        return at_hand, reads
+                    reads[event.seq] = partial(runs.step_output_digest, run_id, step_id)
+            if touches_leads(event) and ahead and known.leads is None:
+                known.leads = outputs.take_fresh_leads(run_id)
+                if known.leads is None:
+                    reads["leads"] = partial(outputs.leads_for_run, run_id)
+            if self.mail is not None and _drafts_sequences(event) and known.sequences is None:
+                known.sequences = outputs.take_fresh_sequences(run_id)
+                if known.sequences is None:
+                    reads["sequences"] = partial(sequences_for_run, self.store, run_id)
+        return known, reads
 
-    async def _read_for(self, run_id: str, view: RunView, events: list[LeadPlanEvent]) -> _Reads:
+    async def _read_for(
+        self, run_id: str, view: RunView, events: list[LeadPlanEvent], known: _Reads | None
+    ) -> _Reads:
         """What rendering `events` needs, the reads made at once, each in its own reader
         connection."""
-        at_hand, reads = self._plan_reads(run_id, view, events)
+        known, reads = self._plan_reads(run_id, view, events, known)
         if not reads:
-            return _Reads(at_hand)
+            return known
         values = dict(zip(reads, await asyncio.gather(*(r() for r in reads.values())), strict=True))
-        at_hand.update((key, value) for key, value in values.items() if isinstance(key, int))
-        return _Reads(at_hand, leads=values.get("leads"), sequences=values.get("sequences"))
+        known.outputs.update((key, value) for key, value in values.items() if isinstance(key, int))
+        known.leads = values.get("leads", known.leads)
+        known.sequences = values.get("sequences", known.sequences)
+        return known
 
     def render_group(
         self,
