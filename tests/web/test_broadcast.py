@@ -454,3 +454,58 @@ async def test_a_watched_run_shows_its_saved_leads_and_sequences_live_without_re
     # ... and taken once: a later render reads them
     assert watched.store.outputs.take_fresh_leads(run_id) is None
     assert watched.store.outputs.take_fresh_sequences(run_id) is None
+
+
+class Socket:
+    """A stream's `send` that writes into one list with what its reader yields, and can be
+    made to wait (a client whose buffer is full) until let go."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+        self.full = asyncio.Event()
+        self.full.set()
+        self.sends = 0
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.sends += 1
+        await self.full.wait()
+        self.written.append(message["body"])
+
+
+async def test_live_events_go_straight_to_a_parked_streams_socket_in_order_even_when_it_waits(
+    watched: Watched,
+) -> None:
+    later_open, later_reached = asyncio.Event(), asyncio.Event()
+    watched.tools.behave("lead_list_save_4", gate(later_open, later_reached))
+    run_id, opened = await blocked_run(watched, "google_places_1")
+    socket, outlet = Socket(), broadcast.Outlet()
+    outlet.send = socket.send
+
+    async def read() -> None:  # what sse-starlette does with what the stream yields
+        async for data in watched.feeds.follow(run_id, 0, "html", outlet):
+            socket.written.append(data)
+
+    reader = asyncio.create_task(read())
+    await until(lambda: live_viewers(watched.feeds, run_id) == 1)
+    feed = watched.feeds.feed(run_id)
+    assert feed is not None
+    (viewer,) = feed.viewers
+    replayed = len(socket.written)
+
+    opened.set()  # the next events are written by the feed itself, the reader stays parked
+    await later_reached.wait()
+    await until(lambda: socket.sends > 0 and live_viewers(watched.feeds, run_id) == 1)
+    assert len(socket.written) > replayed and socket.sends == len(socket.written) - replayed
+    socket.full.clear()  # the client stops reading: the next write waits...
+    before = len(socket.written)
+    later_open.set()
+    await watched.manager.wait(run_id)
+    await until(lambda: viewer.finished)
+    assert len(socket.written) == before  # ... and nothing overtakes it, `done` neither
+    socket.full.set()
+    await reader
+
+    messages = parse_sse(b"".join(socket.written).decode())
+    stored = [event.seq for event in await watched.store.runs.events(run_id)]
+    assert [int(m.id or 0) for m in messages[:-1]] == stored
+    assert messages[-1].event == "done"

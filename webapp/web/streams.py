@@ -5,8 +5,9 @@ the store, then goes live, and ends with a `done` event once the run's final eve
 15 s ping keeps proxies from closing it. A stream only observes: a viewer leaving never touches
 the run. A viewer too slow to keep up is dropped; its browser reconnects and replays.
 
-The viewers of a run this process executes share its live feed (webapp/web/broadcast.py); a
-run owned by another process (or already over) is followed by each stream on its own.
+The viewers of a run this process executes share its live feed (webapp/web/broadcast.py), which
+writes their live events through their responses' `send` itself while they wait; a run owned by
+another process (or already over) is followed by each stream on its own.
 
 When the server is stopped (SIGTERM), each stream sends its run's last stored events, then
 `restarting` instead of `done`, and ends (webapp/web/shutdown.py says how and in what order).
@@ -16,15 +17,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, Awaitable
+from typing import Any
 
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Message, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from webapp.runtime import RunManager
-from webapp.web.broadcast import DONE, RunFeeds
+from webapp.web.broadcast import DONE, Outlet, RunFeeds
 from webapp.web.errors import ApiError
 from webapp.web.live import Kind, LiveFragments
 from webapp.web.ownership import check_owned_run
@@ -40,7 +42,16 @@ MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
 class EventStream(EventSourceResponse):
     """sse-starlette's response, without the anyio cancel scope it opens around every send even
     when there is no send timeout (a few µs a message: a thousand viewers pay it a thousand
-    times per event)."""
+    times per event). With an `outlet`, it gives the live feed its `send`."""
+
+    def __init__(self, *args: Any, outlet: Outlet | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.outlet = outlet
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.outlet is not None and self.send_timeout is None:
+            self.outlet.send = send  # the feed's writes have no timeout of their own
+        await super().__call__(scope, receive, send)
 
     def _send_with_timeout(self, send: Send, message: Message) -> Awaitable[None]:  # type: ignore[override]
         # Not a coroutine of its own either: sse-starlette awaits what this returns.
@@ -67,8 +78,10 @@ async def _stream(request: Request, kind: Kind) -> Response:
     await check_owned_run(request, run_id)
     if manager.is_local(run_id):
         feeds: RunFeeds = request.app.state.feeds
-        source = feeds.follow(run_id, after, kind)
+        outlet: Outlet | None = Outlet()
+        source = feeds.follow(run_id, after, kind, outlet)
     else:
+        outlet = None
         source = _followed(manager, request.app.state.live, run_id, after, kind)
 
     shutdown: Shutdown = request.app.state.shutdown
@@ -78,6 +91,7 @@ async def _stream(request: Request, kind: Kind) -> Response:
         headers={"Cache-Control": "no-store"},
         shutdown_event=shutdown.signal,  # sse-starlette sets it when the server is told to stop
         shutdown_grace_period=STREAM_GRACE_S,
+        outlet=outlet,
     )
 
 
