@@ -16,16 +16,16 @@ served then send both in one write, and a burst of events costs little more than
 whose stream is parked, waiting for the feed with its last write done, gets its write from the
 feed itself, through its response's `send` (its `Outlet`), with no wake-up of its own task: a
 thousand task switches, generators and sse-starlette loops per event cost more than the writes
-(`python -m bench.sse --viewers 1000`: p99 about 49 ms rather than 61, medians of five runs
-each). A viewer that is busy (replaying, or its last write waiting for a slow client) is woken
-to take its chunks itself, after that write: a stream's bytes never overtake each other. While the
-feed renders a batch the serving pauses: the render's waits (its task, the store's reader
-threads) would each cost a whole slice's turn, and the viewers not woken yet get the batch in
-the same write anyway. Once the run's final event is out to every viewer, the streams send
-`done` and end. Not sooner: `done` makes a browser or a script close its connection, and a
-stream that closes costs the server more than a write, so the last viewers would wait for the
-first ones' goodbyes. (Sent in the same write as the final event, it took the p99 of
-`python -m bench.sse --viewers 1000` from about 60 ms to about 200 ms.)
+(`python -m bench.sse --viewers 1000`, four runs of each taken in turn: p99 median 44 ms rather
+than 58, p50 20 rather than 25). A viewer that is busy (replaying, or its last write waiting for
+a slow client) is woken to take its chunks itself, after that write: a stream's bytes never
+overtake each other. While the feed renders a batch the serving pauses: the render's waits (its
+task, the store's reader threads) would each cost a whole slice's turn, and the viewers not
+served yet get the batch in the same write anyway. Once the run's final event is out to every
+viewer, the streams send `done` and end. Not sooner: `done` makes a browser or a script close
+its connection, and a stream that closes costs the server more than a write, so the last
+viewers would wait for the first ones' goodbyes. (Sent in the same write as the final event, it
+took the p99 of `python -m bench.sse --viewers 1000` from about 60 ms to about 200 ms.)
 """
 
 from __future__ import annotations
