@@ -125,8 +125,7 @@ class Viewer:
         ):
             return False
         chunks, self.chunks, self.pending = self.chunks, [], 0
-        data = self.feed.write(self.kind, chunks, self.last)
-        self.last = max(self.last, chunks[-1].last)
+        data = self.write_of(chunks)
         if not data:
             return True
         sent = outlet.send({"type": "http.response.body", "body": data, "more_body": True})
@@ -143,6 +142,13 @@ class Viewer:
             return True
         self._wait_for(asyncio.ensure_future(_Resumed(sent, first)))
         return True
+
+    def write_of(self, chunks: list[Chunk]) -> bytes:
+        """What this viewer sends of `chunks` (the events after its last), which it has then
+        sent."""
+        data = self.feed.write(self.kind, chunks, self.last)
+        self.last = max(self.last, chunks[-1].last)
+        return data
 
     def _wait_for(self, sending: asyncio.Future[Any]) -> None:
         self.sending = sending
@@ -470,9 +476,7 @@ class RunFeeds:
                     break
             viewer.last = last
             while (chunks := await viewer.take()) is not None:
-                data = viewer.feed.write(kind, chunks, viewer.last)
-                viewer.last = max(viewer.last, chunks[-1].last)
-                if data:
+                if data := viewer.write_of(chunks):
                     yield data
             await asyncio.shield(viewer.feed.over)
             yield DONE
