@@ -24,7 +24,7 @@ from webapp.core.models import LeadPlanEvent
 from webapp.runtime import RunManager, RunManagerOptions
 from webapp.runtime import manager as manager_module
 from webapp.store import Store, connection, writer
-from webapp.store.writer import INSERT_EVENT, EventWrite
+from webapp.store.writer import INSERT_EVENTS, EventWrite
 
 GOAL = "Find 5 coffee shops in Manchester, email them and monitor for new ones"
 DISK_FULL = "database or disk is full"
@@ -166,6 +166,12 @@ async def test_a_database_busy_for_longer_than_the_writer_waits_interrupts_the_r
             await resume_and_finish(app, client, run_id, truth)
 
 
+def event_rows(args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The events an INSERT_EVENTS statement writes: its parameters, six to a row."""
+    values = list(args[0]) if args else []
+    return [tuple(values[i : i + 6]) for i in range(0, len(values), 6)]
+
+
 class FillsUp:
     """The writer's connection, on a disk that fills up the first time the event it is told of
     is written: from then on every event write fails as SQLite fails on a full disk, until
@@ -180,15 +186,14 @@ class FillsUp:
     def free(self) -> None:
         self.full = False
 
-    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
-        rows = list(rows)
-        if sql == INSERT_EVENT:
-            if any((row[3], row[4]) == self.target for row in rows):
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql.startswith(INSERT_EVENTS):
+            if any((row[3], row[4]) == self.target for row in event_rows(args)):
                 self.full, self.target = True, None
             if self.full:
                 self.refused += 1
                 raise sqlite3.OperationalError(DISK_FULL)
-        return self._conn.executemany(sql, rows)
+        return self._conn.execute(sql, *args)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
@@ -227,11 +232,14 @@ class RefusesRun:
         self.run_id = run_id
         self.broken = True
 
-    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
-        rows = list(rows)
-        if sql == INSERT_EVENT and self.broken and any(row[0] == self.run_id for row in rows):
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if (
+            sql.startswith(INSERT_EVENTS)
+            and self.broken
+            and any(row[0] == self.run_id for row in event_rows(args))
+        ):
             raise sqlite3.OperationalError(DISK_FULL)
-        return self._conn.executemany(sql, rows)
+        return self._conn.execute(sql, *args)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
@@ -299,13 +307,8 @@ class FullDisk:
     def free(self) -> None:
         self.full = False
 
-    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
-        if sql == INSERT_EVENT and self.full:
-            raise sqlite3.OperationalError(DISK_FULL)
-        return self._conn.executemany(sql, rows)
-
     def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
-        if sql == INSERT_EVENT and self.full:
+        if sql.startswith(INSERT_EVENTS) and self.full:
             raise sqlite3.OperationalError(DISK_FULL)
         return self._conn.execute(sql, *args)
 

@@ -23,14 +23,12 @@ from webapp.core.ports import (
 )
 from webapp.store.outbox import SequenceOverview, overviews_in
 from webapp.store.readers import ReaderPool
+from webapp.store.rows import insert_rows
 from webapp.store.writer import Writer
 
 KEEP_FRESH = 256  # runs whose just-saved leads or sequences wait for their live page
 LEAD_COLUMNS: tuple[str, ...] = tuple(Lead.model_fields)
-_INSERT_LEAD = (
-    f"INSERT OR IGNORE INTO leads (list_id, position, {', '.join(LEAD_COLUMNS)}) "
-    f"VALUES (?, ?, {', '.join('?' for _ in LEAD_COLUMNS)})"
-)
+_INSERT_LEADS = f"INSERT OR IGNORE INTO leads (list_id, position, {', '.join(LEAD_COLUMNS)}) VALUES"
 
 
 def _new_id(prefix: str) -> str:
@@ -98,15 +96,14 @@ class OutputRepository:
                 "duplicates_dropped) VALUES (?, ?, ?, ?, ?, ?, 0, 0)",
                 (list_id, run_id, step_id, user_id, name, iso_timestamp(self.clock())),
             )
-            before = conn.total_changes
-            conn.executemany(
-                _INSERT_LEAD,
+            saved = insert_rows(
+                conn,
+                _INSERT_LEADS,
                 [
                     (list_id, position, *(getattr(lead, column) for column in LEAD_COLUMNS))
                     for position, lead in enumerate(leads)
                 ],
             )
-            saved = conn.total_changes - before
             dropped = duplicates_dropped + len(leads) - saved
             conn.execute(
                 "UPDATE lead_lists SET saved = ?, duplicates_dropped = ? WHERE id = ?",
@@ -157,9 +154,10 @@ class OutputRepository:
                     iso_timestamp(self.clock()),
                 ),
             )
-            conn.executemany(
+            insert_rows(
+                conn,
                 "INSERT INTO sequence_messages (sequence_id, lead_email, business_name, "
-                "step_number, send_after_days, subject, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "step_number, send_after_days, subject, body) VALUES",
                 [
                     (
                         sequence_id,

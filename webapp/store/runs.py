@@ -16,7 +16,8 @@ from pydantic_core import to_json
 from webapp.core.models import LeadGenPlan, LeadGenStepResult, LeadPlanEvent, StepAttempt
 from webapp.store.readers import ReaderPool
 from webapp.store.records import RunRecord, StepRecord
-from webapp.store.writer import INSERT_EVENT, UPDATE_RUN, EventWrite, Writer
+from webapp.store.rows import insert_rows, update_rows
+from webapp.store.writer import INSERT_EVENTS, UPDATE_RUNS, EventWrite, Writer
 
 ATTEMPT_LOG = TypeAdapter(list[StepAttempt])  # one call in pydantic-core, not one per attempt
 _RUN_STATUS_BY_EVENT = {
@@ -193,8 +194,9 @@ class RunRepository:
                 "INSERT INTO run_plans (run_id, plan_json, options_json) VALUES (?, ?, ?)",
                 (run_id, plan_json, json.dumps(options or {})),
             )
-            conn.executemany(
-                "INSERT INTO steps (run_id, step_id, position, tool, label) VALUES (?, ?, ?, ?, ?)",
+            insert_rows(
+                conn,
+                "INSERT INTO steps (run_id, step_id, position, tool, label) VALUES",
                 [
                     (run_id, step.id, position, step.tool, step.label)
                     for position, step in enumerate(plan.steps)
@@ -332,8 +334,8 @@ class RunRepository:
             )
             write = event_write(event, None)
             conn.execute(CLOSE_CUT_OFF_ATTEMPTS, (timestamp, reason, run_id))
-            conn.execute(INSERT_EVENT, write.event)
-            conn.execute(UPDATE_RUN, write.run)
+            insert_rows(conn, INSERT_EVENTS, [write.event])
+            update_rows(conn, UPDATE_RUNS, [write.run])
             self.writer.readmit(run_id)  # its log goes on from here (a resume), without a hole
             return event
 

@@ -16,6 +16,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 
+from webapp.store.rows import insert_rows
 from webapp.store.writer import Writer
 
 logger = logging.getLogger(__name__)
@@ -34,8 +35,9 @@ def index_new_goals(conn: sqlite3.Connection, most: int = CHUNK) -> int:
     ).fetchall()
     if not runs:
         return 0
-    conn.executemany(
-        "INSERT INTO runs_goal_search (rowid, goal) VALUES (?, ?)",
+    insert_rows(
+        conn,
+        "INSERT INTO runs_goal_search (rowid, goal) VALUES",
         [(run[0], run[1]) for run in runs],
     )
     conn.execute("UPDATE search_progress SET indexed_upto = ? WHERE id = 1", (runs[-1][0],))

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from webapp.store.readers import ReaderPool
+from webapp.store.rows import insert_rows
 from webapp.store.writer import Writer
 
 logger = logging.getLogger(__name__)
@@ -29,9 +30,10 @@ class UsageRepository:
         ]
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.executemany(
+            insert_rows(
+                conn,
                 "INSERT OR REPLACE INTO step_usage "
-                "(run_id, step_id, provider, requests, credits, cached) VALUES (?,?,?,?,?,?)",
+                "(run_id, step_id, provider, requests, credits, cached) VALUES",
                 rows,
             )
             conn.execute(

@@ -24,25 +24,28 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from webapp.store.rows import insert_rows, update_rows
+
 logger = logging.getLogger(__name__)
 
 Op = Callable[[sqlite3.Connection], Any]
 
-INSERT_EVENT = (
-    "INSERT INTO events (run_id, seq, timestamp, type, step_id, payload_json) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
+# Written with rows.insert_rows / rows.update_rows: the rows go after VALUES / into {values}.
+INSERT_EVENTS = "INSERT INTO events (run_id, seq, timestamp, type, step_id, payload_json) VALUES"
+UPDATE_STEPS = (  # one row per step (merged_step_updates)
+    "UPDATE steps SET status = v.column1, attempts = v.column2, attempt_log_json = v.column3, "
+    "started_at = v.column4, finished_at = v.column5, error_message = v.column6, "
+    "blocked_by = v.column7, summary = coalesce(v.column8, steps.summary), "
+    "output_json = coalesce(v.column9, steps.output_json) "
+    "FROM (VALUES {values}) AS v WHERE steps.run_id = v.column10 AND steps.step_id = v.column11"
 )
-UPDATE_STEP = (
-    "UPDATE steps SET status = ?, attempts = ?, attempt_log_json = ?, started_at = ?, "
-    "finished_at = ?, error_message = ?, blocked_by = ?, summary = coalesce(?, summary), "
-    "output_json = coalesce(?, output_json) WHERE run_id = ? AND step_id = ?"
-)
-UPDATE_RUN = (
-    "UPDATE runs SET last_seq = ?, status = coalesce(?, status), "
-    "started_at = coalesce(started_at, ?), "
-    "finished_at = CASE WHEN ? THEN ? ELSE finished_at END, "
-    "summary = coalesce(?, summary), "
-    "owner_id = CASE WHEN ? THEN NULL ELSE owner_id END WHERE id = ?"
+UPDATE_RUNS = (  # one row per run (merged_run_updates)
+    "UPDATE runs SET last_seq = v.column1, status = coalesce(v.column2, runs.status), "
+    "started_at = coalesce(runs.started_at, v.column3), "
+    "finished_at = CASE WHEN v.column4 THEN v.column5 ELSE runs.finished_at END, "
+    "summary = coalesce(v.column6, runs.summary), "
+    "owner_id = CASE WHEN v.column7 THEN NULL ELSE runs.owner_id END "
+    "FROM (VALUES {values}) AS v WHERE runs.id = v.column8"
 )
 LOCKED_RETRY_S = 0.05
 GATHER_S = 0.001  # how long writes are gathered into one transaction, unless flushed
@@ -51,10 +54,10 @@ LOCKED_GIVE_UP_S = 30.0
 
 @dataclass(frozen=True)
 class EventWrite:
-    """One event and the row changes it brings, as parameters for the statements above.
+    """One event and the row changes it brings, as rows for the statements above.
 
-    `step` is UPDATE_STEP's parameters; `run` is (seq, status, started_at, finishing,
-    finished_at, summary, release_owner, run_id) for UPDATE_RUN.
+    `step` is a row of UPDATE_STEPS; `run` is (seq, status, started_at, finishing,
+    finished_at, summary, release_owner, run_id), a row of UPDATE_RUNS.
     """
 
     run_id: str
@@ -303,11 +306,9 @@ class Writer:
     def _write_savepoint(self, segment: list[EventWrite]) -> None:
         self.conn.execute("SAVEPOINT events")
         try:
-            self.conn.executemany(INSERT_EVENT, [w.event for w in segment])
-            steps = merged_step_updates(segment)
-            if steps:
-                self.conn.executemany(UPDATE_STEP, steps)
-            self.conn.executemany(UPDATE_RUN, merged_run_updates(segment))
+            insert_rows(self.conn, INSERT_EVENTS, [w.event for w in segment])
+            update_rows(self.conn, UPDATE_STEPS, merged_step_updates(segment))
+            update_rows(self.conn, UPDATE_RUNS, merged_run_updates(segment))
         except sqlite3.Error:
             self.conn.execute("ROLLBACK TO events")
             self.conn.execute("RELEASE events")

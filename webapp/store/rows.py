@@ -1,0 +1,55 @@
+"""Many rows in one statement.
+
+sqlite3's `executemany` steps each row in a call of its own, and lets go of the GIL around each
+one. The writer and the readers are threads beside a busy event loop: each time one lets go of
+the GIL, taking it back can cost up to the switch interval. A batch of events, its step rows and
+a list of leads, written row by row, took tens of milliseconds of waiting for 4 ms of work, and
+every event in the batch waited with it. A statement of many rows lets go once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+# SQLite's limit on parameters in one statement before 3.32 (32,766 since): rows are sent in
+# statements of at most this many values, whatever the SQLite underneath.
+MAX_PARAMETERS = 999
+
+
+def insert_rows(conn: sqlite3.Connection, insert: str, rows: Sequence[Sequence[Any]]) -> int:
+    """`insert` is an INSERT up to its VALUES ("INSERT INTO t (a, b) VALUES"); it is run for
+    `rows` in as few statements as the parameter limit allows. Returns the rows it changed
+    (an INSERT OR IGNORE leaves out those it ignored)."""
+    before = conn.total_changes
+    for values, count in _chunks(rows):
+        conn.execute(f"{insert} {values}", _flat(rows, count))
+    return conn.total_changes - before
+
+
+def update_rows(conn: sqlite3.Connection, update: str, rows: Sequence[Sequence[Any]]) -> int:
+    """`update` is an UPDATE ... FROM (VALUES {values}) AS v ..., naming each row's values
+    v.column1, v.column2 and so on; it is run for `rows` as `insert_rows` runs an INSERT. No
+    two rows may update the same row of the table (which of them would win is not said)."""
+    before = conn.total_changes
+    for values, count in _chunks(rows):
+        conn.execute(update.format(values=values), _flat(rows, count))
+    return conn.total_changes - before
+
+
+def _chunks(rows: Sequence[Sequence[Any]]) -> list[tuple[str, slice]]:
+    if not rows:
+        return []
+    width = len(rows[0])
+    per = max(1, MAX_PARAMETERS // width)
+    row = "(" + ", ".join("?" * width) + ")"
+    chunks = []
+    for start in range(0, len(rows), per):
+        part = slice(start, min(start + per, len(rows)))
+        chunks.append((", ".join([row] * (part.stop - part.start)), part))
+    return chunks
+
+
+def _flat(rows: Sequence[Sequence[Any]], part: slice) -> list[Any]:
+    return [value for row in rows[part] for value in row]
