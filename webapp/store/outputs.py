@@ -54,14 +54,17 @@ class OutputRepository:
 
     def take_fresh_leads(self, run_id: str) -> list[Lead] | None:
         """The run's leads (`leads_for_run`) if a save here just committed them, else None."""
-        leads: list[Lead] | None = self._fresh.pop(("leads", run_id), None)
+        leads: list[Lead] | None = self._take_fresh("leads", run_id)
         return leads
 
     def take_fresh_sequences(self, run_id: str) -> list[SequenceOverview] | None:
         """The run's sequences (`sequences_for_run`) if a draft here just committed them, else
         None."""
-        sequences: list[SequenceOverview] | None = self._fresh.pop(("sequences", run_id), None)
+        sequences: list[SequenceOverview] | None = self._take_fresh("sequences", run_id)
         return sequences
+
+    def _take_fresh(self, what: str, run_id: str) -> Any:
+        return self._fresh.pop((what, run_id), None)
 
     def _keep_fresh(self, what: str, run_id: str, value: Any) -> None:
         self._fresh[(what, run_id)] = value
@@ -119,7 +122,7 @@ class OutputRepository:
         if only_list:
             self._keep_fresh("leads", run_id, list(result.leads))
         else:
-            self._fresh.pop(("leads", run_id), None)
+            self._take_fresh("leads", run_id)  # (the run has other lists: the page reads them)
         return result
 
     async def save_sequence(

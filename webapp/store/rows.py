@@ -11,7 +11,7 @@ not once per row.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 # SQLite's limit on parameters in one statement before 3.32 (32,766 since): rows are sent in
@@ -23,19 +23,23 @@ def insert_rows(conn: sqlite3.Connection, insert: str, rows: Sequence[Sequence[A
     """`insert` is an INSERT up to its VALUES ("INSERT INTO t (a, b) VALUES"); it is run for
     `rows` in as few statements as the parameter limit allows. Returns the rows it changed
     (an INSERT OR IGNORE leaves out those it ignored)."""
-    before = conn.total_changes
-    for values, count in _chunks(rows):
-        conn.execute(f"{insert} {values}", _flat(rows, count))
-    return conn.total_changes - before
+    return _run(conn, lambda values: f"{insert} {values}", rows)
 
 
 def update_rows(conn: sqlite3.Connection, update: str, rows: Sequence[Sequence[Any]]) -> int:
     """`update` is an UPDATE ... FROM (VALUES {values}) AS v ..., naming each row's values
     v.column1, v.column2 and so on; it is run for `rows` as `insert_rows` runs an INSERT. No
     two rows may update the same row of the table (which of them would win is not said)."""
+    return _run(conn, lambda values: update.format(values=values), rows)
+
+
+def _run(
+    conn: sqlite3.Connection, statement: Callable[[str], str], rows: Sequence[Sequence[Any]]
+) -> int:
+    """`statement(values)` for each chunk of `rows`; the rows changed."""
     before = conn.total_changes
-    for values, count in _chunks(rows):
-        conn.execute(update.format(values=values), _flat(rows, count))
+    for values, part in _chunks(rows):
+        conn.execute(statement(values), [value for row in rows[part] for value in row])
     return conn.total_changes - before
 
 
@@ -50,7 +54,3 @@ def _chunks(rows: Sequence[Sequence[Any]]) -> list[tuple[str, slice]]:
         part = slice(start, min(start + per, len(rows)))
         chunks.append((", ".join([row] * (part.stop - part.start)), part))
     return chunks
-
-
-def _flat(rows: Sequence[Sequence[Any]], part: slice) -> list[Any]:
-    return [value for row in rows[part] for value in row]
