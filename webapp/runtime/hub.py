@@ -2,7 +2,8 @@
 
 Every subscriber has a bounded queue. Publishing never waits: a subscriber whose queue is full
 is dropped (its next read raises SubscriberDropped) so a slow reader never slows a run; it can
-reconnect and replay from the store.
+reconnect and replay from the store. Closing a run's subscriptions (the process is stopping)
+ends them: their next read raises SubscriptionClosed.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import NoReturn
 
 from webapp.core.models import LeadPlanEvent
 
@@ -20,11 +22,16 @@ class SubscriberDropped(Exception):
     """The subscriber fell too far behind and was dropped; replay from the store to catch up."""
 
 
+class SubscriptionClosed(Exception):
+    """Nothing more will come to this subscription: the process stops following the run."""
+
+
 class Subscription:
     def __init__(self, run_id: str, size: int) -> None:
         self.run_id = run_id
         self.queue: asyncio.Queue[LeadPlanEvent | None] = asyncio.Queue(maxsize=size)
         self.dropped = False
+        self.closed = False
 
     def offer(self, event: LeadPlanEvent) -> bool:
         """Queue an event; False (and dropped) when the subscriber is too far behind."""
@@ -34,17 +41,31 @@ class Subscription:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             self.dropped = True
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(None)  # wakes the reader so it learns at once
+            self._wake_reader()
             return False
         return True
+
+    def close(self) -> None:
+        if not self.dropped and not self.closed:
+            self.closed = True
+            self._wake_reader()
+
+    def _wake_reader(self) -> None:
+        """Empty the queue and leave the mark that tells its reader, at once, why it ends."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
     async def get(self) -> LeadPlanEvent:
         event = await self.queue.get()
         if event is None:
-            raise SubscriberDropped(f"the viewer of run {self.run_id} fell behind and was dropped")
+            self._ended()
         return event
+
+    def _ended(self) -> NoReturn:
+        if self.closed:
+            raise SubscriptionClosed(f"run {self.run_id} is no longer followed here")
+        raise SubscriberDropped(f"the viewer of run {self.run_id} fell behind and was dropped")
 
     async def get_batch(self) -> list[LeadPlanEvent]:
         """Wait for one event, then take every event already queued behind it."""
@@ -52,7 +73,7 @@ class Subscription:
         while not self.queue.empty():
             event = self.queue.get_nowait()
             if event is None:
-                raise SubscriberDropped(f"the viewer of run {self.run_id} was dropped")
+                self._ended()
             batch.append(event)
         return batch
 
@@ -85,6 +106,15 @@ class EventHub:
                 if not subscription.offer(event):
                     self.dropped += 1
                     subscribers.discard(subscription)
+
+    def close(self, run_id: str) -> None:
+        """End every subscription to the run (SubscriptionClosed at its reader's next read)."""
+        for subscription in self._subscribers.pop(run_id, ()):
+            subscription.close()
+
+    def runs(self) -> list[str]:
+        """The runs that have subscribers."""
+        return list(self._subscribers)
 
     def subscriber_count(self, run_id: str | None = None) -> int:
         if run_id is not None:

@@ -3,7 +3,8 @@
 It persists each run, runs at most `max_runs` at once (the rest wait in order, pending),
 cancels, resumes and retries runs, streams a run's events to subscribers (replay from the
 store, then live, with no gap), and keeps the process's heartbeat so that runs left behind by
-a dead process are found and marked interrupted, by whichever process looks.
+a dead process are found and marked interrupted, by whichever process looks. The runs other
+processes execute on the same database are followed through the store (webapp/runtime/tail.py).
 
 A run whose events the store cannot write (disk full, database locked for too long) stops
 where its stored log ends and is marked interrupted, as if its process had died: resuming it
@@ -34,8 +35,9 @@ from webapp.core.models import (
 from webapp.core.retry import RetryPolicy
 from webapp.core.tooling import ToolMap
 from webapp.core.validation import validate_plan
-from webapp.runtime.hub import EventHub
+from webapp.runtime.hub import EventHub, SubscriptionClosed
 from webapp.runtime.retry_plan import steps_to_rerun
+from webapp.runtime.tail import StoreTail
 from webapp.store import Store
 from webapp.store.records import RunRecord
 from webapp.store.writer import EventWrite
@@ -64,7 +66,8 @@ class RunManagerOptions:
     max_step_concurrency: int = 4
     heartbeat_interval_s: float = 2.0
     stale_after_s: float = 30.0
-    poll_interval_s: float = 0.25
+    tail_interval_s: float = 0.02  # how often other processes' new events are read
+    cancel_check_s: float = 0.1  # ... and the cancels asked through them
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -108,6 +111,14 @@ class RunManager:
         self._housekeeping: asyncio.Task[None] | None = None
         self._stopping = False
         self._to_interrupt: dict[str, str] = {}  # stopped runs the store has not marked yet
+        self.tail = StoreTail(
+            store,
+            self.hub,
+            interval_s=self.options.tail_interval_s,
+            cancel_every_s=self.options.cancel_check_s,
+            executing=self._active.keys,
+            cancel=self._cancel_asked,
+        )
         # Resources the runs share that end with the manager (e.g. the providers' HTTP client).
         self.closers: list[Callable[[], Awaitable[None]]] = []
         store.writer.on_commit = self._published
@@ -119,6 +130,7 @@ class RunManager:
         self.process_id = await self.store.processes.register()
         await self.recover_orphans()
         self._housekeeping = asyncio.create_task(self._keep_house(), name="leadgen-housekeeping")
+        self.tail.start()
 
     async def stop(self, *, reason: str = "The server stopped while this run was going") -> None:
         """Stop every run this process owns, marking it interrupted (it can be resumed)."""
@@ -129,6 +141,7 @@ class RunManager:
             self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._housekeeping
+        await self.tail.close()  # the streams following other processes' runs end
         active = list(self._active.values())
         for run in active:
             run.recording = False  # what the cut-off steps emit now is not the truth
@@ -302,16 +315,22 @@ class RunManager:
                     return
                 if len(chunk) < REPLAY_CHUNK:
                     break
-            if not self.is_local(run_id):
-                async for event in self._poll(run_id, last):
-                    yield [event]
-                return
+            local = self.is_local(run_id)
+            if not local:  # another process's run (or one over): its events come by the tail
+                run = await self.store.runs.get(run_id)
+                if run is None or (run.status not in ACTIVE and run.last_seq <= last):
+                    return  # over, and nothing after the cursor
+                if not self.tail.follow(run_id, last):
+                    return  # this process has stopped following other processes' runs
             while True:
-                fresh = [e for e in await subscription.get_batch() if e.seq > last]
-                if fresh and fresh[0].seq > last + 1:  # never expected; the store fills any hole
+                try:
+                    fresh = [e for e in await subscription.get_batch() if e.seq > last]
+                except SubscriptionClosed:
+                    return  # this process has stopped following other processes' runs
+                if fresh and fresh[0].seq > last + 1:  # the store fills any hole
                     missed = await self.store.runs.events(run_id, after=last)
                     fresh = [e for e in missed if e.seq < fresh[0].seq] + fresh
-                batch, finished = await self._until_final(run_id, fresh, live=True)
+                batch, finished = await self._until_final(run_id, fresh, live=local)
                 if batch:
                     yield batch
                     last = batch[-1].seq
@@ -341,22 +360,6 @@ class RunManager:
             return False
         run = await self.store.runs.get(run_id)
         return run is None or (run.status == "interrupted" and run.last_seq <= event.seq)
-
-    async def _poll(self, run_id: str, last: int) -> AsyncIterator[LeadPlanEvent]:
-        """Follow a run another process owns, through the store, until it ends or this
-        manager stops."""
-        while not self._stopping:
-            events = await self.store.runs.events(run_id, after=last)
-            for index, event in enumerate(events):
-                yield event
-                last = event.seq
-                if await self._ends_stream(run_id, event, more=index + 1 < len(events)):
-                    return
-            if not events:
-                run = await self.store.runs.get(run_id)
-                if run is None or (run.status not in ACTIVE and run.last_seq <= last):
-                    return
-                await asyncio.sleep(self.options.poll_interval_s)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -521,15 +524,17 @@ class RunManager:
                 for run_id, reason in list(self._to_interrupt.items()):
                     await self._interrupt(run_id, self.process_id, reason)
                     del self._to_interrupt[run_id]
-                for run_id in await self.store.runs.cancel_requests(self.process_id):
-                    active = self._active.get(run_id)
-                    if active is not None:
-                        active.cancel.set()
                 await self.recover_orphans()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("housekeeping failed; trying again at the next beat")
+
+    def _cancel_asked(self, run_id: str) -> None:
+        """Another process was asked to cancel a run this one executes (the tail read it)."""
+        active = self._active.get(run_id)
+        if active is not None:
+            active.cancel.set()
 
     async def _get(self, run_id: str) -> RunRecord:
         run = await self.store.runs.get(run_id)

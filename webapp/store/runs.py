@@ -7,7 +7,7 @@ import asyncio
 import json
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -25,6 +25,7 @@ _RUN_STATUS_BY_EVENT = {
     "RUN_RESUMED": "running",
     "RUN_INTERRUPTED": "interrupted",
 }
+EVENTS_AFTER_RUNS = 400  # runs a statement asks about (two parameters each, under 999)
 KEEP_FRESH_DIGESTS = 4096  # digests of outputs recorded here, for the live pages (see below)
 
 
@@ -247,6 +248,24 @@ class RunRepository:
         )
         return [LeadPlanEvent.model_validate_json(row[0]) for row in rows]
 
+    async def events_after(self, cursors: Mapping[str, int]) -> list[LeadPlanEvent]:
+        """The events of several runs, each after its own cursor, by run and then seq: one read
+        (a statement for every EVENTS_AFTER_RUNS runs), each run's found by its key."""
+        found: list[LeadPlanEvent] = []
+        pending = list(cursors.items())
+        for start in range(0, len(pending), EVENTS_AFTER_RUNS):
+            chunk = pending[start : start + EVENTS_AFTER_RUNS]
+            values = ", ".join(["(?, ?)"] * len(chunk))
+            rows = await self.readers.fetchall(
+                f"WITH cursors(run_id, after) AS (VALUES {values}) "
+                "SELECT e.payload_json FROM cursors c "
+                "JOIN events e ON e.run_id = c.run_id AND e.seq > c.after "
+                "ORDER BY e.run_id, e.seq",
+                [value for pair in chunk for value in pair],
+            )
+            found.extend(LeadPlanEvent.model_validate_json(row[0]) for row in rows)
+        return found
+
     async def snapshot(
         self, run_id: str, *, digests: bool = False
     ) -> tuple[RunRecord, list[StepRecord], list[LeadPlanEvent]] | None:
@@ -348,11 +367,19 @@ class RunRepository:
 
         await self.writer.run(flag)
 
-    async def cancel_requests(self, owner_id: str) -> list[str]:
-        rows = await self.readers.fetchall(
-            "SELECT id FROM runs WHERE owner_id = ? AND cancel_requested = 1", (owner_id,)
-        )
-        return [row[0] for row in rows]
+    async def cancel_requested(self, run_ids: Collection[str]) -> list[str]:
+        """Which of these runs another process has been asked to cancel (found by key)."""
+        asked: list[str] = []
+        ids = list(run_ids)
+        for start in range(0, len(ids), EVENTS_AFTER_RUNS):
+            chunk = ids[start : start + EVENTS_AFTER_RUNS]
+            rows = await self.readers.fetchall(
+                f"SELECT id FROM runs WHERE id IN ({', '.join(['?'] * len(chunk))}) "
+                "AND cancel_requested = 1",
+                chunk,
+            )
+            asked.extend(row[0] for row in rows)
+        return asked
 
     async def step_output_digest(self, run_id: str, step_id: str) -> dict[str, Any] | None:
         """What a run's page shows of the step's output (OUTPUT_DIGEST); None before it has one."""

@@ -5,9 +5,9 @@ the store, then goes live, and ends with a `done` event once the run's final eve
 15 s ping keeps proxies from closing it. A stream only observes: a viewer leaving never touches
 the run. A viewer too slow to keep up is dropped; its browser reconnects and replays.
 
-The viewers of a run this process executes share its live feed (webapp/web/broadcast.py), which
-writes their live events through their responses' `send` itself while they wait; a run owned by
-another process (or already over) is followed by each stream on its own.
+The viewers of a run share its live feed (webapp/web/broadcast.py), which writes their live
+events through their responses' `send` itself while they wait. The feed of a run another
+process executes gets its events through the store (webapp/runtime/tail.py).
 
 When the server is stopped (SIGTERM), each stream sends its run's last stored events, then
 `restarting` instead of `done`, and ends (webapp/web/shutdown.py says how and in what order).
@@ -16,7 +16,7 @@ When the server is stopped (SIGTERM), each stream sends its run's last stored ev
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Awaitable
+from collections.abc import Awaitable
 from typing import Any
 
 from sse_starlette import EventSourceResponse
@@ -25,13 +25,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from webapp.runtime import RunManager
-from webapp.web.broadcast import DONE, Outlet, RunFeeds
+from webapp.web.broadcast import Outlet, RunFeeds
 from webapp.web.errors import ApiError
-from webapp.web.live import Kind, LiveFragments
+from webapp.web.live import Kind
 from webapp.web.ownership import check_owned_run
 from webapp.web.shutdown import STREAM_GRACE_S, Shutdown
-from webapp.web.state import manager_of
 
 logger = logging.getLogger(__name__)
 
@@ -74,15 +72,10 @@ def cursor_of(request: Request) -> int:
 async def _stream(request: Request, kind: Kind) -> Response:
     run_id = request.path_params["run_id"]
     after = cursor_of(request)
-    manager = manager_of(request)
     await check_owned_run(request, run_id)
-    if manager.is_local(run_id):
-        feeds: RunFeeds = request.app.state.feeds
-        outlet: Outlet | None = Outlet()
-        source = feeds.follow(run_id, after, kind, outlet)
-    else:
-        outlet = None
-        source = _followed(manager, request.app.state.live, run_id, after, kind)
+    feeds: RunFeeds = request.app.state.feeds
+    outlet = Outlet()
+    source = feeds.follow(run_id, after, kind, outlet)
 
     shutdown: Shutdown = request.app.state.shutdown
     return EventStream(
@@ -93,16 +86,6 @@ async def _stream(request: Request, kind: Kind) -> Response:
         shutdown_grace_period=STREAM_GRACE_S,
         outlet=outlet,
     )
-
-
-async def _followed(
-    manager: RunManager, live: LiveFragments, run_id: str, after: int, kind: Kind
-) -> AsyncGenerator[bytes, None]:
-    """A stream of its own, for a run another process owns (or that is over)."""
-    async for batch in manager.subscribe_batches(run_id, after):
-        # everything waiting goes out in one write: fewer sends when many watch
-        yield await live.encode(run_id, kind, batch)
-    yield DONE
 
 
 async def page_events(request: Request) -> Response:
