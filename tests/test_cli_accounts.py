@@ -103,3 +103,18 @@ def test_serve_refuses_auth_off_beyond_loopback(
     monkeypatch.setenv("LEADGEN_AUTH", "off")
     status, _, err = out_of(capsys, "serve", "--host", "0.0.0.0")
     assert status == 2 and "LEADGEN_AUTH=off serves only this machine" in err
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--workers", "2", "--reload"), "--reload runs one process"),
+        (("--workers", "0"), "workers"),
+        (("--workers", "33"), "workers"),
+    ],
+)
+def test_serve_refuses_workers_it_cannot_run(
+    capsys: pytest.CaptureFixture[str], options: tuple[str, ...], message: str
+) -> None:
+    status, _, err = out_of(capsys, "serve", *options)
+    assert status == 2 and message in err

@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="Address to listen on (LEADGEN_HOST, default 127.0.0.1).")
     serve.add_argument("--port", type=int, help="Port to listen on (PORT, default 8000).")
     serve.add_argument("--reload", action="store_true", help="Restart when the code changes.")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="Processes serving the port and the database together (LEADGEN_WORKERS, default 1).",
+    )
 
     plan = _command(commands, "plan", "Show the plan for a goal without running it.")
     _add_goal_options(plan)
@@ -186,6 +192,7 @@ def serve(settings: Settings, *, reload: bool) -> int:
     import uvicorn  # only the server needs it
 
     from webapp.web.shutdown import SERVER_GRACE_S
+    from webapp.web.workers import SERVE_PID
 
     if not 0 < settings.port < 65536:
         make_console(stderr=True).print(f"[red]error:[/red] {settings.port} is not a port number.")
@@ -197,10 +204,20 @@ def serve(settings: Settings, *, reload: bool) -> int:
             highlight=False,
         )
         return EXIT_USAGE
-    # The app reads its settings from the environment, so a reloaded worker sees the same ones.
+    if reload and settings.workers > 1:
+        make_console(stderr=True).print(
+            "[red]error:[/red] --reload runs one process; leave out --workers.", highlight=False
+        )
+        return EXIT_USAGE
+    # The app reads its settings from the environment, so each worker (and a reloaded one)
+    # sees the same ones.
     os.environ["LEADGEN_DB"] = settings.db
+    os.environ["LEADGEN_WORKERS"] = str(settings.workers)
+    if settings.workers > 1:
+        os.environ[SERVE_PID] = str(os.getpid())  # each worker ends with this process
     make_console().print(
-        f"leadgen dashboard on http://{settings.host}:{settings.port} (database {settings.db})",
+        f"leadgen dashboard on http://{settings.host}:{settings.port} (database {settings.db}"
+        + (f", {settings.workers} workers)" if settings.workers > 1 else ")"),
         highlight=False,
     )
     uvicorn.run(
@@ -209,6 +226,7 @@ def serve(settings: Settings, *, reload: bool) -> int:
         host=settings.host,
         port=settings.port,
         reload=reload,
+        workers=settings.workers if settings.workers > 1 else None,
         log_level="info",
         timeout_graceful_shutdown=int(SERVER_GRACE_S),  # the streams end first (shutdown.py)
     )
@@ -240,6 +258,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "db": args.db,
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
+        "workers": getattr(args, "workers", None),
         "demo_failure_rate": getattr(args, "demo_failure_rate", None),
         "demo_latency_ms": getattr(args, "demo_latency_ms", None),
         "max_concurrency": getattr(args, "max_concurrency", None),

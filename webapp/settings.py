@@ -52,6 +52,13 @@ class Settings(BaseSettings):
 
     max_concurrency: int = Field(4, ge=1, description="Steps of one run that may run at once.")
     max_runs: int = Field(4, ge=1, description="Runs at once per process; more wait, pending.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="Processes `serve` starts on one port and database; each keeps 1/N of every "
+        "rate limit (runs a minute, failed logins, provider requests).",
+    )
     retry_max_retries: int = Field(2, ge=0, description="Retries after a step's first attempt.")
     retry_base_delay_s: float = Field(1.0, ge=0, description="First backoff wait, in seconds.")
     retry_multiplier: float = Field(2.0, ge=1, description="Growth of each further backoff wait.")

@@ -33,6 +33,7 @@ from webapp.web.security import SecurityHeaders
 from webapp.web.sequences import mail_view
 from webapp.web.shutdown import Shutdown
 from webapp.web.templating import build_templates
+from webapp.web.workers import end_with_parent
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        end_with_parent()  # a worker of `serve --workers N` (see webapp/web/workers.py)
         store = await Store.open(settings.db)
         accounts = Accounts(store, session_s=settings.session_hours * 3600)
         app.state.auth = await Auth.build(accounts, settings)

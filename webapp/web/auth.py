@@ -79,8 +79,8 @@ class Auth:
             session_s=settings.session_hours * 3600,
             serializer=URLSafeTimedSerializer(secret, salt="leadgen.session"),
             csrf_key=hashlib.sha256(b"leadgen.csrf:" + secret.encode()).digest(),
-            logins=LoginLimiter(),
-            run_starts=RunStartLimiter(settings.runs_per_minute),
+            logins=LoginLimiter(workers=settings.workers),
+            run_starts=RunStartLimiter(settings.runs_per_minute, workers=settings.workers),
         )
 
     def csrf_token(self, binding: str) -> str:

@@ -1,6 +1,7 @@
 """Rate limits kept in memory: failed logins per account and per address, and runs started
 per user. Both forget on restart, which is fine for what they guard: guessing passwords at
-speed, and one person flooding the server with runs."""
+speed, and one person flooding the server with runs. Each of the N workers of `leadgen serve
+--workers N` keeps its share of each limit."""
 
 from __future__ import annotations
 
@@ -56,11 +57,14 @@ class FailureWindow:
 
 
 class LoginLimiter:
-    """Five failed logins an account, twenty an address, each per fifteen minutes."""
+    """Five failed logins an account, twenty an address, each per fifteen minutes; one of N
+    workers keeps its share of each (rounded up: together at most N - 1 more)."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.accounts = FailureWindow(LOGIN_FAILURES_PER_ACCOUNT, LOGIN_WINDOW_S, clock=clock)
-        self.addresses = FailureWindow(LOGIN_FAILURES_PER_ADDRESS, LOGIN_WINDOW_S, clock=clock)
+    def __init__(self, *, workers: int = 1, clock: Callable[[], float] = time.monotonic) -> None:
+        per_account = math.ceil(LOGIN_FAILURES_PER_ACCOUNT / workers)
+        per_address = math.ceil(LOGIN_FAILURES_PER_ADDRESS / workers)
+        self.accounts = FailureWindow(per_account, LOGIN_WINDOW_S, clock=clock)
+        self.addresses = FailureWindow(per_address, LOGIN_WINDOW_S, clock=clock)
 
     def retry_after(self, username: str, address: str) -> float:
         return max(
@@ -77,11 +81,14 @@ class LoginLimiter:
 
 
 class RunStartLimiter:
-    """A token bucket per user: `per_minute` runs in a burst, then one every 60/per_minute s."""
+    """A token bucket per user: `per_minute` runs in a burst, then one every 60/per_minute s.
+    One of N workers keeps its share: 1/N of the rate, and of the burst (at least one run)."""
 
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
+    def __init__(
+        self, per_minute: int, *, workers: int = 1, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.capacity = max(1.0, per_minute / workers)
+        self.rate = per_minute / workers / 60.0
         self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}  # user -> (tokens, at)
 

@@ -23,7 +23,7 @@ class ProviderClients:
         self.settings = settings
         self._client = client
         self.cache = cache
-        self.limits = RateLimits()
+        self.limits = RateLimits(share=1 / settings.workers)  # the workers split each limit
         self._http: ProviderHttp | None = None
         self._google: dict[str, GooglePlacesClient] = {}
         self._hunter: dict[str, HunterClient] = {}

@@ -9,6 +9,7 @@ import bisect
 import email.utils
 import hashlib
 import json
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -121,23 +122,39 @@ class SlidingWindow:
 
 @dataclass
 class RateLimits:
-    """Named limiters shared by every run in the process (e.g. "hunter:domain-search")."""
+    """Named limiters shared by every run in the process (e.g. "hunter:domain-search").
+
+    With `share` below 1 (one of the N workers of `leadgen serve --workers N`), each limit is
+    that share of the provider's: a rate times `share`, a count in a window cut down to it (or,
+    when that leaves less than one, the window made longer), so the workers together keep to
+    the provider's limits on average. They do not coordinate, so two of them may send at the
+    same moment."""
 
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
     windows: dict[str, SlidingWindow] = field(default_factory=dict)
     sleep: Sleep = asyncio.sleep
+    share: float = 1.0
 
     def bucket(self, name: str, rate: float, burst: int = 1) -> TokenBucket:
         existing = self.buckets.get(name)
         if existing is None:
-            existing = self.buckets[name] = TokenBucket(rate, burst, sleep=self.sleep)
+            burst = max(1, math.floor(burst * self.share + 1e-9))
+            existing = TokenBucket(rate * self.share, burst, sleep=self.sleep)
+            self.buckets[name] = existing
         return existing
 
     def window(self, name: str, windows: Sequence[tuple[float, int]]) -> SlidingWindow:
         existing = self.windows.get(name)
         if existing is None:
-            existing = self.windows[name] = SlidingWindow(windows, sleep=self.sleep)
+            shared = [self._shared(seconds, limit) for seconds, limit in windows]
+            existing = self.windows[name] = SlidingWindow(shared, sleep=self.sleep)
         return existing
+
+    def _shared(self, seconds: float, limit: int) -> tuple[float, int]:
+        allowed = limit * self.share
+        if allowed >= 1 - 1e-9:
+            return seconds, math.floor(allowed + 1e-9)
+        return seconds / allowed, 1  # one call in a longer window: the same rate
 
 
 def retry_after_seconds(response: httpx.Response, now: datetime | None = None) -> float | None:
