@@ -4,7 +4,7 @@ worst event loop lag and its peak memory.
 
     python -m bench.load [--duration 120] [--runs 50] [--viewers 500] [--pagers 10]
                          [--json-share 0.1] [--latency-ms 300] [--think 1.0] [--pages 10]
-                         [--ramp S] [--loop uvloop|asyncio] [--no-pin]
+                         [--ramp S] [--loop uvloop|asyncio] [--no-pin] [--workers N]
                                                      (python bench/load.py works too)
 
 The server runs on a fresh database in a temporary folder, with LEADGEN_DEMO_LATENCY_MS =
@@ -49,12 +49,21 @@ Figures:
 - Errors: answers other than 2xx, streams that end without `done` or time out, exceptions; by
   kind.
 - Worst loop lag: the server's own monitor (GET /healthz `loopLagMaxMs`, the worst since it
-  started), read after the warm-up and after the load.
-- Peak memory: the server process's VmHWM (/proc/PID/status), read when the load ends.
+  started), read after the warm-up and after the load. With --workers N, each worker has its
+  own: the worst of LAG_READS reads, each on a new connection (whichever worker takes it).
+- Peak memory: the server process's VmHWM (/proc/PID/status), read when the load ends; with
+  --workers N, the sum of its processes' (the supervisor's and each worker's): no less than
+  their peak together.
 - Runs: how many finished, and how many were running at once on average (their durations
   summed over the wall time): a server that cannot keep up runs fewer than were asked for.
-- CPU: the server's, the bench's and other processes' while the load ran, and the server's per
-  run finished (with its viewers and the history's pages: what a run costs at this load).
+- CPU: the server's (all its processes), the bench's and other processes' while the load ran,
+  and the server's per run finished (with its viewers and the history's pages: what a run
+  costs at this load).
+With --workers N the server is `serve --workers N`: N processes on the port and the database
+(LEADGEN_WORKERS). Each takes the connections it accepts first, so a run's viewers are mostly on
+other workers than the one executing it, and get its events through the store
+(webapp/runtime/tail.py); LEADGEN_MAX_RUNS and LEADGEN_RUNS_PER_MINUTE are set so that the
+workers together allow --runs.
 - Machine: the load average.
 Targets: no error, no event lost, p99 ≤ 100 ms, peak memory ≤ 300 MB.
 """
@@ -104,6 +113,7 @@ PASSWORD = "bench-load-password"
 RUN_TIMEOUT_S = 60.0  # a run's viewers not done by then have timed out
 SLACK_S = 0.001  # timestamps are truncated to the millisecond
 API_PAGE = 25
+LAG_READS = 8  # with workers: /healthz reads, each on a new connection, for the worst lag
 MAX_API_PAGE = 200
 CHECKS_AT_ONCE = 16
 OLDER = re.compile(r'id="older" href="([^"]+)"')
@@ -362,10 +372,41 @@ def api_page(limit: int, cursor: str) -> str:
     return str(httpx.URL("/api/runs", params={"limit": limit, "cursor": cursor}))
 
 
-async def loop_lag_ms(client: httpx.AsyncClient) -> float:
-    response = await client.get("/healthz")
-    response.raise_for_status()
-    return float(response.json()["loopLagMaxMs"])
+async def loop_lag_ms(server: Server, reads: int) -> float:
+    """The worst `loopLagMaxMs` of `reads` reads of GET /healthz, each on a new connection."""
+    worst = 0.0
+    for _ in range(reads):
+        async with httpx.AsyncClient(base_url=server.url, timeout=30.0) as client:
+            response = await client.get("/healthz")
+            response.raise_for_status()
+            worst = max(worst, float(response.json()["loopLagMaxMs"]))
+    return worst
+
+
+class ServerProcesses:
+    """The server's processes: its own and, with workers, their children (found in /proc)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def pids(self) -> list[int]:
+        found = [self.pid]
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                if parent == self.pid:
+                    found.append(int(entry))
+        return found
+
+    def cpu_s(self) -> float:
+        return sum(Sampler(pid).cpu_s() for pid in self.pids())
+
+    def status_kb(self, key: str) -> int:
+        return sum(Sampler(pid).status(key) or 0 for pid in self.pids())
 
 
 async def warm_up(load: Load) -> None:
@@ -542,8 +583,9 @@ def measure(args: argparse.Namespace) -> bool:
         settings = {
             "LEADGEN_DEMO_LATENCY_MS": str(args.latency_ms),
             "LEADGEN_DEMO_FAILURE_RATE": "0",
-            "LEADGEN_MAX_RUNS": str(args.runs),
-            "LEADGEN_RUNS_PER_MINUTE": str(RUNS_PER_MINUTE),
+            "LEADGEN_MAX_RUNS": str(args.runs),  # per worker: whichever takes the POST
+            "LEADGEN_RUNS_PER_MINUTE": str(RUNS_PER_MINUTE),  # each worker has 1/N of it
+            "LEADGEN_WORKERS": str(args.workers),
         }
         ramp_s = 3 * args.latency_ms / 1000 if args.ramp is None else args.ramp
         with serve(db, folder, settings) as server:
@@ -552,7 +594,9 @@ def measure(args: argparse.Namespace) -> bool:
             if pinned:  # after the server started: it must not inherit this
                 os.sched_setaffinity(0, {cpus[-1]})
             print(
-                f"load: {args.duration:.0f} s on the server pid {server.pid} (port {server.port}); "
+                f"load: {args.duration:.0f} s on the server pid {server.pid} (port {server.port}"
+                + (f", {args.workers} workers" if args.workers > 1 else "")
+                + "); "
                 f"{args.runs} runs at once, started over {ramp_s:g} s "
                 f"(LEADGEN_MAX_RUNS={args.runs}, LEADGEN_RUNS_PER_MINUTE={RUNS_PER_MINUTE}), "
                 f"demo latency {args.latency_ms} ms; "
@@ -561,33 +605,33 @@ def measure(args: argparse.Namespace) -> bool:
                 f"({args.think:g} s between pages); the bench on {args.loop}, "
                 + (f"pinned to CPU {cpus[-1]}" if pinned else "unpinned")
             )
-            process = Sampler(server.pid)  # not started: read on demand
+            process = ServerProcesses(server.pid)
+            lag_reads = 1 if args.workers == 1 else LAG_READS
 
             async def main() -> Measured:
                 load = Load(server, token, cookie, until=0.0, think_s=args.think, pages=args.pages)
                 await warm_up(load)
-                async with httpx.AsyncClient(base_url=server.url, timeout=30.0) as health:
-                    lag_before = await loop_lag_ms(health)
-                    cpu, busy, own = process.cpu_s(), busy_cpu_s(), own_cpu_s()
-                    loadavg_before = load_average()
-                    began = time.monotonic()
-                    load.until = asyncio.get_running_loop().time() + args.duration
-                    await drive(load, args.runs, args.viewers, args.json_share, args.pagers, ramp_s)
-                    wall = time.monotonic() - began
-                    server_cpu, bench_cpu = process.cpu_s() - cpu, own_cpu_s() - own
-                    measured = Measured(
-                        tally=load.tally,
-                        wall_s=wall,
-                        lag_before_ms=lag_before,
-                        lag_ms=await loop_lag_ms(health),
-                        peak_kb=process.status("VmHWM") or 0,
-                        rss_kb=process.status("VmRSS") or 0,
-                        server_cpu_s=server_cpu,
-                        bench_cpu_s=bench_cpu,
-                        others_cpu_s=max(0.0, busy_cpu_s() - busy - server_cpu - bench_cpu),
-                        loadavg_before=loadavg_before,
-                        loadavg_after=load_average(),
-                    )
+                lag_before = await loop_lag_ms(server, lag_reads)
+                cpu, busy, own = process.cpu_s(), busy_cpu_s(), own_cpu_s()
+                loadavg_before = load_average()
+                began = time.monotonic()
+                load.until = asyncio.get_running_loop().time() + args.duration
+                await drive(load, args.runs, args.viewers, args.json_share, args.pagers, ramp_s)
+                wall = time.monotonic() - began
+                server_cpu, bench_cpu = process.cpu_s() - cpu, own_cpu_s() - own
+                measured = Measured(
+                    tally=load.tally,
+                    wall_s=wall,
+                    lag_before_ms=lag_before,
+                    lag_ms=await loop_lag_ms(server, lag_reads),
+                    peak_kb=process.status_kb("VmHWM"),
+                    rss_kb=process.status_kb("VmRSS"),
+                    server_cpu_s=server_cpu,
+                    bench_cpu_s=bench_cpu,
+                    others_cpu_s=max(0.0, busy_cpu_s() - busy - server_cpu - bench_cpu),
+                    loadavg_before=loadavg_before,
+                    loadavg_after=load_average(),
+                )
                 checking = time.monotonic()
                 async with load.client("api") as api:
                     await check_against_store(load, api)
@@ -619,6 +663,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=float,
         help="seconds over which the run slots start (default: one run's length, "
         "3 × --latency-ms; 0 starts them all at once)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (serve --workers N)"
     )
     parser.add_argument("--loop", choices=LOOPS, default=LOOPS[0], help="the bench's event loop")
     parser.add_argument(
