@@ -226,7 +226,7 @@ def serve(settings: Settings, *, reload: bool) -> int:
         host=settings.host,
         port=settings.port,
         reload=reload,
-        workers=settings.workers if settings.workers > 1 else None,
+        workers=settings.workers,  # (not None: uvicorn would read WEB_CONCURRENCY itself)
         log_level="info",
         timeout_graceful_shutdown=int(SERVER_GRACE_S),  # the streams end first (shutdown.py)
     )

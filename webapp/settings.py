@@ -56,8 +56,10 @@ class Settings(BaseSettings):
         1,
         ge=1,
         le=32,
-        description="Processes `serve` starts on one port and database; each keeps 1/N of every "
-        "rate limit (runs a minute, failed logins, provider requests).",
+        validation_alias=AliasChoices("LEADGEN_WORKERS", "WEB_CONCURRENCY", "workers"),
+        description="Processes `serve` starts on one port and database (WEB_CONCURRENCY, as "
+        "uvicorn reads it, when LEADGEN_WORKERS is unset); each keeps 1/N of every rate limit "
+        "(runs a minute, failed logins, provider requests).",
     )
     retry_max_retries: int = Field(2, ge=0, description="Retries after a step's first attempt.")
     retry_base_delay_s: float = Field(1.0, ge=0, description="First backoff wait, in seconds.")

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
+from webapp.settings import Settings
 from webapp.tools.providers.http import RateLimits
 from webapp.web.limits import LoginLimiter, RunStartLimiter
 
@@ -68,3 +71,14 @@ async def test_one_of_two_workers_sends_half_a_providers_requests_a_second() -> 
     for _ in range(3):
         await nominatim.acquire()
     assert clock.now - before >= 4.0  # one request every two seconds, not every one
+
+
+def test_the_workers_uvicorn_starts_for_web_concurrency_are_the_workers_the_limits_split_by(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A Procfile platform sets WEB_CONCURRENCY; uvicorn starts that many workers.
+    monkeypatch.delenv("LEADGEN_WORKERS", raising=False)
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    assert Settings(_env_file=None).workers == 3  # type: ignore[call-arg]
+    monkeypatch.setenv("LEADGEN_WORKERS", "2")  # our own name wins
+    assert Settings(_env_file=None).workers == 2  # type: ignore[call-arg]
