@@ -317,8 +317,8 @@ class RunManager:
                     break
             local = self.is_local(run_id)
             if not local:  # another process's run (or one over): its events come by the tail
-                run = await self.store.runs.get(run_id)
-                if run is None or (run.status not in ACTIVE and run.last_seq <= last):
+                progress = await self.store.runs.progress(run_id)
+                if progress is None or (progress[0] not in ACTIVE and progress[1] <= last):
                     return  # over, and nothing after the cursor
                 if not self.tail.follow(run_id, last):
                     return  # this process has stopped following other processes' runs
@@ -358,8 +358,8 @@ class RunManager:
             return True
         if event.type != "RUN_INTERRUPTED" or more:
             return False
-        run = await self.store.runs.get(run_id)
-        return run is None or (run.status == "interrupted" and run.last_seq <= event.seq)
+        progress = await self.store.runs.progress(run_id)
+        return progress is None or (progress[0] == "interrupted" and progress[1] <= event.seq)
 
     # -- internals ---------------------------------------------------------------------------
 

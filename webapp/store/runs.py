@@ -228,6 +228,13 @@ class RunRepository:
         row = await self.readers.fetchone(FULL_RUN_SELECT, (run_id,))
         return RunRecord.from_full_row(row) if row else None
 
+    async def progress(self, run_id: str) -> tuple[str, int] | None:
+        """The run's status and last seq, or None if there is no such run (without its plan)."""
+        row = await self.readers.fetchone(
+            "SELECT status, last_seq FROM runs WHERE id = ?", (run_id,)
+        )
+        return (str(row[0]), int(row[1])) if row else None
+
     async def owner(self, run_id: str) -> str | None:
         """The run's user, or None if there is no such run (without reading its plan)."""
         row = await self.readers.fetchone("SELECT user_id FROM runs WHERE id = ?", (run_id,))
