@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,3 +119,22 @@ def test_serve_refuses_workers_it_cannot_run(
 ) -> None:
     status, _, err = out_of(capsys, "serve", *options)
     assert status == 2 and message in err
+
+
+def test_serve_keeps_idle_connections_longer_than_clients_reuse_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server closing an idle connection just as a client reuses it fails the client's request
+    # (a POST it cannot repeat): the server must wait longer than the client would.
+    import httpx
+    import uvicorn
+
+    started: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options))
+    for name in ("LEADGEN_DB", "LEADGEN_WORKERS"):  # serve sets them: put them back after
+        monkeypatch.setenv(name, "./leadgen.db" if name == "LEADGEN_DB" else "1")
+    status, _, _ = out_of(capsys, "serve")
+    assert status == 0
+    assert started["timeout_keep_alive"] > httpx.Limits().keepalive_expiry  # type: ignore[operator]
+    procfile = (Path(__file__).parent.parent / "Procfile").read_text()
+    assert f"--timeout-keep-alive {started['timeout_keep_alive']}" in procfile

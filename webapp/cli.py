@@ -188,6 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return asyncio.run(retry_run(settings, args.run_id, args.from_step, as_json=args.json))
 
 
+# How long an idle connection is kept open. uvicorn's 5 s is exactly how long httpx (and other
+# clients) keep one for reuse, so a client could send a request on a connection the server was
+# closing at that moment, and get a ReadError for a POST it cannot safely repeat.
+KEEP_ALIVE_S = 20
+
+
 def serve(settings: Settings, *, reload: bool) -> int:
     import uvicorn  # only the server needs it
 
@@ -228,6 +234,7 @@ def serve(settings: Settings, *, reload: bool) -> int:
         reload=reload,
         workers=settings.workers,  # (not None: uvicorn would read WEB_CONCURRENCY itself)
         log_level="info",
+        timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=int(SERVER_GRACE_S),  # the streams end first (shutdown.py)
     )
     return EXIT_OK
