@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tests.core.conftest import USER, make_plan
@@ -336,3 +337,28 @@ async def store_monitor(
     monitor = await MonitorScheduler(store, demo_services(store)).monitors.get(created.monitor_id)
     assert monitor is not None
     return monitor
+
+
+async def test_two_processes_running_due_monitors_at_once_check_each_once(
+    store: Store, tmp_path: Path
+) -> None:
+    # The workers of `serve --workers 2` each run a scheduler on the same database.
+    monitor = await store_monitor(store, keep=30)  # ten places are new to it
+    other_store = await Store.open(str(tmp_path / "leadgen.db"))
+    try:
+        clock = just_after(monitor.next_run_at)
+        here, there = Tools(), Tools()
+        checks = await asyncio.gather(
+            scheduler_for(store, clock, here).run_due(),
+            scheduler_for(other_store, clock, there).run_due(),
+        )
+    finally:
+        await other_store.close()
+
+    assert sorted(len(done) for done in checks) == [0, 1]  # one of them checked it
+    checked = await scheduler_for(store, clock).monitors.checks(monitor.monitor_id)
+    assert [c.new_leads for c in checked] == [10]
+    assert len(here.calls) + len(there.calls) == 1  # one search's lookups, not two
+    stored = await scheduler_for(store, clock).monitors.get(monitor.monitor_id)
+    assert stored is not None
+    assert stored.next_run_at == iso_timestamp(clock.now + timedelta(weeks=1))

@@ -5,7 +5,9 @@ contacts, each through `run_lead_tool`), keeps the businesses the monitor has no
 its list, not found by its run's own search), saves them to the list and records "N new
 leads"; the next run moves one period on from the clock. A failed check records the error's
 words and keeps its next run, so it is tried again at the next tick. Due monitors are checked
-one after another, and one failing never stops the others.
+one after another, and one failing never stops the others. Each process on the database runs
+a scheduler; a check begins by claiming its monitor (its next run moved on for the while), so
+whichever process reads it due first checks it, once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from webapp.core.errors import ToolError
@@ -45,6 +47,8 @@ logger = logging.getLogger(__name__)
 ServicesFor = Callable[[str, Mapping[str, Any]], Any]
 RunTool = Callable[[str, dict[str, Any], ToolEnv], Awaitable[Any]]
 SEARCH_STEPS = 3  # places, domains, contacts
+# A claimed check that never records (its process died) leaves the monitor due again after this.
+CLAIM_S = 15 * 60
 
 
 class MonitorScheduler:
@@ -102,6 +106,13 @@ class MonitorScheduler:
                 continue  # being checked right now (run now): that check counts
             try:
                 async with lock:
+                    # Another process on the database (a worker, a server beside this one)
+                    # may have read it due too: only the one that claims it checks it.
+                    lease = iso_timestamp(self.clock() + timedelta(seconds=CLAIM_S))
+                    if not await self.monitors.claim(
+                        monitor.monitor_id, due_at=monitor.next_run_at, until=lease
+                    ):
+                        continue
                     check = await self.check(monitor)
             except Exception:  # e.g. the store refused the write: the other monitors go on
                 logger.exception("monitor %s: the check could not be recorded", monitor.monitor_id)
@@ -143,7 +154,9 @@ class MonitorScheduler:
 
     async def _failed(self, monitor: MonitorRecord, stamp: str, error: str) -> MonitorCheck | None:
         logger.warning("monitor %s: the check failed: %s", monitor.monitor_id, error)
-        return await self.monitors.record_failure(monitor.monitor_id, checked_at=stamp, error=error)
+        return await self.monitors.record_failure(
+            monitor.monitor_id, checked_at=stamp, error=error, next_run_at=monitor.next_run_at
+        )
 
     async def _search(self, monitor: MonitorRecord, now: datetime) -> tuple[int, list[Lead]]:
         """How many businesses the search found, and the unseen ones with their contacts."""

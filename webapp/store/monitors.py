@@ -187,11 +187,28 @@ class MonitorRepository:
         result: MonitorCheck | None = await self.writer.run(record)
         return result
 
+    async def claim(self, monitor_id: str, *, due_at: str, until: str) -> bool:
+        """Take a due monitor for a check: its next run moves from `due_at` to `until`, so no
+        other process (or scheduler) checks it meanwhile. False if one already has, or if it
+        is paused or gone."""
+
+        def take(conn: sqlite3.Connection) -> bool:
+            taken = conn.execute(
+                "UPDATE monitors SET next_run_at = ? WHERE id = ? AND status = ? "
+                "AND next_run_at = ?",
+                (until, monitor_id, ACTIVE, due_at),
+            )
+            return taken.rowcount == 1
+
+        result: bool = await self.writer.run(take)
+        return result
+
     async def record_failure(
-        self, monitor_id: str, *, checked_at: str, error: str
+        self, monitor_id: str, *, checked_at: str, error: str, next_run_at: str | None = None
     ) -> MonitorCheck | None:
-        """Record a failed check; the next run stays where it is, so the monitor is due again
-        at the scheduler's next tick. None if the monitor is gone."""
+        """Record a failed check, and move the next run back to `next_run_at` when given (to
+        when it was due: it is due again at the scheduler's next tick). None if the monitor is
+        gone."""
 
         def record(conn: sqlite3.Connection) -> MonitorCheck | None:
             if (
@@ -202,7 +219,9 @@ class MonitorRepository:
             check = MonitorCheck(monitor_id, checked_at, CHECK_FAILED, error=error)
             _insert_check(conn, check)
             conn.execute(
-                "UPDATE monitors SET last_run_at = ? WHERE id = ?", (checked_at, monitor_id)
+                "UPDATE monitors SET last_run_at = ?, next_run_at = coalesce(?, next_run_at) "
+                "WHERE id = ?",
+                (checked_at, next_run_at, monitor_id),
             )
             return check
 
