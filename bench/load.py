@@ -384,23 +384,17 @@ async def loop_lag_ms(server: Server, reads: int) -> float:
 
 
 class ServerProcesses:
-    """The server's processes: its own and, with workers, their children (found in /proc)."""
+    """The server's processes: its own and, with workers, its children."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
 
     def pids(self) -> list[int]:
-        found = [self.pid]
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as stat:
-                        parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-                except (OSError, ValueError, IndexError):
-                    continue
-                if parent == self.pid:
-                    found.append(int(entry))
-        return found
+        try:  # uvicorn starts its workers from its main thread
+            with open(f"/proc/{self.pid}/task/{self.pid}/children") as children:
+                return [self.pid, *(int(child) for child in children.read().split())]
+        except OSError:
+            return [self.pid]
 
     def cpu_s(self) -> float:
         return sum(Sampler(pid).cpu_s() for pid in self.pids())

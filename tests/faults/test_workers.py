@@ -6,7 +6,6 @@ and their runs are marked interrupted."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
 from collections.abc import Iterator
@@ -50,17 +49,8 @@ def stop(server: ServerProcess) -> None:
 
 
 def workers_of(pid: int) -> list[int]:
-    children = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            if parent == pid:
-                children.append(int(entry))
-    return children
+    with open(f"/proc/{pid}/task/{pid}/children") as children:  # its main thread's
+        return [int(child) for child in children.read().split()]
 
 
 def alive(pid: int) -> bool:

@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,13 +56,7 @@ async def test_a_run_another_process_executes_is_followed_live_to_its_end(
     await reached.wait()
     assert not other_process.is_local(run_id)
 
-    seen: list[LeadPlanEvent] = []
-
-    async def follow() -> None:
-        async for batch in other_process.subscribe_batches(run_id):
-            seen.extend(batch)
-
-    following = asyncio.create_task(follow())
+    seen, following = follow(other_process, run_id)
     await until(lambda: any(e.type == "STEP_STARTED" for e in seen))  # replayed: now it waits
     held = len(seen)
     opened.set()  # the rest happens while the other process follows
@@ -73,15 +68,32 @@ async def test_a_run_another_process_executes_is_followed_live_to_its_end(
     assert (await store.runs.get(run_id)).status == "succeeded"  # type: ignore[union-attr]
 
 
-async def test_a_cancel_asked_through_another_process_stops_the_run_before_any_heartbeat(
-    make_manager: ManagerFactory, store: Store, other_process: RunManager
-) -> None:
+async def hung_run(make_manager: ManagerFactory, **options: Any) -> tuple[RunManager, str]:
+    """A manager executing a run that hangs in its first step, and the run."""
     started = asyncio.Event()
     tools = FakeTools()
     tools.behave("google_places_1", hang(started))
-    owner = await make_manager(tools, heartbeat_interval_s=3600, **QUICK)
+    owner = await make_manager(tools, **QUICK, **options)
     run_id = await owner.start_run(make_plan(), USER)
     await started.wait()
+    return owner, run_id
+
+
+def follow(manager: RunManager, run_id: str) -> tuple[list[LeadPlanEvent], asyncio.Task[None]]:
+    """What `manager` streams of the run, as it comes, and the task reading it."""
+    seen: list[LeadPlanEvent] = []
+
+    async def read() -> None:
+        async for batch in manager.subscribe_batches(run_id):
+            seen.extend(batch)
+
+    return seen, asyncio.create_task(read())
+
+
+async def test_a_cancel_asked_through_another_process_stops_the_run_before_any_heartbeat(
+    make_manager: ManagerFactory, store: Store, other_process: RunManager
+) -> None:
+    owner, run_id = await hung_run(make_manager, heartbeat_interval_s=3600)
 
     outcome = await other_process.cancel(run_id)
     await asyncio.wait_for(owner.wait(run_id), 10)
@@ -94,19 +106,8 @@ async def test_a_cancel_asked_through_another_process_stops_the_run_before_any_h
 async def test_a_process_that_stops_ends_its_streams_of_other_processes_runs(
     make_manager: ManagerFactory, store: Store, other_process: RunManager
 ) -> None:
-    started = asyncio.Event()
-    tools = FakeTools()
-    tools.behave("google_places_1", hang(started))
-    owner = await make_manager(tools, **QUICK)
-    run_id = await owner.start_run(make_plan(), USER)
-    await started.wait()
-    seen: list[LeadPlanEvent] = []
-
-    async def follow() -> None:
-        async for batch in other_process.subscribe_batches(run_id):
-            seen.extend(batch)
-
-    following = asyncio.create_task(follow())
+    owner, run_id = await hung_run(make_manager)
+    seen, following = follow(other_process, run_id)
     await until(lambda: any(e.type == "STEP_STARTED" for e in seen))
 
     await other_process.stop()
