@@ -18,7 +18,7 @@ from webapp.core.models import LeadPlanEvent
 from webapp.runtime import EventHub, RunManager, RunManagerOptions, SubscriberDropped
 from webapp.runtime.hub import SubscriptionClosed
 from webapp.store import Store
-from webapp.store import runs as runs_module
+from webapp.store import rows as rows_module
 
 QUICK = {"tail_interval_s": 0.002, "cancel_check_s": 0.002}
 
@@ -125,7 +125,7 @@ async def test_the_store_reads_several_runs_events_after_each_ones_cursor(
     for run_id in runs:
         await manager.wait(run_id)
     counts = {run_id: len(await store.runs.events(run_id)) for run_id in runs}
-    monkeypatch.setattr(runs_module, "EVENTS_AFTER_RUNS", 2)  # two statements for three runs
+    monkeypatch.setattr(rows_module, "MAX_PARAMETERS", 4)  # two statements for three runs
 
     found = await store.runs.events_after({runs[0]: 0, runs[1]: 5, runs[2]: counts[runs[2]]})
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # SQLite's limit on parameters in one statement before 3.32 (32,766 since): rows are sent in
 # statements of at most this many values, whatever the SQLite underneath.
@@ -33,24 +35,20 @@ def update_rows(conn: sqlite3.Connection, update: str, rows: Sequence[Sequence[A
     return _run(conn, lambda values: update.format(values=values), rows)
 
 
+def statement_chunks(items: Sequence[T], width: int) -> list[Sequence[T]]:
+    """`items` in pieces that each fit in one statement, at `width` parameters an item."""
+    per = max(1, MAX_PARAMETERS // width)
+    return [items[start : start + per] for start in range(0, len(items), per)]
+
+
 def _run(
     conn: sqlite3.Connection, statement: Callable[[str], str], rows: Sequence[Sequence[Any]]
 ) -> int:
     """`statement(values)` for each chunk of `rows`; the rows changed."""
     before = conn.total_changes
-    for values, part in _chunks(rows):
-        conn.execute(statement(values), [value for row in rows[part] for value in row])
+    if rows:
+        row = "(" + ", ".join("?" * len(rows[0])) + ")"
+        for part in statement_chunks(rows, len(rows[0])):
+            values = ", ".join([row] * len(part))
+            conn.execute(statement(values), [value for one in part for value in one])
     return conn.total_changes - before
-
-
-def _chunks(rows: Sequence[Sequence[Any]]) -> list[tuple[str, slice]]:
-    if not rows:
-        return []
-    width = len(rows[0])
-    per = max(1, MAX_PARAMETERS // width)
-    row = "(" + ", ".join("?" * width) + ")"
-    chunks = []
-    for start in range(0, len(rows), per):
-        part = slice(start, min(start + per, len(rows)))
-        chunks.append((", ".join([row] * (part.stop - part.start)), part))
-    return chunks

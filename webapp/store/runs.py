@@ -16,7 +16,7 @@ from pydantic_core import to_json
 from webapp.core.models import LeadGenPlan, LeadGenStepResult, LeadPlanEvent, StepAttempt
 from webapp.store.readers import ReaderPool
 from webapp.store.records import RunRecord, StepRecord
-from webapp.store.rows import insert_rows, update_rows
+from webapp.store.rows import insert_rows, statement_chunks, update_rows
 from webapp.store.writer import INSERT_EVENTS, UPDATE_RUNS, EventWrite, Writer
 
 ATTEMPT_LOG = TypeAdapter(list[StepAttempt])  # one call in pydantic-core, not one per attempt
@@ -25,7 +25,6 @@ _RUN_STATUS_BY_EVENT = {
     "RUN_RESUMED": "running",
     "RUN_INTERRUPTED": "interrupted",
 }
-EVENTS_AFTER_RUNS = 400  # runs a statement asks about (two parameters each, under 999)
 KEEP_FRESH_DIGESTS = 4096  # digests of outputs recorded here, for the live pages (see below)
 
 
@@ -257,11 +256,10 @@ class RunRepository:
 
     async def events_after(self, cursors: Mapping[str, int]) -> list[LeadPlanEvent]:
         """The events of several runs, each after its own cursor, by run and then seq: one read
-        (a statement for every EVENTS_AFTER_RUNS runs), each run's found by its key."""
+        (a statement for as many runs as the parameter limit allows), each run's found by its
+        key."""
         found: list[LeadPlanEvent] = []
-        pending = list(cursors.items())
-        for start in range(0, len(pending), EVENTS_AFTER_RUNS):
-            chunk = pending[start : start + EVENTS_AFTER_RUNS]
+        for chunk in statement_chunks(list(cursors.items()), 2):
             values = ", ".join(["(?, ?)"] * len(chunk))
             rows = await self.readers.fetchall(
                 f"WITH cursors(run_id, after) AS (VALUES {values}) "
@@ -377,9 +375,7 @@ class RunRepository:
     async def cancel_requested(self, run_ids: Collection[str]) -> list[str]:
         """Which of these runs another process has been asked to cancel (found by key)."""
         asked: list[str] = []
-        ids = list(run_ids)
-        for start in range(0, len(ids), EVENTS_AFTER_RUNS):
-            chunk = ids[start : start + EVENTS_AFTER_RUNS]
+        for chunk in statement_chunks(list(run_ids), 1):
             rows = await self.readers.fetchall(
                 f"SELECT id FROM runs WHERE id IN ({', '.join(['?'] * len(chunk))}) "
                 "AND cancel_requested = 1",

@@ -417,7 +417,8 @@ class _Resumed:
 
 
 class RunFeeds:
-    """The live feeds of this process's runs, one per run that has viewers."""
+    """The live feeds of this process's viewers: one per run they watch, whichever process
+    executes it."""
 
     def __init__(self, manager: RunManager, live: LiveFragments, *, limit: int = 0) -> None:
         self.manager = manager
