@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from webapp.runtime.accounts import Accounts
 from webapp.runtime.factory import build_manager
@@ -32,6 +33,7 @@ from webapp.web.resources import site_dir
 from webapp.web.security import SecurityHeaders
 from webapp.web.sequences import mail_view
 from webapp.web.shutdown import Shutdown
+from webapp.web.streams import SERVER_SEND
 from webapp.web.templating import build_templates
 from webapp.web.workers import end_with_parent
 
@@ -51,6 +53,15 @@ GC_THRESHOLDS = (10_000, 20, 100)
 # 504 / 326 / 295 ms against 563 / 405 / 418 at 5 ms, three runs of each taken in turn; over
 # two minutes (with rows.py too) 671 / 626 against 630 / 755: within this VM's noise.
 SWITCH_INTERVAL_S = 0.0005
+
+
+class LeadgenApp(Starlette):
+    """Starlette, keeping the server's own `send` in the scope for the live streams' writes
+    (webapp/web/streams.py), beneath the middleware's wrappers of it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[SERVER_SEND] = send
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -119,7 +130,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=str(site_dir("static"))), name="static"),
     ]
     middleware = [Middleware(SecurityHeaders), Middleware(AuthMiddleware)]
-    app = Starlette(
+    app = LeadgenApp(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=HANDLERS
     )
     app.state.settings = settings

@@ -34,13 +34,18 @@ from webapp.web.shutdown import STREAM_GRACE_S, Shutdown
 logger = logging.getLogger(__name__)
 
 PING_S = 15
+SERVER_SEND = "leadgen.server_send"  # the scope's key for the server's own `send` (app.py)
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
 
 
 class EventStream(EventSourceResponse):
     """sse-starlette's response, without the anyio cancel scope it opens around every send even
     when there is no send timeout (a few µs a message: a thousand viewers pay it a thousand
-    times per event). With an `outlet`, it gives the live feed its `send`."""
+    times per event). With an `outlet`, it gives the live feed its `send`: the server's own,
+    as the app keeps it in the scope, not the chain of middleware wrappers around it (three
+    coroutines a write, which a live write, a body chunk after the response began, passes
+    unchanged: they only look at the response's start; a middleware that changed bodies would
+    have to be put back in this path)."""
 
     def __init__(self, *args: Any, outlet: Outlet | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -48,7 +53,8 @@ class EventStream(EventSourceResponse):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.outlet is not None and self.send_timeout is None:
-            self.outlet.send = send  # the feed's writes have no timeout of their own
+            # the feed's writes have no timeout of their own
+            self.outlet.send = scope.get(SERVER_SEND, send)
         await super().__call__(scope, receive, send)
 
     def _send_with_timeout(self, send: Send, message: Message) -> Awaitable[None]:  # type: ignore[override]
