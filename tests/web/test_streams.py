@@ -212,3 +212,17 @@ async def test_an_event_stream_with_a_send_timeout_still_times_out() -> None:
 
     with pytest.raises(SendTimeoutError):
         await response._send_with_timeout(stuck, {"type": "http.response.body", "body": b"x"})
+
+
+async def test_a_stream_sets_no_form_token_cookie_where_a_page_does(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+    client.cookies.delete("leadgen_csrf")  # a browser that has not been given one yet
+
+    events = await stream(client, f"/runs/{run_id}/events?after=0")
+    page = await client.get(f"/runs/{run_id}")
+
+    assert "set-cookie" not in events.headers  # a stream has no form to post
+    assert parse_sse(events.text)[-1].event == "done"
+    assert page.headers["set-cookie"].startswith("leadgen_csrf=")

@@ -51,6 +51,7 @@ CSRF_HEADER = "x-csrf-token"
 USER_KEY = "leadgen.user"
 CSRF_KEY = "leadgen.csrf"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 OPEN_PATHS = ("/login", "/setup", "/healthz")
 
 
@@ -169,14 +170,16 @@ class AuthMiddleware:
         auth: Auth = scope["app"].state.auth
         path: str = scope["path"]
 
-        binding = request.cookies.get(CSRF_COOKIE, "")
         new_binding = None
-        if not 20 <= len(binding) <= 64:
-            binding = secrets.token_urlsafe(24)
-            # An event stream has no form to post: it needs no form-token cookie (and its
-            # every message would pass through the wrapper that sets one).
-            new_binding = None if path.endswith("/events") else binding
-        scope[CSRF_KEY] = expected = auth.csrf_token(binding)
+        if path.endswith("/events") and scope["method"] in SAFE_METHODS:
+            # An event stream has no form to post: no form token, nor a cookie to bind one
+            # (its every message would pass through the wrapper that sets it).
+            expected = ""
+        else:
+            binding = request.cookies.get(CSRF_COOKIE, "")
+            if not 20 <= len(binding) <= 64:
+                binding = new_binding = secrets.token_urlsafe(24)
+            scope[CSRF_KEY] = expected = auth.csrf_token(binding)
 
         refusal: Response | None = None
         via_token = False
