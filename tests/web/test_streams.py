@@ -226,3 +226,34 @@ async def test_a_stream_sets_no_form_token_cookie_where_a_page_does(
     assert "set-cookie" not in events.headers  # a stream has no form to post
     assert parse_sse(events.text)[-1].event == "done"
     assert page.headers["set-cookie"].startswith("leadgen_csrf=")
+
+
+async def test_a_request_leaves_the_servers_send_out_of_its_scope(app: Starlette) -> None:
+    # uvicorn's request cycle holds the scope, and its `send` is a method of that cycle: the
+    # app keeps `send` in the scope for the live writes, and a scope still holding it after the
+    # request would keep the connection in a cycle until the collector's next full pass.
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/healthz",
+        "raw_path": b"/healthz",
+        "query_string": b"",
+        "headers": [],
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+        "root_path": "",
+    }
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+
+    assert sent[0]["status"] == 200
+    assert send not in scope.values()
