@@ -67,7 +67,7 @@ class LeadgenApp(Starlette):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            del scope[SERVER_SEND]
+            scope.pop(SERVER_SEND, None)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
