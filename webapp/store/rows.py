@@ -41,14 +41,19 @@ def statement_chunks(items: Sequence[T], width: int) -> list[Sequence[T]]:
     return [items[start : start + per] for start in range(0, len(items), per)]
 
 
+def value_rows(count: int, width: int) -> str:
+    """The placeholders of `count` rows of `width` values, for a VALUES list: "(?, ?), (?, ?)"."""
+    return ", ".join(["(" + ", ".join("?" * width) + ")"] * count)
+
+
 def _run(
     conn: sqlite3.Connection, statement: Callable[[str], str], rows: Sequence[Sequence[Any]]
 ) -> int:
     """`statement(values)` for each chunk of `rows`; the rows changed."""
     before = conn.total_changes
     if rows:
-        row = "(" + ", ".join("?" * len(rows[0])) + ")"
-        for part in statement_chunks(rows, len(rows[0])):
-            values = ", ".join([row] * len(part))
+        width = len(rows[0])
+        for part in statement_chunks(rows, width):
+            values = value_rows(len(part), width)
             conn.execute(statement(values), [value for one in part for value in one])
     return conn.total_changes - before

@@ -16,7 +16,7 @@ from pydantic_core import to_json
 from webapp.core.models import LeadGenPlan, LeadGenStepResult, LeadPlanEvent, StepAttempt
 from webapp.store.readers import ReaderPool
 from webapp.store.records import RunRecord, StepRecord
-from webapp.store.rows import insert_rows, statement_chunks, update_rows
+from webapp.store.rows import insert_rows, statement_chunks, update_rows, value_rows
 from webapp.store.writer import INSERT_EVENTS, UPDATE_RUNS, EventWrite, Writer
 
 ATTEMPT_LOG = TypeAdapter(list[StepAttempt])  # one call in pydantic-core, not one per attempt
@@ -260,9 +260,8 @@ class RunRepository:
         key."""
         found: list[LeadPlanEvent] = []
         for chunk in statement_chunks(list(cursors.items()), 2):
-            values = ", ".join(["(?, ?)"] * len(chunk))
             rows = await self.readers.fetchall(
-                f"WITH cursors(run_id, after) AS (VALUES {values}) "
+                f"WITH cursors(run_id, after) AS (VALUES {value_rows(len(chunk), 2)}) "
                 "SELECT e.payload_json FROM cursors c "
                 "JOIN events e ON e.run_id = c.run_id AND e.seq > c.after "
                 "ORDER BY e.run_id, e.seq",
