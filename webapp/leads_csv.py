@@ -31,6 +31,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("Email Status", "email_status"),
     ("Email Confidence", "email_confidence"),
     ("LinkedIn URL", "linkedin_url"),
+    ("Service Area Business", "service_area"),
+    ("Notes", "notes"),
     ("Source", "source"),
     ("Source ID", "source_id"),
     ("Retrieved At", "retrieved_at"),
@@ -41,7 +43,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 def safe_cell(value: object) -> str:
     if value is None:
         return ""
-    if isinstance(value, bool | int | float):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
         return str(value)  # a number is data, even when negative
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -46,6 +46,18 @@ class Lead(CamelModel):
     source: str = "demo"
     source_id: str | None = None
     retrieved_at: str | None = None
+    # A business that serves customers at their place (a plumber) and lists no storefront.
+    service_area: bool | None = None
+    # What the user should know about this lead, in words: why it has no contact, why its
+    # website was not searched, that it is temporarily closed ... ("; " between notes).
+    notes: str | None = None
+
+    def with_note(self, note: str) -> Lead:
+        """This lead with `note` added to its notes (once)."""
+        present = self.notes.split("; ") if self.notes else []
+        if note in present:
+            return self
+        return self.model_copy(update={"notes": "; ".join([*present, note])})
 
 
 def lead_sort_key(lead: Lead) -> tuple[int, int, int, str]:

@@ -284,4 +284,11 @@ MIGRATIONS: list[str] = [
         VALUES ('delete', old.rowid, old.goal);
     END;
     """,
+    # 6: what a lead's user should know (why it has no contact, a service-area business), and
+    # no Google Places content in the answer cache: Google's terms let only place ids be kept.
+    """
+    ALTER TABLE leads ADD COLUMN service_area INTEGER;
+    ALTER TABLE leads ADD COLUMN notes TEXT;
+    DELETE FROM provider_cache WHERE provider = 'Google Places';
+    """,
 ]
