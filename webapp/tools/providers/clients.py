@@ -10,6 +10,7 @@ from webapp.tools.providers.google_places import GooglePlacesClient
 from webapp.tools.providers.http import AnswerCache, ProviderHttp, RateLimits, new_client
 from webapp.tools.providers.hunter import HunterClient
 from webapp.tools.providers.osm import OsmClient
+from webapp.tools.providers.timeouts import DOCUMENTED, CallTimeouts
 
 
 class ProviderClients:
@@ -19,10 +20,12 @@ class ProviderClients:
         *,
         client: httpx.AsyncClient | None = None,
         cache: AnswerCache | None = None,
+        timeouts: CallTimeouts | None = None,
     ) -> None:
         self.settings = settings
         self._client = client
         self.cache = cache
+        self.timeouts = timeouts or DOCUMENTED  # how long each kind of call may wait
         self.limits = RateLimits(share=1 / settings.workers)  # the workers split each limit
         self._http: ProviderHttp | None = None
         self._google: dict[str, GooglePlacesClient] = {}
@@ -41,7 +44,10 @@ class ProviderClients:
     def google(self, api_key: str) -> GooglePlacesClient:
         if api_key not in self._google:
             self._google[api_key] = GooglePlacesClient(
-                self.http, api_key=api_key, base_url=self.settings.google_places_url
+                self.http,
+                api_key=api_key,
+                base_url=self.settings.google_places_url,
+                timeouts=self.timeouts,
             )
         return self._google[api_key]
 
@@ -60,6 +66,8 @@ class ProviderClients:
                 self.http,
                 nominatim_url=self.settings.nominatim_url,
                 overpass_url=self.settings.overpass_url,
+                timeouts=self.timeouts,
+                sleep=self.limits.sleep,
             )
         return self._osm
 

@@ -1,11 +1,13 @@
-"""Google Places API (New) Text Search: one query paged into canonical leads, and Google's error
-envelope turned into ToolErrors a person can act on (never echoing the API key)."""
+"""Google Places API (New) Text Search: a search paged (and, past one query's 60 places, cut
+into parts) into canonical leads, and Google's error envelope turned into ToolErrors a person can
+act on (never echoing the API key). Nothing of Google's is cached: its terms allow ids only."""
 
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,12 +17,23 @@ from webapp.core.errors import ToolError
 from webapp.core.leads import Lead
 from webapp.core.models import iso_timestamp, utc_now
 from webapp.tools.domains import domain_of
+from webapp.tools.providers.google_queries import (
+    MAX_DEPTH,
+    MAX_PAGES,
+    PAGE_SIZE,
+    QUERY_CAP,
+    Box,
+    bounding_box,
+    queries_needed,
+    restricted,
+    split_limit,
+)
 from webapp.tools.providers.http import ProviderHttp, RateLimits, retry_after_seconds
+from webapp.tools.providers.timeouts import DOCUMENTED, CallTimeouts
 
 PROVIDER = "Google Places"
 SOURCE = "google_places"
 SEARCH_PATH = "/v1/places:searchText"
-PAGE_SIZE = 20
 BUCKET = "google:places"
 BUCKET_RATE = 10.0
 BUCKET_BURST = 10
@@ -42,16 +55,75 @@ PLACE_FIELDS = (
 )
 FIELD_MASK = ",".join([*(f"places.{name}" for name in PLACE_FIELDS), "nextPageToken"])
 RETRYABLE_STATUSES = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "ABORTED"})
+SERVICE_AREA_NOTE = (
+    "Service-area business: serves customers at their location, no storefront address"
+)
+TEMPORARILY_CLOSED_NOTE = "Temporarily closed (Google)"
 _PER_DAY = re.compile(r"per ?day|daily|/d\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class PlacesSearch:
-    """The leads of one search, and what it cost: HTTP requests made and pages read."""
+    """The leads of one search and what it took: HTTP requests made, pages read, distinct
+    queries run, and the leads wanted (`max_results`), which it may fall short of."""
 
     leads: list[Lead]
     requests: int
     pages: int
+    queries: int
+    wanted: int
+
+
+@dataclass
+class _Tally:
+    """What a search has found so far, across its queries: each place id is taken once."""
+
+    wanted: int
+    leads: list[Lead] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    requests: int = 0
+    pages: int = 0
+    queries: int = 0
+
+    @property
+    def enough(self) -> bool:
+        return len(self.leads) >= self.wanted
+
+    def take(self, places: list[dict[str, Any]], *, retrieved_at: str) -> None:
+        for place in places:
+            place_id = _str(place.get("id"))
+            if place_id is not None:
+                if place_id in self.seen:
+                    continue
+                self.seen.add(place_id)
+            lead = lead_from_place(place, retrieved_at=retrieved_at)
+            if lead is not None:
+                self.leads.append(lead)
+
+    def result(self) -> PlacesSearch:
+        return PlacesSearch(
+            leads=self.leads[: self.wanted],
+            requests=self.requests,
+            pages=self.pages,
+            queries=self.queries,
+            wanted=self.wanted,
+        )
+
+
+@dataclass(frozen=True)
+class _Query:
+    """How one query ended: `full` when it stopped at Google's cap, and its places' points."""
+
+    full: bool
+    located: list[tuple[float, float]]
+
+
+class _TokenRefused(Exception):
+    """Google refused a page token (an old one: INVALID_ARGUMENT, providers.md §0.2)."""
+
+    def __init__(self, error: ToolError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 class GooglePlacesClient:
@@ -65,12 +137,14 @@ class GooglePlacesClient:
         base_url: str,
         limits: RateLimits | None = None,
         clock: Callable[[], datetime] = utc_now,
+        timeouts: CallTimeouts = DOCUMENTED,
     ) -> None:
         self.http = http
         self._api_key = api_key
         self.url = base_url.rstrip("/") + SEARCH_PATH
         self.bucket = (limits or http.limits).bucket(BUCKET, BUCKET_RATE, BUCKET_BURST)
         self.clock = clock
+        self.timeouts = timeouts
 
     def __repr__(self) -> str:
         return f"GooglePlacesClient(url={self.url!r})"
@@ -78,58 +152,126 @@ class GooglePlacesClient:
     async def search(
         self, query: str, *, region: str, country: str | None, max_results: int
     ) -> PlacesSearch:
-        """Up to `max_results` open businesses for "query in region", paging as needed."""
+        """Up to `max_results` businesses for "query in region": the region's query, then,
+        when it came back full at Google's cap and more are wanted, its area cut into parts."""
         body = search_body(query, region=region, country=country)
-        leads: list[Lead] = []
-        pages = 0
-        token: str | None = None
-        while len(leads) < max_results:
-            page = await self._page(body, token)
-            pages += 1
-            retrieved_at = iso_timestamp(self.clock())
-            for place in _places_of(page):
-                lead = lead_from_place(place, retrieved_at=retrieved_at)
-                if lead is not None:
-                    leads.append(lead)
-            token = page.get("nextPageToken") or None
-            if not isinstance(token, str):
-                break
-        return PlacesSearch(leads=leads[: max(max_results, 0)], requests=pages, pages=pages)
+        tally = _Tally(wanted=max(max_results, 0))
+        if tally.enough:
+            return tally.result()
+        first = await self._query(body, tally)
+        if first.full and not tally.enough:
+            # A query that ended short of the cap listed all Google has for it: a part of its
+            # area could only list some of the same places again.
+            await self._cover(body, bounding_box(first.located), tally, split_limit(max_results))
+        return tally.result()
 
-    async def _page(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+    async def _cover(
+        self, body: dict[str, Any], box: Box | None, tally: _Tally, splits: int
+    ) -> None:
+        """Query each part of `box` alone (a locationRestriction), breadth first; a part that
+        comes back full is cut again, MAX_DEPTH levels and `splits` boxes at most."""
+        pending: deque[tuple[Box, int]] = deque([(box, 1)] if box else [])
+        while pending and splits > 0:
+            area, depth = pending.popleft()
+            splits -= 1
+            for part in area.parts():
+                if tally.enough:
+                    return
+                found = await self._query(restricted(body, part), tally)
+                if found.full and depth < MAX_DEPTH:
+                    pending.append((part, depth + 1))
+
+    async def _query(self, body: dict[str, Any], tally: _Tally) -> _Query:
+        """One query; a refused page token reads it again from its first page, once."""
+        tally.queries += 1
+        restarted = False
+        while True:
+            try:
+                return await self._pages(body, tally)
+            except _TokenRefused as refused:
+                if restarted:
+                    raise refused.error from None
+                restarted = True  # the places already taken are skipped by their ids
+
+    async def _pages(self, body: dict[str, Any], tally: _Tally) -> _Query:
+        received = 0
+        located: list[tuple[float, float]] = []
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            page = await self._page(body, token, tally)
+            tally.pages += 1
+            places = _places_of(page)
+            received += len(places)
+            located += [point for point in map(_point, places) if point is not None]
+            tally.take(places, retrieved_at=iso_timestamp(self.clock()))
+            next_token = page.get("nextPageToken")
+            token = next_token if isinstance(next_token, str) and next_token else None
+            if token is None or tally.enough:
+                break
+        return _Query(full=token is not None or received >= QUERY_CAP, located=located)
+
+    async def _page(self, body: dict[str, Any], token: str | None, tally: _Tally) -> dict[str, Any]:
+        # No `cache=True`: Google's terms let only place ids be kept (providers.md §0.2).
         response = await self.http.send(
             PROVIDER,
             "POST",
             self.url,
             bucket=self.bucket,
-            cache=True,
             json={**body, "pageToken": token} if token else body,
             headers={"X-Goog-Api-Key": self._api_key, "X-Goog-FieldMask": FIELD_MASK},
+            timeout=self.timeouts.of(self.timeouts.google_search_s),
         )
+        tally.requests += 1
         if response.status_code >= 400:
-            raise error_from_response(response, secret=self._api_key)
+            error = error_from_response(response, secret=self._api_key)
+            if token and _is_invalid_argument(response):
+                raise _TokenRefused(error)
+            raise error
         page = _json_or_none(response)
         if not isinstance(page, dict):
             raise ToolError(f"{PROVIDER} sent an answer that is not a JSON object; trying again.")
         return page
 
 
+def search_budget_s(
+    max_results: int, timeouts: CallTimeouts, *, rate: float = BUCKET_RATE
+) -> float:
+    """The longest one `search(max_results=...)` may take while each request keeps to its
+    timeout: every page `queries_needed` allows, read twice (a refused token restarts a query
+    once), one after another, each waiting its connect and read timeouts and a bucket token."""
+    _, pages = queries_needed(max_results)
+    read_s = timeouts.google_search_s
+    per_request = min(timeouts.connect_s, read_s) + read_s + 1 / rate
+    return 2 * pages * per_request
+
+
 def search_body(query: str, *, region: str, country: str | None) -> dict[str, Any]:
-    """The Text Search request body; paging repeats it unchanged, adding only `pageToken`."""
+    """The Text Search request body; paging repeats it unchanged, adding only `pageToken`.
+    Businesses without a storefront are asked for too: they are leads as well (§0.2)."""
     query, region = query.strip(), region.strip()
     body: dict[str, Any] = {
         "textQuery": f"{query} in {region}" if region else query,
         "pageSize": PAGE_SIZE,
         "languageCode": "en",
+        "includePureServiceAreaBusinesses": True,
     }
-    code = (country or "").strip()
-    if len(code) == 2 and code.isalpha():
-        body["regionCode"] = code.upper()
+    code = region_code(country)
+    if code is not None:
+        body["regionCode"] = code
     return body
 
 
+def region_code(country: str | None) -> str | None:
+    """`country` as a CLDR region code (providers.md §0.2: the United Kingdom is "GB", not
+    "UK"); None, and left out of the request, when it is not two letters."""
+    code = (country or "").strip().upper()
+    code = "GB" if code == "UK" else code
+    return code if len(code) == 2 and code.isascii() and code.isalpha() else None
+
+
 def lead_from_place(place: dict[str, Any], *, retrieved_at: str) -> Lead | None:
-    """The canonical lead of one Place; None for a nameless or permanently closed place."""
+    """The canonical lead of one Place; None for a nameless or permanently closed place. A
+    place with neither location nor address serves customers where they are (§0.2)."""
     name = _text(place.get("displayName"))
     status = _str(place.get("businessStatus"))
     if not name or status == "CLOSED_PERMANENTLY":
@@ -139,13 +281,15 @@ def lead_from_place(place: dict[str, Any], *, retrieved_at: str) -> Lead | None:
     location = location if isinstance(location, dict) else {}
     components = _components(place.get("addressComponents"))
     types = [kind for kind in place.get("types") or [] if isinstance(kind, str)]
-    return Lead(
+    address = _str(place.get("formattedAddress"))
+    service_area = not location and address is None
+    lead = Lead(
         business_name=name,
         category=_str(place.get("primaryType")) or (types[0] if types else None),
         website=website,
         domain=domain_of(website),
         phone=_str(place.get("internationalPhoneNumber")) or _str(place.get("nationalPhoneNumber")),
-        address=_str(place.get("formattedAddress")),
+        address=address,
         city=components.get("locality") or components.get("postal_town"),
         postcode=components.get("postal_code"),
         country=components.get("country"),
@@ -157,7 +301,13 @@ def lead_from_place(place: dict[str, Any], *, retrieved_at: str) -> Lead | None:
         source=SOURCE,
         source_id=_str(place.get("id")),
         retrieved_at=retrieved_at,
+        service_area=service_area,
     )
+    if service_area:
+        lead = lead.with_note(SERVICE_AREA_NOTE)
+    if status == "CLOSED_TEMPORARILY":
+        lead = lead.with_note(TEMPORARILY_CLOSED_NOTE)
+    return lead
 
 
 def error_from_response(response: httpx.Response, *, secret: str = "") -> ToolError:
@@ -249,6 +399,20 @@ def _error_info(error: dict[str, Any]) -> tuple[str, dict[str, str]]:
             pairs = metadata.items() if isinstance(metadata, dict) else ()
             return _str(detail.get("reason")) or "", {str(k): str(v) for k, v in pairs}
     return "", {}
+
+
+def _is_invalid_argument(response: httpx.Response) -> bool:
+    """Google's answer to an old page token (providers.md §0.2); its words are not documented."""
+    error = _error_of(_json_or_none(response))
+    return response.status_code == 400 and error.get("status") == "INVALID_ARGUMENT"
+
+
+def _point(place: dict[str, Any]) -> tuple[float, float] | None:
+    location = place.get("location")
+    if not isinstance(location, dict):
+        return None
+    lat, lng = _number(location.get("latitude")), _number(location.get("longitude"))
+    return (lat, lng) if lat is not None and lng is not None else None
 
 
 def _places_of(page: dict[str, Any]) -> list[dict[str, Any]]:
