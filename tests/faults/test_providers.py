@@ -4,11 +4,9 @@ on 127.0.0.1; after each, the log is whole, the stream is the log and the status
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.faults.provider_faults import Fault, Misbehaving
@@ -19,9 +17,10 @@ from tests.tools.fakes.hunter import TEST_KEY, hunter_app, person
 from tests.tools.live_server import serving
 from tests.web.helpers import fast_settings, serve
 from webapp.settings import Settings
+from webapp.tools import lead_calls
 from webapp.tools.domains import domain_of
 from webapp.tools.providers import clients
-from webapp.tools.providers.http import new_client
+from webapp.tools.providers.timeouts import CallTimeouts
 
 DEPENDENTS = {  # each step after the search, and the step that blocks it when the search fails
     "hunter_domain_lookup_2": "google_places_1",
@@ -43,10 +42,8 @@ def google_settings(tmp_path: Path, url: str, **overrides: Any) -> Settings:
 
 @pytest.fixture
 def quick_http_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The providers' HTTP client gives up on a silent server at once, not after 20 s."""
-    monkeypatch.setattr(
-        clients, "new_client", functools.partial(new_client, timeout=httpx.Timeout(0.05))
-    )
+    """Every provider call gives up on a silent server at once, not after its documented wait."""
+    monkeypatch.setattr(clients, "DOCUMENTED", CallTimeouts.all_at(0.05))
 
 
 async def run_against_google(
@@ -168,7 +165,9 @@ async def test_a_proxy_error_page_from_hunter_is_retried_and_the_emails_arrive(
     tmp_path: Path,
 ) -> None:
     google = google_places_app()
-    hunter = Misbehaving(hunter_app(domains=hunter_domains()), ["bad_gateway"])
+    # One request's own tries all fail (a lone 502 would be absorbed by its own retry): as it
+    # is the step's only request, the provider looks down and the step is retried.
+    hunter = Misbehaving(hunter_app(domains=hunter_domains()), ["bad_gateway"] * lead_calls.TRIES)
     with serving(google) as google_url, serving(hunter) as hunter_url:
         settings = google_settings(
             tmp_path, google_url, hunter_api_key=TEST_KEY, hunter_url=hunter_url

@@ -27,9 +27,11 @@ from tests.tools.fakes.hunter import (
 )
 from tests.tools.live_server import free_port, serving
 from webapp.core.errors import ToolError
+from webapp.tools.providers.errors import ItemRefused
 from webapp.tools.providers.http import ProviderHttp, RateLimits, new_client
 from webapp.tools.providers.hunter import (
     RATE_LIMITS,
+    Audience,
     DomainSearch,
     FoundEmail,
     HunterClient,
@@ -38,6 +40,7 @@ from webapp.tools.providers.hunter import (
 )
 
 NORTHERN = "northern-bean.example"
+HARBOUR = "harbour-roasters.example"
 
 
 class RecordingSleep(Protocol):
@@ -203,14 +206,49 @@ async def test_domain_search_needs_a_domain_or_a_company(
     assert received(app) == []
 
 
-async def test_find_domain_searches_by_company_for_one_email(
+async def test_a_search_by_company_finds_its_domain_and_organization(
     hunter: Hunter, sleeps: RecordingSleep
 ) -> None:
     app = hunter_app()
     async with hunter(app) as client:
-        assert await client.find_domain("Northern Bean") == NORTHERN
-        assert await client.find_domain("Nowhere Café") is None
+        found = await client.domain_search(company="Northern Bean", limit=1)
+        assert (found.domain, found.organization) == (NORTHERN, "Northern Bean")
+        assert (await client.domain_search(company="Nowhere Café")).domain is None
     assert received(app)[0].params == {"company": "Northern Bean", "limit": "1", "offset": "0"}
+
+
+async def test_the_audience_filters_are_sent_and_choose_the_people(
+    hunter: Hunter, sleeps: RecordingSleep
+) -> None:
+    app = hunter_app()
+    owners = Audience(type="personal", seniority="executive", department="management")
+    async with hunter(app) as client:
+        found = await client.domain_search(domain=NORTHERN, audience=owners)
+        mailboxes = await client.domain_search(domain=HARBOUR, audience=Audience(type="generic"))
+    assert received(app)[0].params == {
+        "domain": NORTHERN,
+        "limit": "10",
+        "offset": "0",
+        "type": "personal",
+        "seniority": "executive",
+        "department": "management",
+    }
+    assert [email.value for email in found.emails] == [f"maya@{NORTHERN}"]  # the owner only
+    assert [email.type for email in mailboxes.emails] == ["generic"]
+
+
+async def test_a_refused_domain_concerns_that_domain_only(
+    hunter: Hunter, sleeps: RecordingSleep
+) -> None:
+    app = hunter_app(refused={NORTHERN})
+    async with hunter(app) as client:
+        with pytest.raises(ItemRefused) as caught:
+            await client.domain_search(domain=NORTHERN)
+        assert (await client.domain_search(domain=HARBOUR)).emails
+    assert caught.value.retryable is False
+    assert caught.value.reason == (
+        "Hunter refused the domain: invalid, no mail server, or its owner opted out"
+    )
 
 
 async def test_email_finder_returns_the_address_and_its_score(
@@ -285,13 +323,38 @@ async def test_verify_still_in_progress_after_every_try_is_unknown(
     assert sleeps.calls == waits
 
 
-async def test_verify_failed_with_222_is_retryable(hunter: Hunter, sleeps: RecordingSleep) -> None:
+async def test_verify_failed_with_222_is_that_addresss_failure(
+    hunter: Hunter, sleeps: RecordingSleep
+) -> None:
     async with hunter(hunter_app()) as client:
-        with pytest.raises(ToolError) as caught:
-            await client.verify(FAILING_EMAIL)
-    assert caught.value.retryable is True
-    assert "could not verify" in caught.value.message
+        assert await client.verify(FAILING_EMAIL) == "failed"
+        assert client.usage() == {"requests": 1, "credits": 0}
     assert sleeps.calls == []
+
+
+async def test_verify_451_says_the_address_is_claimed(
+    hunter: Hunter, sleeps: RecordingSleep
+) -> None:
+    async with hunter(hunter_app(claimed={f"maya@{NORTHERN}"})) as client:
+        assert await client.verify(f"maya@{NORTHERN}") == "claimed"
+        assert client.usage() == {"requests": 1, "credits": 0}
+
+
+async def test_the_verifier_may_take_twenty_seconds_and_the_client_waits_longer(
+    hunter: Hunter, sleeps: RecordingSleep
+) -> None:
+    seen: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> None:
+        seen.append(request)
+
+    async with hunter(hunter_app()) as client:
+        client.http.client.event_hooks["request"].append(record)
+        await client.verify(f"omar@{NORTHERN}")
+        await client.domain_search(domain=NORTHERN)
+    verify_timeout, search_timeout = (request.extensions["timeout"] for request in seen)
+    assert verify_timeout["read"] > 20  # §0.1: the verifier works up to 20 s before answering
+    assert search_timeout["read"] < verify_timeout["read"]
 
 
 async def test_a_rejected_key_is_permanent_and_never_shown(
@@ -380,7 +443,7 @@ async def test_451_means_no_data(hunter: Hunter, sleeps: RecordingSleep) -> None
     async with hunter(hunter_app(script=script)) as client:
         assert (await client.domain_search(domain=NORTHERN)).emails == []
         assert await client.email_finder(domain=NORTHERN, first_name="M", last_name="O") is None
-        assert await client.verify(f"maya@{NORTHERN}") == "unknown"
+        assert await client.verify(f"maya@{NORTHERN}") == "claimed"
         assert client.usage() == {"requests": 3, "credits": 0}
 
 
@@ -402,15 +465,15 @@ async def test_requests_and_credits_follow_hunters_counting_rules(
         assert client.credits == 0
         await client.domain_search(domain=NORTHERN, limit=12)  # 12 emails: 2
         await client.domain_search(domain="quiet-corner.example")  # none: free
-        await client.find_domain("Harbour Roasters")  # 1 email: 1
+        await client.domain_search(company="Harbour Roasters", limit=1)  # 1 email: 1
         assert client.credits == 3
         await client.email_finder(domain=NORTHERN, first_name="Maya", last_name="Okafor")  # 1
         await client.email_finder(domain=NORTHERN, first_name="No", last_name="One")  # free
         assert client.credits == 4
-        await client.verify(f"omar@{NORTHERN}")  # valid: 1
+        await client.verify(f"omar@{NORTHERN}")  # valid: half a credit (§0.1)
         await client.verify(f"ghost@{NORTHERN}")  # unknown: free
-        await client.verify(SLOW_EMAIL)  # 202 then valid: 2 requests, 1 credit
-        assert client.usage() == {"requests": 10, "credits": 6}
+        await client.verify(SLOW_EMAIL)  # 202 then valid: 2 requests, half a credit
+        assert client.usage() == {"requests": 10, "credits": 5}
 
 
 async def test_calls_go_through_the_shared_limiter(hunter: Hunter, sleeps: RecordingSleep) -> None:

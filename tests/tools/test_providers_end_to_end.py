@@ -95,7 +95,11 @@ async def test_a_whole_plan_runs_on_google_places_and_hunter(services: ToolServi
     # each business with no website was looked up by name once; the fake knows none of them
     assert domains["requests"] == domains["withoutWebsite"] == 5
     assert enrich["provider"] == "hunter"
-    assert enrich["requests"] == domains["withDomain"]  # one Domain Search per domain
+    # a Domain Search per domain for its decision makers; where Hunter knows none (found
+    # nothing: free), one more for anyone it knows there (providers.md §0.1)
+    people = hunter_domains()
+    staffed = sum(1 for row in domains["businesses"] if people.get(row.get("domain", "")))
+    assert enrich["requests"] == domains["withDomain"] * 2 - staffed
     assert enrich["withEmail"] > 0
     # one credit per Domain Search that returned addresses (providers.md, "Credit counting")
     assert enrich["usage"]["Hunter"]["credits"] == enrich["withEmail"]
@@ -192,7 +196,9 @@ async def test_a_run_can_search_openstreetmap_and_keep_demo_emails() -> None:
     assert result.step_results[2].data["provider"] == "demo"
 
 
-async def test_a_warm_cache_makes_no_paid_call(fakes: tuple[str, str, Any], tmp_path: Any) -> None:
+async def test_a_warm_cache_makes_no_paid_hunter_call_and_keeps_no_google_content(
+    fakes: tuple[str, str, Any], tmp_path: Any
+) -> None:
     from tests.tools.fakes.google_places import received
     from webapp.store import Store
 
@@ -219,10 +225,15 @@ async def test_a_warm_cache_makes_no_paid_call(fakes: tuple[str, str, Any], tmp_
         await store.close()
 
     assert first.overall_status == second.overall_status == "succeeded"
-    assert len(received(google)) == sent  # Google was not asked again
-    spent = warm.usage.totals() if warm.usage else None
-    assert spent is not None and spent.requests == 0 and spent.credits == 0
-    assert spent.cached == cold.usage.totals().requests if cold.usage else False
+    # Google's terms let only place ids be kept (providers.md §0.2): Google is asked again
+    assert len(received(google)) == sent * 2
+    assert cold.usage is not None and warm.usage is not None
+    google_pages = warm.usage.totals().requests
+    assert google_pages == sent
+    spent = warm.usage.totals()
+    assert spent.credits == 0  # every Hunter answer came from the cache
+    hunter_sent = cold.usage.totals().requests - sent
+    assert spent.cached == hunter_sent
 
     def without_time(leads: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{k: v for k, v in lead.items() if k != "retrievedAt"} for lead in leads]

@@ -1,45 +1,89 @@
 """HUNTER_DOMAIN_LOOKUP: the web domain of each business found, from its website.
 
-Businesses without a website are kept and marked `no_website`. With Hunter as the email
-provider, a business with no website is looked up by name (Domain Search by company).
+A website on a platform (facebook.com, a site builder's shared host: `platforms.py`) is not the
+business's own domain. With Hunter as the email provider, a business without a domain of its own
+is looked up by its name; the domain is kept only when Hunter's organization is that business,
+and the contacts found with it go on to HUNTER_ENRICH, which does not search that domain again.
 """
 
 from __future__ import annotations
 
-import asyncio
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from webapp.core.leads import Lead
 from webapp.core.tooling import ToolEnv
 from webapp.tools.demo_calls import DEMO_PROVIDER, demo_call
+from webapp.tools.demo_contacts import Contact
+from webapp.tools.hunter_contacts import NameLookup, lookup_by_name
+from webapp.tools.lead_calls import LeadCalls
+from webapp.tools.platforms import platform_of
 from webapp.tools.providers.choice import chosen_provider, require_key
+from webapp.tools.providers.hunter import PROVIDER as HUNTER
 from webapp.tools.services import ToolServices, services_of
 from webapp.tools.step_inputs import lead_json, source_leads
 
 HUNTER_AT_ONCE = 15  # requests in flight (Hunter's rate x a slow answer); the limiter paces them
+CONTACTS_KEY = "hunterContacts"  # a row's contacts found with its domain by name
+
+
+@dataclass
+class Business:
+    """One business on its way through the step: its lead, how its domain was found (or why
+    not) and, when Hunter found the domain by name, the contacts that came with it."""
+
+    lead: Lead
+    origin: str  # the website's domain was: found, no_website, platform
+    lookup: str | None = None  # by name: by_name, name_mismatch, not_found, trouble
+    contacts: list[Contact] | None = None
+
+    def row(self) -> dict[str, Any]:
+        row = lead_json(self.lead)
+        row["domainStatus"] = self.lookup or self.origin
+        if self.contacts is not None:
+            row[CONTACTS_KEY] = [dict(contact) for contact in self.contacts]
+        return row
 
 
 async def lookup_domains(params: dict[str, Any], env: ToolEnv) -> dict[str, Any]:
     services = services_of(env)
-    _, businesses = source_leads(params, env, "businesses", "leads")
-    found, provider, requests = await _lookup(services, env, businesses)
-    rows = []
-    for lead in found:
-        row = lead_json(lead)
-        row["domainStatus"] = "found" if lead.domain else "no_website"
-        rows.append(row)
-    with_domain = sum(1 for lead in found if lead.domain)
+    _, leads = source_leads(params, env, "businesses", "leads")
+    found = [from_website(lead) for lead in leads]
+    provider = chosen_provider(services.settings, services.provider_overrides, "email")
+    if provider == "hunter":
+        requests = await _by_name(services, found)
+    else:
+        await demo_call(services, env, "the domain lookup")
+        provider, requests = DEMO_PROVIDER, 1
+    counts = {
+        status: sum(1 for b in found if status in (b.origin, b.lookup)) for status in STATUS_WORDS
+    }
+    with_domain = sum(1 for business in found if business.lead.domain)
     return {
-        "businesses": rows,
-        "count": len(rows),
+        "businesses": [business.row() for business in found],
+        "count": len(found),
         "withDomain": with_domain,
-        "withoutWebsite": len(rows) - with_domain,
+        "withoutWebsite": counts["no_website"],  # listed no website at all
+        "onPlatforms": counts["platform"],
+        "byName": counts["by_name"],
+        "nameMismatches": counts["name_mismatch"],
         "provider": provider,
         "requests": requests,
-        "summary": f"Found the domain of {with_domain} of {len(rows)} businesses"
-        + (f" ({len(rows) - with_domain} have no website)" if with_domain < len(rows) else ""),
+        "summary": _summary(with_domain, len(found), counts),
     }
+
+
+def from_website(lead: Lead) -> Business:
+    """The business with the domain of its own website, or why it has none."""
+    domain = domain_of(lead.website) or lead.domain
+    platform = platform_of(domain)
+    if platform:
+        note = f"Website on {platform}, a platform, not the business's own domain"
+        return Business(lead.model_copy(update={"domain": None}).with_note(note), "platform")
+    if domain:
+        return Business(lead.model_copy(update={"domain": domain}), "found")
+    return Business(lead, "no_website")
 
 
 def domain_of(website: str | None) -> str | None:
@@ -57,31 +101,52 @@ def domain_of(website: str | None) -> str | None:
     return host[4:] if host.startswith("www.") and "." in host[4:] else host
 
 
-async def _lookup(
-    services: ToolServices, env: ToolEnv, businesses: list[Lead]
-) -> tuple[list[Lead], str, int]:
-    """Each business with its domain set (or left empty), the provider that served it and the
-    requests it took."""
-    with_site = [
-        lead.model_copy(update={"domain": domain_of(lead.website) or lead.domain})
-        for lead in businesses
-    ]
-    settings = services.settings
-    provider = chosen_provider(settings, services.provider_overrides, "email")
-    if provider != "hunter":
-        await demo_call(services, env, "the domain lookup")
-        return with_site, DEMO_PROVIDER, 1
-    hunter = services.providers().hunter(
-        require_key(provider, settings.hunter_api_key, "HUNTER_API_KEY")
+async def _by_name(services: ToolServices, found: list[Business]) -> int:
+    """Look each business without a domain of its own up by name on Hunter; the requests sent."""
+    key = require_key("hunter", services.settings.hunter_api_key, "HUNTER_API_KEY")
+    hunter = services.providers().hunter(key)
+    before = hunter.requests
+    missing = [business for business in found if not business.lead.domain]
+    calls = LeadCalls(
+        HUNTER,
+        at_once=HUNTER_AT_ONCE,
+        policy=services.settings.retry_policy(),
+        sleep=services.sleep,
     )
-    slots = asyncio.Semaphore(HUNTER_AT_ONCE)
+    names = [business.lead.business_name for business in missing]
+    answers = await calls.run(names, lambda name: lookup_by_name(hunter, name))
+    for business, answer in zip(missing, answers, strict=True):
+        _take(business, answer.value, answer.trouble)
+    return hunter.requests - before
 
-    async def by_name(lead: Lead) -> Lead:
-        async with slots:
-            return lead.model_copy(update={"domain": await hunter.find_domain(lead.business_name)})
 
-    missing = [index for index, lead in enumerate(with_site) if not lead.domain]
-    named = await asyncio.gather(*(by_name(with_site[index]) for index in missing))
-    for index, lead in zip(missing, named, strict=True):
-        with_site[index] = lead
-    return with_site, provider, len(missing)
+def _take(business: Business, lookup: NameLookup | None, trouble: str | None) -> None:
+    if lookup is not None and lookup.domain:
+        business.lead = business.lead.model_copy(update={"domain": lookup.domain})
+        business.lookup, business.contacts = "by_name", lookup.contacts
+        return
+    note = (lookup.trouble if lookup else None) or trouble
+    if note:
+        business.lead = business.lead.with_note(note)
+    if lookup is None:
+        business.lookup = "trouble"
+    else:
+        business.lookup = "name_mismatch" if lookup.mismatch else "not_found"
+
+
+STATUS_WORDS = {
+    "no_website": "have no website",
+    "platform": "list a platform as their website",
+    "by_name": "found by name",
+    "name_mismatch": "matched another firm by name, dropped",
+    "not_found": "not found by name",
+    "trouble": "could not be looked up",
+}
+
+
+def _summary(with_domain: int, count: int, counts: dict[str, int]) -> str:
+    summary = f"Found the domain of {with_domain} of {count} businesses"
+    parts = [
+        f"{counts[status]} {words}" for status, words in STATUS_WORDS.items() if counts[status]
+    ]
+    return summary + (f" ({'; '.join(parts)})" if parts else "")

@@ -2,26 +2,31 @@
 
 Best is a verified personal address, then an accept-all one, then a generic mailbox, then an
 unverified personal one; an address known to be invalid is never chosen, only counted.
-Served by the run's email provider: the demo directory, or Hunter (a Domain Search per domain,
-and the Email Verifier for the chosen address when LEADGEN_HUNTER_VERIFY is on).
+Served by the run's email provider: the demo directory, or Hunter (a Domain Search per domain
+for its decision makers, else whoever it knows there; the Email Verifier for the chosen address
+when LEADGEN_HUNTER_VERIFY is on). One business's trouble with Hunter stays on its lead's notes.
 """
 
 from __future__ import annotations
 
-import asyncio
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from webapp.core.leads import Lead
 from webapp.core.tooling import ToolEnv
 from webapp.tools.demo_calls import DEMO_PROVIDER, demo_call
 from webapp.tools.demo_contacts import Contact, contacts_for
+from webapp.tools.domains import CONTACTS_KEY
+from webapp.tools.hunter_contacts import contacts_at, verified_choice
+from webapp.tools.lead_calls import LeadCalls
 from webapp.tools.providers.choice import chosen_provider, require_key
-from webapp.tools.providers.hunter import HunterClient, HunterEmail
+from webapp.tools.providers.hunter import PROVIDER as HUNTER
+from webapp.tools.providers.hunter import HunterClient
 from webapp.tools.services import ToolServices, services_of
-from webapp.tools.step_inputs import lead_json, source_leads
+from webapp.tools.step_inputs import lead_json, leads_in, source_output
 
 HUNTER_AT_ONCE = 15  # requests in flight (Hunter's rate x a slow answer); the limiter paces them
-DOMAIN_SEARCH_LIMIT = 10  # one request (one credit) returns up to 10 addresses
 
 # Lower is better: (type, verification status) -> rank. Anything not listed is never chosen.
 CONTACT_RANK = {
@@ -32,41 +37,59 @@ CONTACT_RANK = {
     ("personal", "unknown"): 4,
     ("generic", "unknown"): 5,
 }
+TROUBLE_WORDS = {  # kinds of trouble one lead may have had, as the summary counts them
+    "refused": "refused by Hunter",
+    "unanswered": "not answered by Hunter (try later)",
+    "failed": "not verifiable now",
+    "claimed": "addresses dropped at their owner's request",
+}
+
+
+@dataclass
+class Found:
+    """A business, the contacts found for it, and its trouble (words for its notes, a kind)."""
+
+    lead: Lead
+    contacts: list[Contact]
+    trouble: str | None = None
+    kind: str | None = None
+    invalid: int = 0  # addresses the verifier found invalid
 
 
 async def enrich_contacts(params: dict[str, Any], env: ToolEnv) -> dict[str, Any]:
     services = services_of(env)
-    _, businesses = source_leads(params, env, "businesses", "leads")
-    found, provider, requests = await _find_contacts(services, env, businesses)
-    leads = [_with_contact(lead, best_contact(contacts)) for lead, contacts in found]
-    if provider == "hunter" and services.settings.hunter_verify:
-        leads, verifications = await _verify(services, leads)
-        requests += verifications
-    contacts_found = sum(len(contacts) for _, contacts in found)
-    invalid = sum(1 for _, contacts in found for c in contacts if c["status"] == "invalid")
-    with_email = sum(1 for lead in leads if lead.email)
-    verified = sum(1 for lead in leads if lead.email and lead.email_status == "valid")
-    summary = f"Found an email for {with_email} of {len(leads)} businesses ({verified} verified"
-    summary += f"; {invalid} invalid addresses skipped)" if invalid else ")"
-    return {
-        "leads": [lead_json(lead) for lead in leads],
-        "count": len(leads),
-        "contactsFound": contacts_found,
-        "withEmail": with_email,
-        "verified": verified,
-        "invalidSkipped": invalid,
-        "provider": provider,
-        "requests": requests,
-        "summary": summary,
-    }
+    source, data = source_output(params, env)
+    businesses = leads_in(data, env, source, "businesses", "leads")
+    carried = _carried_contacts(data)
+    provider = chosen_provider(services.settings, services.provider_overrides, "email")
+    if provider == "hunter":
+        hunter = _hunter(services)
+        before = hunter.requests
+        found = await _hunter_contacts(services, hunter, businesses, carried)
+        leads = await _choose(services, hunter, found)
+        requests = hunter.requests - before
+    else:
+        await demo_call(services, env, "the contact search")
+        found = [Found(lead, _demo_contacts(lead)) for lead in businesses]
+        leads = [_with_contact(f.lead, best_contact(f.contacts)) for f in found]
+        provider, requests = DEMO_PROVIDER, 1
+    return _output(found, leads, provider, requests)
 
 
 def best_contact(contacts: list[Contact]) -> Contact | None:
     """The most usable contact, or None when every one is invalid or there are none."""
+    ranked = usable_contacts(contacts)
+    return ranked[0] if ranked else None
+
+
+def usable_contacts(contacts: list[Contact]) -> list[Contact]:
+    """The contacts that may be chosen, best first."""
     usable = [c for c in contacts if (c["type"], c["status"]) in CONTACT_RANK]
-    if not usable:
-        return None
-    return min(usable, key=lambda c: (CONTACT_RANK[(c["type"], c["status"])], -c["confidence"]))
+    return sorted(usable, key=lambda c: (CONTACT_RANK[(c["type"], c["status"])], -c["confidence"]))
+
+
+def _demo_contacts(lead: Lead) -> list[Contact]:
+    return contacts_for(lead.domain, lead.business_name, lead.category) if lead.domain else []
 
 
 def _with_contact(lead: Lead, contact: Contact | None) -> Lead:
@@ -84,46 +107,31 @@ def _with_contact(lead: Lead, contact: Contact | None) -> Lead:
     )
 
 
-async def _find_contacts(
-    services: ToolServices, env: ToolEnv, businesses: list[Lead]
-) -> tuple[list[tuple[Lead, list[Contact]]], str, int]:
-    """Every business with the contacts found at its domain, the provider that served them and
-    the requests it took."""
-    settings = services.settings
-    provider = chosen_provider(settings, services.provider_overrides, "email")
-    if provider != "hunter":
-        await demo_call(services, env, "the contact search")
-        found = [
-            (
-                lead,
-                contacts_for(lead.domain, lead.business_name, lead.category) if lead.domain else [],
-            )
-            for lead in businesses
-        ]
-        return found, DEMO_PROVIDER, 1
-    hunter = _hunter(services)
-    slots = asyncio.Semaphore(HUNTER_AT_ONCE)
-
-    async def search(lead: Lead) -> tuple[Lead, list[Contact]]:
-        if not lead.domain:
-            return lead, []
-        async with slots:
-            result = await hunter.domain_search(domain=lead.domain, limit=DOMAIN_SEARCH_LIMIT)
-        return lead, [contact_from(email) for email in result.emails]
-
-    found = list(await asyncio.gather(*(search(lead) for lead in businesses)))
-    return found, provider, sum(1 for lead in businesses if lead.domain)
+def _carried_contacts(data: dict[str, Any]) -> list[list[Contact] | None]:
+    """The contacts HUNTER_DOMAIN_LOOKUP found with each business's domain (None: not
+    searched there), in the order of its businesses."""
+    rows = data.get("businesses", data.get("leads"))
+    carried: list[list[Contact] | None] = []
+    for row in rows if isinstance(rows, list) else []:
+        contacts = row.get(CONTACTS_KEY) if isinstance(row, dict) else None
+        if isinstance(contacts, list):
+            carried.append([c for c in map(_as_contact, contacts) if c is not None])
+        else:
+            carried.append(None)
+    return carried
 
 
-def contact_from(email: HunterEmail) -> Contact:
+def _as_contact(value: Any) -> Contact | None:
+    if not isinstance(value, dict) or not isinstance(value.get("email"), str):
+        return None
     return Contact(
-        first_name=email.first_name,
-        last_name=email.last_name,
-        title=email.position,
-        email=email.value,
-        type="generic" if email.type == "generic" else "personal",
-        confidence=email.confidence or 0,
-        status=email.verification_status or "unknown",
+        first_name=value.get("first_name"),
+        last_name=value.get("last_name"),
+        title=value.get("title"),
+        email=value["email"],
+        type="generic" if value.get("type") == "generic" else "personal",
+        confidence=value["confidence"] if isinstance(value.get("confidence"), int) else 0,
+        status=str(value.get("status") or "unknown"),
     )
 
 
@@ -132,20 +140,84 @@ def _hunter(services: ToolServices) -> HunterClient:
     return services.providers().hunter(key)
 
 
-async def _verify(services: ToolServices, leads: list[Lead]) -> tuple[list[Lead], int]:
-    """Check each chosen address with the Email Verifier; an invalid one is dropped."""
-    hunter = _hunter(services)
-    slots = asyncio.Semaphore(HUNTER_AT_ONCE)
+def _calls(services: ToolServices) -> LeadCalls:
+    return LeadCalls(
+        HUNTER,
+        at_once=HUNTER_AT_ONCE,
+        policy=services.settings.retry_policy(),
+        sleep=services.sleep,
+    )
 
-    async def check(lead: Lead) -> Lead:
-        if not lead.email or lead.email_status in ("valid", "invalid"):
-            return lead
-        async with slots:
-            status = await hunter.verify(lead.email)
-        if status == "invalid":
-            return lead.model_copy(update={"email": None, "email_status": "invalid"})
-        return lead.model_copy(update={"email_status": status})
 
-    checked = list(await asyncio.gather(*(check(lead) for lead in leads)))
-    asked = sum(1 for lead in leads if lead.email and lead.email_status not in ("valid", "invalid"))
-    return checked, asked
+async def _hunter_contacts(
+    services: ToolServices,
+    hunter: HunterClient,
+    businesses: list[Lead],
+    carried: list[list[Contact] | None],
+) -> list[Found]:
+    """Every business with the contacts Hunter knows at its domain: those the domain lookup
+    already found, else one search per distinct domain (a chain's branches share one)."""
+    carried = carried + [None] * (len(businesses) - len(carried))
+    pairs = list(zip(businesses, carried, strict=True))
+    domains = sorted({lead.domain for lead, known in pairs if lead.domain and known is None})
+    searched = await _calls(services).run(domains, lambda domain: contacts_at(hunter, domain))
+    answers = dict(zip(domains, searched, strict=True))
+    found = []
+    for lead, known in pairs:
+        if known is not None or not lead.domain:
+            found.append(Found(lead, known or []))
+            continue
+        answer = answers[lead.domain]
+        kind = None if answer.trouble is None else "unanswered" if answer.unanswered else "refused"
+        found.append(Found(lead, answer.value or [], answer.trouble, kind))
+    return found
+
+
+async def _choose(services: ToolServices, hunter: HunterClient, found: list[Found]) -> list[Lead]:
+    """Each business's lead with its chosen contact (verified first when asked to)."""
+    if not services.settings.hunter_verify:
+        return [_noted(f, _with_contact(f.lead, best_contact(f.contacts))) for f in found]
+    checked = await _calls(services).run(
+        found, lambda f: verified_choice(hunter, usable_contacts(f.contacts))
+    )
+    leads = []
+    for each, answer in zip(found, checked, strict=True):
+        if answer.value is None:  # the verifier did not answer for it
+            each.trouble, each.kind = answer.trouble, "unanswered"
+            leads.append(_noted(each, each.lead))
+            continue
+        result = answer.value
+        each.invalid = result.invalid
+        if result.claimed or result.failed:
+            each.kind = "claimed" if result.claimed else "failed"
+        lead = _with_contact(each.lead, result.contact)
+        leads.append(_noted(each, lead.with_note(result.note) if result.note else lead))
+    return leads
+
+
+def _noted(found: Found, lead: Lead) -> Lead:
+    return lead.with_note(found.trouble) if found.trouble else lead
+
+
+def _output(found: list[Found], leads: list[Lead], provider: str, requests: int) -> dict[str, Any]:
+    invalid = sum(f.invalid for f in found)
+    invalid += sum(1 for f in found for c in f.contacts if c["status"] == "invalid")
+    with_email = sum(1 for lead in leads if lead.email)
+    verified = sum(1 for lead in leads if lead.email and lead.email_status == "valid")
+    kinds = Counter(f.kind for f in found if f.kind)
+    summary = f"Found an email for {with_email} of {len(leads)} businesses ({verified} verified"
+    summary += f"; {invalid} invalid addresses skipped" if invalid else ""
+    summary += "".join(f"; {kinds[k]} {words}" for k, words in TROUBLE_WORDS.items() if kinds[k])
+    return {
+        "leads": [lead_json(lead) for lead in leads],
+        "count": len(leads),
+        "contactsFound": sum(len(f.contacts) for f in found),
+        "withEmail": with_email,
+        "verified": verified,
+        "invalidSkipped": invalid,
+        "troubled": sum(kinds.values()),
+        "trouble": dict(kinds),
+        "provider": provider,
+        "requests": requests,
+        "summary": summary + ")",
+    }

@@ -1,5 +1,7 @@
-"""A fake Hunter.io API v2 (providers.md §5, Hunter fake): Domain Search, Email Finder and Email
-Verifier with Hunter's auth, paging and error bodies, scripted answers, and a record of requests."""
+"""A fake Hunter.io API v2 written from providers.md (§2, §5 and the corrections of §0.1): Domain
+Search with its audience filters and company lookups, Email Finder, Email Verifier (202 while it
+works, 222 and 451 for some addresses), the account, Hunter's auth and error bodies, refused
+domains, scripted answers and a record of the requests received."""
 
 from __future__ import annotations
 
@@ -17,6 +19,14 @@ from starlette.routing import Route
 TEST_KEY = "test-api-key"
 SLOW_EMAIL = "maya@northern-bean.example"  # 202 (still verifying) on the first check, then 200
 FAILING_EMAIL = "info@harbour-roasters.example"  # always 222 (the SMTP check failed)
+RESET_DATE = "2025-03-20"  # the fake account's next monthly reset (§2.7)
+# Domains Hunter refuses: "the domain is invalid, has no MX record or its owner has asked us to
+# stop processing" (§0.1, Email Finder's table). Whether Domain Search answers the same is [U]:
+# this fake does, on Domain Search and Email Finder alike.
+INVALID_DOMAIN = (
+    "invalid_domain",
+    "The domain is invalid, has no MX record or its owner has asked us to stop processing",
+)
 
 Scripted = tuple[int, dict[str, Any]]
 THROTTLED: Scripted = (
@@ -125,6 +135,11 @@ class _Fake:
     script: dict[str, list[Scripted]]
     received: list[Received] = field(default_factory=list)
     verifications: dict[str, int] = field(default_factory=dict)
+    refused: frozenset[str] = frozenset()  # domains answered 400 invalid_domain
+    unverifiable: frozenset[str] = frozenset()  # addresses the verifier answers 222
+    claimed: frozenset[str] = frozenset()  # addresses the verifier answers 451
+    slow: frozenset[str] = frozenset({SLOW_EMAIL})  # 202 on the first check, then 200
+    companies: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (domain, org)
 
     def endpoint(
         self, name: str, answer: Callable[[QueryParams], Response]
@@ -142,10 +157,19 @@ class _Fake:
         return handle
 
     def domain_of(self, params: QueryParams) -> str | None:
+        """The domain asked about: `domain` wins over `company` (§2.4). A company name is turned
+        into a domain first, which for a generic name may be another firm's (§0.1)."""
         if params.get("domain"):
             return params["domain"].lower()
         wanted = _squash(params.get("company", ""))
+        for name, (domain, _) in self.companies.items():
+            if _squash(name) == wanted:
+                return domain
         return next((domain for domain in self.domains if _squash(_label(domain)) == wanted), None)
+
+    def organization_of(self, domain: str) -> str:
+        named = [org for found, org in self.companies.values() if found == domain]
+        return named[0] if named else _organization(domain)
 
     def domain_search(self, params: QueryParams) -> Response:
         if not params.get("domain") and not params.get("company"):
@@ -154,20 +178,28 @@ class _Fake:
         if limit is None or not 1 <= limit <= 100 or offset is None or offset < 0:
             return error(400, "wrong_params", "limit must be 1-100 and offset 0 or more")
         domain = self.domain_of(params)
+        if domain in self.refused:
+            return error(400, *INVALID_DOMAIN)
+        refusal = _refuse_filters(params)
+        if refusal is not None:
+            return refusal
         known = domain in self.domains if domain else False
-        emails = self.domains[domain] if domain and known else []
+        emails = [
+            e for e in (self.domains[domain] if domain and known else []) if _wanted(e, params)
+        ]
         data = {
             "domain": domain if params.get("domain") or known else None,
             "disposable": False,
             "webmail": False,
             "accept_all": False,
             "pattern": "{first}" if emails else None,
-            "organization": _organization(domain) if domain and known else None,
+            "organization": self.organization_of(domain) if domain and known else None,
             "country": "GB" if known else None,
             "state": None,
             "emails": emails[offset : offset + limit],
             "linked_domains": [],
         }
+        # meta.results is the total that match, not the page's size (§2.4)
         meta = {"results": len(emails), "limit": limit, "offset": offset, "params": dict(params)}
         return JSONResponse({"data": data, "meta": meta})
 
@@ -176,6 +208,8 @@ class _Fake:
         if not (params.get("domain") or params.get("company")) or not (first and last):
             return error(400, "wrong_params", "You are missing the domain or name parameters")
         domain = self.domain_of(params)
+        if domain in self.refused:
+            return error(400, *INVALID_DOMAIN)
         match = next(
             (
                 entry
@@ -207,9 +241,14 @@ class _Fake:
         if "@" not in email:
             return error(400, "wrong_params", "You are missing the email parameter")
         self.verifications[email] = self.verifications.get(email, 0) + 1
-        if email == FAILING_EMAIL:
+        if email == FAILING_EMAIL or email in self.unverifiable:
+            # 222: "verification failed ... outside of our control ... retry later" (§0.1)
             return error(222, "verification_failed", "The remote SMTP server answered unexpectedly")
-        if email == SLOW_EMAIL and self.verifications[email] == 1:
+        if email in self.claimed:
+            # 451: the owner claimed the address; "you shouldn't process it" (§0.1)
+            return error(451, "claimed_email", "The owner of this email address asked us to stop")
+        if email in self.slow and self.verifications[email] == 1:
+            # the verifier works up to 20 s, then answers 202; asking again is free (§0.1, §2.2)
             return scripted(*IN_PROGRESS)
         known = [entry for entries in self.domains.values() for entry in entries]
         entry = next((entry for entry in known if entry["value"] == email), None)
@@ -218,28 +257,62 @@ class _Fake:
             {"data": verification(email, status), "meta": {"params": {"email": email}}}
         )
 
+    def account(self, params: QueryParams) -> Response:
+        """The account (§2.7): the old `calls` and the current `requests`, and the reset date."""
+        used = len(self.received)
+        data = {
+            "first_name": "Test",
+            "last_name": "Account",
+            "email": "owner@leadgen.example",
+            "plan_name": "Starter",
+            "plan_level": 1,
+            "reset_date": RESET_DATE,
+            "team_id": 1,
+            "calls": {"used": used, "available": 2000},
+            "requests": {
+                "searches": {"used": used, "available": 500},
+                "verifications": {"used": 0, "available": 1000},
+                "credits": {"used": used, "available": 2000},
+            },
+        }
+        return JSONResponse({"data": data})
+
 
 def hunter_app(
     *,
     domains: dict[str, list[dict[str, Any]]] | None = None,
     script: dict[str, list[Scripted]] | None = None,
+    refused: set[str] | frozenset[str] = frozenset(),
+    unverifiable: set[str] | frozenset[str] = frozenset(),
+    claimed: set[str] | frozenset[str] = frozenset(),
+    slow: set[str] | frozenset[str] = frozenset({SLOW_EMAIL}),
+    companies: dict[str, tuple[str, str]] | None = None,
 ) -> Starlette:
     """The fake; `app.state.received` lists the requests it got.
 
     `domains` maps a domain to its Domain Search emails (default: `canned_domains()`); a company
-    matches the domain whose first label it spells ("Northern Bean" → northern-bean.example).
-    `script` maps an endpoint name ("domain-search", "email-finder", "email-verifier") to answers
-    given, in order, before the normal ones; a body's "_headers" become response headers and a
-    "_text" replaces the JSON body.
+    matches the domain whose first label it spells ("Northern Bean" → northern-bean.example),
+    unless `companies` maps the name to a (domain, organization) of its own (another firm's, for
+    a generic name). `refused` domains are answered 400 invalid_domain; the verifier answers
+    222 for `unverifiable` addresses, 451 for `claimed` ones and 202 once for `slow` ones.
+    `script` maps an endpoint name ("domain-search", "email-finder", "email-verifier",
+    "account") to answers given, in order, before the normal ones; a body's "_headers" become
+    response headers and a "_text" replaces the JSON body.
     """
     fake = _Fake(
         domains if domains is not None else canned_domains(),
         {name: list(answers) for name, answers in (script or {}).items()},
+        refused=frozenset(d.lower() for d in refused),
+        unverifiable=frozenset(e.lower() for e in unverifiable),
+        claimed=frozenset(e.lower() for e in claimed),
+        slow=frozenset(e.lower() for e in slow),
+        companies=dict(companies or {}),
     )
     answers = {
         "domain-search": fake.domain_search,
         "email-finder": fake.email_finder,
         "email-verifier": fake.email_verifier,
+        "account": fake.account,
     }
     app = Starlette(
         routes=[
@@ -281,6 +354,37 @@ def scripted(status: int, body: dict[str, Any]) -> Response:
     if "_text" in body:
         return PlainTextResponse(body["_text"], status, headers=headers)
     return JSONResponse(body, status, headers=headers)
+
+
+# Domain Search filters and their documented values (§0.1; values outside them are refused, as
+# Hunter may answer with a 400 such as invalid_department: §2.4).
+FILTERS = {
+    "type": {"personal", "generic"},
+    "seniority": {"junior", "senior", "executive"},
+    "department": {
+        "executive", "it", "finance", "management", "sales", "legal", "support", "hr",
+        "marketing", "communication",
+    },
+}  # fmt: skip
+
+
+def _refuse_filters(params: QueryParams) -> Response | None:
+    for name, allowed in FILTERS.items():
+        values = [v for v in params.get(name, "").split(",") if v]
+        if any(value not in allowed for value in values):
+            return error(400, f"invalid_{name}", f"The {name} parameter is invalid")
+    return None
+
+
+def _wanted(entry: dict[str, Any], params: QueryParams) -> bool:
+    """Whether an address passes every filter given: each filter keeps the addresses whose
+    field is one of its comma-separated values (a generic mailbox has no seniority or
+    department, so asking for one leaves the mailboxes out)."""
+    for name in FILTERS:
+        values = [v for v in params.get(name, "").split(",") if v]
+        if values and entry.get(name) not in values:
+            return False
+    return True
 
 
 def _key_of(request: Request) -> str | None:

@@ -54,7 +54,10 @@ class ProviderClients:
     def hunter(self, api_key: str) -> HunterClient:
         if api_key not in self._hunter:
             self._hunter[api_key] = HunterClient(
-                self.http, api_key=api_key, base_url=self.settings.hunter_url
+                self.http,
+                api_key=api_key,
+                base_url=self.settings.hunter_url,
+                timeouts=self.timeouts,
             )
         return self._hunter[api_key]
 

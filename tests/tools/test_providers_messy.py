@@ -1,0 +1,210 @@
+"""Whole plans on fakes that answer as messily as the real services document (providers.md §0):
+each run succeeds, delivers the leads the good data allows, and says what it dropped and why."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+
+from tests.tools.fakes.google_places import GOOD_KEY, PLACES, google_places_app
+from tests.tools.fakes.hunter import TEST_KEY, hunter_app, person
+from tests.tools.live_server import serving
+from webapp.core import (
+    LeadGenExecutionResult,
+    LeadGenGoal,
+    PlanContext,
+    RetryPolicy,
+    SupervisorUserContext,
+    execute_lead_generation_plan,
+    plan_lead_generation,
+)
+from webapp.core.leads import Lead
+from webapp.leads_csv import leads_to_csv
+from webapp.settings import Settings
+from webapp.tools import ToolServices
+from webapp.tools.domains import domain_of
+from webapp.tools.providers.clients import ProviderClients
+from webapp.tools.usage import RunUsage
+
+USER = SupervisorUserContext(user_id="u1")
+POLICY = RetryPolicy(jitter=0, base_delay_s=0)
+
+
+def plan(volume: int) -> Any:
+    goal = LeadGenGoal(
+        raw_goal=f"Find {volume} coffee shops in Manchester",
+        target_region="Manchester",
+        target_persona="coffee shops",
+        volume=volume,
+    )
+    return plan_lead_generation(goal, PlanContext(user_id="u1"))
+
+
+def owner(domain: str, status: str | None = "valid") -> dict[str, Any]:
+    """The owner Hunter knows at a domain, with the verification status it reports."""
+    entry = person(domain, "Ava", "Stone", "Owner", "executive", "management", status or "valid")
+    entry["verification"]["status"] = status
+    return entry
+
+
+def staffed(places: list[dict[str, Any]], status: str | None = "valid") -> dict[str, Any]:
+    """An owner at every place's domain."""
+    domains = (domain_of(place.get("websiteUri")) for place in places)
+    return {domain: [owner(domain, status)] for domain in domains if domain}
+
+
+@dataclass
+class Ran:
+    result: LeadGenExecutionResult
+    usage: RunUsage
+
+    def data(self, step_id: str) -> dict[str, Any]:
+        step = next(s for s in self.result.step_results if s.step_id == step_id)
+        assert isinstance(step.data, dict), (step.status, step.error_message)
+        return step.data
+
+    @property
+    def places(self) -> dict[str, Any]:
+        return self.data("google_places_1")
+
+    @property
+    def domains(self) -> dict[str, Any]:
+        return self.data("hunter_domain_lookup_2")
+
+    @property
+    def enrich(self) -> dict[str, Any]:
+        return self.data("hunter_enrich_3")
+
+    @property
+    def saved(self) -> list[Lead]:
+        return [Lead.model_validate(row) for row in self.data("lead_list_save_4")["leads"]]
+
+
+@contextmanager
+def fakes(google: Starlette, hunter: Starlette) -> Iterator[Settings]:
+    with ExitStack() as stack:
+        google_url = stack.enter_context(serving(google))
+        hunter_url = stack.enter_context(serving(hunter))
+        yield Settings(
+            _env_file=None,
+            google_places_api_key=GOOD_KEY,
+            hunter_api_key=TEST_KEY,
+            google_places_url=google_url,
+            hunter_url=hunter_url,
+            demo_latency_ms=0,
+            retry_base_delay_s=0,
+            retry_jitter=0,
+        )
+
+
+async def run_on(settings: Settings, volume: int = 5, **changes: Any) -> Ran:
+    settings = settings.model_copy(update=changes)
+    clients = ProviderClients(settings)
+    usage = RunUsage()
+    services = ToolServices(settings=settings, clients=clients, usage=usage)
+    try:
+        result = await execute_lead_generation_plan(
+            plan(volume), USER, services=services, retry_policy=POLICY
+        )
+    finally:
+        await clients.aclose()
+    assert result.overall_status == "succeeded", [
+        (s.step_id, s.status, s.error_message) for s in result.step_results
+    ]
+    return Ran(result, usage)
+
+
+def hunter_asked(app: Starlette, name: str) -> list[str]:
+    """The values of `name` in the Domain Searches the fake Hunter received."""
+    return [r.params[name] for r in app.state.received if name in r.params]
+
+
+async def test_one_refused_domain_stays_that_leads_trouble() -> None:
+    places = PLACES[:10]
+    refused = domain_of(places[0]["websiteUri"])
+    hunter = hunter_app(domains=staffed(places), refused={refused})
+    with fakes(google_places_app(places), hunter) as settings:
+        ran = await run_on(settings)
+
+    lead = next(row for row in ran.enrich["leads"] if row.get("domain") == refused)
+    assert "email" not in lead
+    assert (
+        lead["notes"]
+        == "Hunter refused the domain: invalid, no mail server, or its owner opted out"
+    )
+    assert ran.enrich["trouble"] == {"refused": 1}
+    assert "1 refused by Hunter" in ran.enrich["summary"]
+    assert ran.enrich["withEmail"] == ran.domains["withDomain"] - 1
+    assert len(ran.saved) == 5 and all(lead.email for lead in ran.saved)  # the good data's
+
+
+async def test_the_verifier_slow_failing_and_claimed_addresses() -> None:
+    places = PLACES[:12]
+    domains = staffed(places, status=None)  # Hunter has not verified them: the verifier will
+    addresses = [f"ava@{domain}" for domain in domains]
+    slow, failing, claimed = addresses[:3]
+    hunter = hunter_app(domains=domains, slow={slow}, unverifiable={failing}, claimed={claimed})
+    with fakes(google_places_app(places), hunter) as settings:
+        ran = await run_on(settings, volume=6, hunter_verify=True)
+
+    leads = {row.get("domain"): row for row in ran.enrich["leads"]}
+    assert leads[slow.split("@")[1]]["emailStatus"] == "valid"  # 202 first, then an answer
+    failed = leads[failing.split("@")[1]]
+    assert "email" not in failed
+    assert failed["notes"] == "Hunter could not verify the address: verification failed, try later"
+    gone = leads[claimed.split("@")[1]]
+    assert "email" not in gone
+    assert gone["notes"] == "The address's owner asked Hunter not to process it, so it was dropped"
+    assert ran.enrich["trouble"] == {"failed": 1, "claimed": 1}
+    assert (
+        "1 not verifiable now; 1 addresses dropped at their owner's request"
+        in (ran.enrich["summary"])
+    )
+    # the claimed address is never stored, exported or emailed
+    assert claimed not in str(ran.enrich) and claimed not in str(ran.data("lead_list_save_4"))
+    assert claimed not in leads_to_csv(ran.saved)
+    assert len(ran.saved) == 6
+    # a credit per Domain Search that found the owner; half a credit per verification that
+    # gave a status (§0.1): the slow one once, the failed (222) and claimed (451) ones free
+    verified = len(domains) - 2
+    assert ran.usage.steps["hunter_enrich_3"]["Hunter"].credits == len(domains) + verified * 0.5
+
+
+async def test_a_website_on_facebook_is_looked_up_by_name_never_searched() -> None:
+    places = copy.deepcopy(PLACES[:10])
+    places[0]["websiteUri"] = "https://www.facebook.com/NorthernBean"
+    places[1]["websiteUri"] = "https://lanterncafe.wixsite.com/home"
+    own, other = (place["displayName"]["text"] for place in places[:2])
+    domains = staffed(places)
+    domains["its-own-site.example"] = [owner("its-own-site.example")]
+    domains["lantern-software.example"] = [owner("lantern-software.example")]
+    domains["facebook.com"] = [owner("facebook.com")]  # the platform's own staff
+    companies = {
+        own: ("its-own-site.example", own),  # the business's own domain, found by its name
+        other: ("lantern-software.example", "Lantern Software Ltd"),  # another firm's
+    }
+    hunter = hunter_app(domains=domains, companies=companies)
+    with fakes(google_places_app(places), hunter) as settings:
+        ran = await run_on(settings)
+
+    searched = hunter_asked(hunter, "domain")
+    assert "facebook.com" not in searched and "wixsite.com" not in searched
+    assert not any("wixsite" in domain or "facebook" in domain for domain in searched)
+    rows = {row["businessName"]: row for row in ran.domains["businesses"]}
+    assert rows[own]["domainStatus"] == "by_name"
+    assert rows[own]["domain"] == "its-own-site.example"
+    assert rows[other]["domainStatus"] == "name_mismatch" and "domain" not in rows[other]
+    assert "belongs to Lantern Software Ltd" in rows[other]["notes"]
+    assert "wixsite.com, a platform" in rows[other]["notes"]
+    assert (ran.domains["onPlatforms"], ran.domains["nameMismatches"]) == (2, 1)
+    assert "1 matched another firm by name, dropped" in ran.domains["summary"]
+    # the domain found by name is not searched again by HUNTER_ENRICH
+    assert searched.count("its-own-site.example") == 0  # (its search was by company)
+    enriched = {row["businessName"]: row for row in ran.enrich["leads"]}
+    assert enriched[own]["email"] == "ava@its-own-site.example"
+    assert "email" not in enriched[other]
