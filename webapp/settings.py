@@ -66,7 +66,12 @@ class Settings(BaseSettings):
     retry_multiplier: float = Field(2.0, ge=1, description="Growth of each further backoff wait.")
     retry_max_delay_s: float = Field(30.0, ge=0, description="Longest single backoff wait.")
     retry_jitter: float = Field(0.2, ge=0, le=1, description="Random spread of waits (0 = exact).")
-    step_timeout_s: float = Field(60.0, gt=0, description="Longest one attempt of a step may run.")
+    step_timeout_s: float | None = Field(
+        None,
+        gt=0,
+        description="Longest one attempt of any step may run; unset, each step's is derived "
+        "from the provider calls it will make (at least 60 s).",
+    )
     monitor_interval_s: float = Field(
         60.0, ge=1, description="Seconds between the monitor scheduler's looks for due monitors."
     )
@@ -147,5 +152,5 @@ class Settings(BaseSettings):
             multiplier=self.retry_multiplier,
             max_delay_s=self.retry_max_delay_s,
             jitter=self.retry_jitter,
-            timeout_s=self.step_timeout_s,
+            timeout_s=self.step_timeout_s or RetryPolicy.timeout_s,
         )

@@ -327,6 +327,27 @@ async def test_a_step_timeout_is_retried(fake_tools: FakeTools) -> None:
     assert "did not answer within" in (first.attempt_log[0].error_message or "")
 
 
+async def test_each_step_gets_the_time_limit_its_tool_derives(fake_tools: FakeTools) -> None:
+    asked: list[tuple[str, int]] = []
+
+    async def never_answers(params: dict[str, Any], env: ToolEnv) -> Any:
+        await asyncio.Event().wait()
+
+    def limit(env: ToolEnv) -> float | None:
+        asked.append((env.step.id, env.attempt))
+        return 0.001 if env.step.id == "google_places_1" else None
+
+    fake_tools.behave("google_places_1", never_answers)
+    policy = RetryPolicy(max_retries=1, jitter=0, base_delay_s=0, timeout_s=3600)
+
+    result = await run(make_plan(), fake_tools, retry_policy=policy, step_timeout=limit)
+
+    first = result.step_results[0]
+    assert (first.status, first.attempts) == ("failed", 2)  # 1 ms each, not the policy's hour
+    assert (first.error_message or "").startswith("GOOGLE_PLACES_SEARCH did not answer within 1 ms")
+    assert asked == [("google_places_1", 1), ("google_places_1", 2)]
+
+
 async def test_an_unexpected_crash_fails_the_step_with_words_not_a_traceback(
     fake_tools: FakeTools, caplog: pytest.LogCaptureFixture
 ) -> None:

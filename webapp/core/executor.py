@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_CONCURRENCY = 4
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], datetime]
+# How long one attempt of a step may run, given what its tool will be handed (the tool layer
+# derives it from the calls the step will make); without one, the retry policy's timeout.
+StepTimeout = Callable[[ToolEnv], float | None]
 
 
 async def execute_lead_generation_plan(
@@ -61,6 +64,7 @@ async def execute_lead_generation_plan(
     on_record: OnRecord | None = None,
     sleep: Sleep | None = None,
     clock: Clock | None = None,
+    step_timeout: StepTimeout | None = None,
 ) -> LeadGenExecutionResult:
     """Run `plan` for `user` and return every step's result and the overall status.
 
@@ -68,6 +72,7 @@ async def execute_lead_generation_plan(
     (`announce_reused` emits STEP_SUCCEEDED for each); `first_seq` and `start_event` let a
     resumed run continue its own event log. `on_record` hears every event with its step's
     state, for persistence. `sleep` and `clock` are injectable so tests never wait for real.
+    `step_timeout` gives each attempt its time limit (else the policy's `timeout_s`).
     """
     tool_map = tools if tools is not None else default_tools()
     order = validate_plan(plan, tool_map.keys())
@@ -91,6 +96,7 @@ async def execute_lead_generation_plan(
         max_concurrency=max_concurrency,
         sleep=sleep or asyncio.sleep,
         announce_reused=announce_reused,
+        step_timeout=step_timeout,
     )
     return await execution.run(order, cancel, reuse or {}, start_event)
 
@@ -114,6 +120,7 @@ class _Execution:
         max_concurrency: int,
         sleep: Sleep,
         announce_reused: bool = True,
+        step_timeout: StepTimeout | None = None,
     ) -> None:
         self.plan = plan
         self.user = user
@@ -130,6 +137,7 @@ class _Execution:
         }
         self.finished: dict[str, asyncio.Future[None]] = {}
         self.announce_reused = announce_reused
+        self.step_timeout = step_timeout
         emitter.results = self.results
 
     async def run(
@@ -327,15 +335,15 @@ class _Execution:
             attempt=attempt,
             services=self.services,
         )
+        limit = (self.step_timeout(env) if self.step_timeout else None) or policy.timeout_s
         try:
-            async with asyncio.timeout(policy.timeout_s):
+            async with asyncio.timeout(limit):
                 return await tool(dict(step.params), env)
         except ToolError:
             raise
         except TimeoutError as error:
             raise ToolError(
-                f"{step.tool} did not answer within {_seconds(policy.timeout_s or 0)}",
-                retryable=True,
+                f"{step.tool} did not answer within {_seconds(limit or 0)}", retryable=True
             ) from error
         except asyncio.CancelledError:
             raise

@@ -11,6 +11,7 @@ from webapp.store import Store
 from webapp.tools import ToolServices
 from webapp.tools.providers.choice import validate_overrides
 from webapp.tools.providers.clients import ProviderClients
+from webapp.tools.step_timeouts import step_timeout
 from webapp.tools.usage import Budget, RunUsage
 
 
@@ -19,6 +20,7 @@ def manager_options(settings: Settings) -> RunManagerOptions:
         max_runs=settings.max_runs,
         max_step_concurrency=settings.max_concurrency,
         retry_policy=settings.retry_policy(),
+        step_timeout=step_timeout,
     )
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from webapp.core.executor import default_tools, execute_lead_generation_plan
+from webapp.core.executor import StepTimeout, default_tools, execute_lead_generation_plan
 from webapp.core.models import (
     LeadGenPlan,
     LeadGenStepResult,
@@ -69,6 +69,7 @@ class RunManagerOptions:
     tail_interval_s: float = 0.02  # how often other processes' new events are read
     cancel_check_s: float = 0.1  # ... and the cancels asked through them
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    step_timeout: StepTimeout | None = None  # each attempt's limit; else the policy's
 
 
 @dataclass
@@ -423,6 +424,7 @@ class RunManager:
                         announce_reused=not resumed,
                         on_record=record,
                         clock=self.clock,
+                        step_timeout=self.options.step_timeout,
                     )
                 await self.store.writer.flush()  # whoever waits for the run sees it all stored
             except asyncio.CancelledError:

@@ -40,6 +40,7 @@ from webapp.tools.monitor import DEFAULT_FREQUENCY, PERIODS
 from webapp.tools.registry import run_lead_tool
 from webapp.tools.services import ToolServices
 from webapp.tools.step_inputs import lead_json
+from webapp.tools.step_timeouts import step_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ class MonitorScheduler:
 
         async def call(step: LeadGenPlanStep, prior: dict[str, LeadGenStepResult]) -> Any:
             env = ToolEnv(dict(prior), user, plan, step, check_id, services=services)
-            timeout = services.settings.step_timeout_s
+            timeout = step_timeout(env)
             try:
                 async with asyncio.timeout(timeout):
                     data = await self._run_tool(step.tool, dict(step.params), env)
