@@ -138,3 +138,30 @@ def test_serve_keeps_idle_connections_longer_than_clients_reuse_them(
     assert started["timeout_keep_alive"] > httpx.Limits().keepalive_expiry  # type: ignore[operator]
     procfile = (Path(__file__).parent.parent / "Procfile").read_text()
     assert f"--timeout-keep-alive {started['timeout_keep_alive']}" in procfile
+
+
+@pytest.mark.parametrize(
+    ("environment", "noted"),
+    [
+        ({"LEADGEN_PLACES_PROVIDER": "osm"}, True),
+        ({"LEADGEN_PLACES_PROVIDER": "osm", "LEADGEN_CONTACT": "ops@shop.example"}, False),
+        ({}, False),  # the demo directory: no usage policy to keep
+    ],
+)
+def test_serve_says_when_openstreetmap_needs_a_contact(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    environment: dict[str, str],
+    noted: bool,
+) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: None)
+    for name in ("LEADGEN_DB", "LEADGEN_WORKERS"):  # serve sets them: put them back after
+        monkeypatch.setenv(name, "./leadgen.db" if name == "LEADGEN_DB" else "1")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    status, out, _ = out_of(capsys, "serve")
+    assert status == 0
+    assert ("OpenStreetMap's usage policy asks" in out) is noted
+    assert ("LEADGEN_CONTACT" in out) is noted

@@ -29,6 +29,7 @@ from webapp.console import goal_text, make_console, plan_table
 from webapp.core import GoalError, LeadGenPlan, PlanContext, parse_goal, plan_lead_generation
 from webapp.runtime.accounts import LOCAL_USER
 from webapp.settings import Settings
+from webapp.tools.providers.choice import osm_contact_missing
 from webapp.web.auth import is_loopback
 
 CLI_USER = LOCAL_USER.user_id  # the one user of LEADGEN_AUTH=off sees the shell's runs
@@ -226,6 +227,9 @@ def serve(settings: Settings, *, reload: bool) -> int:
         + (f", {settings.workers} workers)" if settings.workers > 1 else ")"),
         highlight=False,
     )
+    unidentified = osm_contact_missing(settings, {})
+    if unidentified:
+        make_console().print(f"[yellow]note:[/yellow] {unidentified}", highlight=False)
     uvicorn.run(
         "webapp.web:create_app",
         factory=True,

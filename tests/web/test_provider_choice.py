@@ -89,5 +89,35 @@ async def test_the_estimate_follows_the_chosen_providers(tmp_path: object) -> No
         ).text
 
     assert "Google Places, up to 2 requests" in real  # 40 places: two pages of 20
-    assert "Hunter, up to 40 requests" in real  # a Domain Search per domain
+    # a Domain Search per domain for its decision makers, and one for anyone else it knows
+    assert "Hunter, up to 80 requests" in real
     assert "OpenStreetMap, 2 requests" in osm
+
+
+async def test_a_goal_past_googles_60_places_is_planned_as_several_searches(
+    tmp_path: object,
+) -> None:
+    settings = fast_settings(str(tmp_path) + "/e.db", google_places_api_key="k")
+    async with serve(settings) as (_, client):
+        small = (await client.post("/plan", data={"goal": "Find 25 dentists in Leeds"})).text
+        large = (await client.post("/plan", data={"goal": "Find 100 dentists in Leeds"})).text
+
+    assert "more than one" not in small  # 50 places: one search, three pages at most
+    assert "Text Search stops at 60 places a search, so 200 need more than one" in large
+
+
+async def test_the_preview_asks_for_a_contact_when_openstreetmap_is_chosen(
+    tmp_path: object,
+) -> None:
+    goal = {"goal": "Find 20 dentists in Leeds", "places_provider": "osm"}
+    policy = "OpenStreetMap&#39;s usage policy asks every application for a contact"
+    async with serve(fast_settings(str(tmp_path) + "/a.db")) as (_, client):
+        unnamed = (await client.post("/plan", data=goal)).text
+        demo = (await client.post("/plan", data={"goal": goal["goal"]})).text
+    named_settings = fast_settings(str(tmp_path) + "/b.db", contact="ops@shop.example")
+    async with serve(named_settings) as (_, client):
+        named = (await client.post("/plan", data=goal)).text
+
+    assert policy in unnamed and "LEADGEN_CONTACT" in unnamed
+    assert policy not in demo  # the demo directory serves it: no policy to keep
+    assert policy not in named

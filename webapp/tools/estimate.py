@@ -14,11 +14,14 @@ from webapp.core.models import (
     LeadGenPlan,
 )
 from webapp.settings import Settings
-from webapp.tools.providers.choice import LABELS, chosen_provider
+from webapp.tools.providers.choice import LABELS, chosen_provider, osm_contact_missing
+from webapp.tools.providers.google_queries import queries_needed
 
 PLACES_PAGE = 20  # Google Places Text Search (New) returns at most 20 places a page
 GOOGLE_MAX_PAGES = 3  # and stops issuing page tokens after 60 places
-NO_WEBSITE_SHARE = 0.15  # about this share of places list no website (a lookup by name each)
+GOOGLE_SEARCH_CAP = PLACES_PAGE * GOOGLE_MAX_PAGES
+# About this share of places list no website or only a platform's page: a lookup by name each.
+NO_WEBSITE_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -42,31 +45,56 @@ def estimate_provider_calls(
         if step.tool == GOOGLE_PLACES_SEARCH:
             estimates.append(_places(step.id, places, wanted))
         elif step.tool in (HUNTER_DOMAIN_LOOKUP, HUNTER_ENRICH):
-            estimates.append(_email(step.id, step.tool, email, _places_found(plan, places)))
+            found = _places_found(plan)
+            estimates.append(_email(step.id, step.tool, email, found, settings.hunter_verify))
     return estimates
 
 
-def _places_found(plan: LeadGenPlan, provider: str) -> int:
-    wanted = max((int(s.params.get("maxResults", 0) or 0) for s in plan.steps), default=0)
-    return min(wanted, PLACES_PAGE * GOOGLE_MAX_PAGES) if provider == "google" else wanted
+def estimate_warnings(settings: Settings, overrides: Mapping[str, str] | None = None) -> list[str]:
+    """What the user should know before this run sends its requests."""
+    unidentified = osm_contact_missing(settings, overrides or {})
+    return [unidentified] if unidentified else []
+
+
+def _places_found(plan: LeadGenPlan) -> int:
+    return max((int(s.params.get("maxResults", 0) or 0) for s in plan.steps), default=0)
 
 
 def _places(step_id: str, provider: str, wanted: int) -> CallEstimate:
     if provider == "google":
-        pages = min(GOOGLE_MAX_PAGES, max(1, math.ceil(wanted / PLACES_PAGE)))
+        if wanted > GOOGLE_SEARCH_CAP:
+            searches, pages = queries_needed(wanted)
+            note = (
+                f"Text Search stops at {GOOGLE_SEARCH_CAP} places a search, so {wanted} need "
+                f"more than one: up to {searches} searches (the area cut into parts), pages "
+                "of up to 20 places"
+            )
+            return CallEstimate(step_id, LABELS[provider], pages, True, note)
+        pages = max(1, math.ceil(wanted / PLACES_PAGE))
         note = f"Text Search, {pages} page{'s' if pages != 1 else ''} of up to 20 places"
         return CallEstimate(step_id, LABELS[provider], pages, True, note)
     if provider == "osm":
-        return CallEstimate(step_id, LABELS[provider], 2, False, "free: Nominatim, then Overpass")
+        note = "free: Nominatim, then Overpass (a few more if Overpass is busy)"
+        return CallEstimate(step_id, LABELS[provider], 2, False, note)
     return CallEstimate(step_id, LABELS["demo"], 1, False, "free (demo data)")
 
 
-def _email(step_id: str, tool: str, provider: str, places: int) -> CallEstimate:
+def _email(step_id: str, tool: str, provider: str, places: int, verify: bool) -> CallEstimate:
     if provider != "hunter":
         return CallEstimate(step_id, LABELS["demo"], 1, False, "free (demo data)")
     if tool == HUNTER_DOMAIN_LOOKUP:
         lookups = math.ceil(places * NO_WEBSITE_SHARE)
-        note = "a Domain Search by name for each place without a website (1 credit if found)"
-        return CallEstimate(step_id, LABELS[provider], lookups, True, note)
-    note = "a Domain Search per domain: 1 credit for each that finds addresses"
-    return CallEstimate(step_id, LABELS[provider], places, True, note)
+        note = (
+            "a Domain Search by name for each place without a website of its own, and one for "
+            f"anyone Hunter knows there when it has no decision maker: 0 to {lookups} credits"
+        )
+        return CallEstimate(step_id, LABELS[provider], 2 * lookups, True, note)
+    note = (
+        "a Domain Search per domain for its owners and executives, and one for anyone Hunter "
+        f"knows there when it has none (nothing found is free): 0 to {places} credits"
+    )
+    calls = 2 * places
+    if verify:
+        calls += places
+        note += f"; the Email Verifier for each chosen address: 0 to {places / 2:g} credits more"
+    return CallEstimate(step_id, LABELS[provider], calls, True, note)

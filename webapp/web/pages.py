@@ -17,7 +17,7 @@ from webapp.core.models import SupervisorUserContext
 from webapp.leads_csv import leads_to_csv
 from webapp.runtime import RunNotFound
 from webapp.settings import Settings
-from webapp.tools.estimate import estimate_provider_calls
+from webapp.tools.estimate import estimate_provider_calls, estimate_warnings
 from webapp.web.auth import user_of
 from webapp.web.forms import form_overrides, goal_from, read_form, run_options
 from webapp.web.graph import GraphStep, layout
@@ -135,6 +135,7 @@ async def preview(request: Request) -> Response:
         },
         "graph": plan_graph(plan),
         "estimate": estimate_provider_calls(plan, settings, chosen_of(form)),
+        "warnings": estimate_warnings(settings, chosen_of(form)),
         **typed_budget(form),
     }
     if is_htmx(request):

@@ -33,6 +33,19 @@ def chosen_provider(settings: Settings, overrides: Mapping[str, str], kind: Kind
     return "hunter" if settings.hunter_api_key else "demo"
 
 
+def osm_contact_missing(settings: Settings, overrides: Mapping[str, str]) -> str | None:
+    """What to tell the user when OpenStreetMap serves the places search but LEADGEN_CONTACT is
+    left at its default: its usage policy asks for an identifying agent with a contact."""
+    if chosen_provider(settings, overrides, "places") != "osm":
+        return None
+    if settings.contact != Settings.model_fields["contact"].default:
+        return None
+    return (
+        "OpenStreetMap's usage policy asks every application for a contact: set "
+        "LEADGEN_CONTACT to your email address or website."
+    )
+
+
 def validate_overrides(overrides: Mapping[str, object]) -> dict[str, str]:
     """A run's provider choices, checked: {"places_provider": "osm", "email_provider": "demo"}."""
     checked: dict[str, str] = {}
