@@ -15,13 +15,13 @@ every run: 50 at once, each 3 s long, is about 16 a second).
 
 Why 1000 ms: the demo makes one call for a whole step, where the real providers take many
 requests. The same 20-lead goal on the real clients, against local fakes that answer each
-request in 300 ms, takes 4.3 s (`python -m bench.providers --leads 20 --latency-ms 300`: the
-places search 1.0 s, its three pages one after another; the contacts 3.0 s, 40 Hunter requests
-paced to Hunter's 15 a second). So a demo run of about 3 s is still shorter than a real one,
-and 50 at once load the server more than 50 real runs would; and one Hunter key allows 500
-requests a minute, about 11 such runs a minute, where this starts nearly 1000. `--latency-ms
-300` (the demo's own default, chosen to be watchable) makes runs of about a second, 50 at once
-about 50 a second: a stress load, more than three times the one above.
+request in 300 ms, takes 4.6 s (`python -m bench.providers --leads 20 --latency-ms 300
+--no-verify`: the places search 0.7 s, its two pages one after another; the contacts 3.9 s, 50
+Hunter requests paced to Hunter's 15 a second). So a demo run of about 3 s is still shorter than
+a real one, and 50 at once load the server more than 50 real runs would; and one Hunter key
+allows 500 requests a minute, about 11 such runs a minute, where this starts nearly 1000.
+`--latency-ms 300` (the demo's own default, chosen to be watchable) makes runs of about a
+second, 50 at once about 50 a second: a stress load, more than three times the one above.
 
 One account, with an API token and a browser
 session, is made with the product's own Accounts on the database before the server starts: a

@@ -194,7 +194,7 @@ def leads_table(leads: list[Lead]) -> RenderableType:
         title=f"Leads: {len(leads)} saved (first {min(len(leads), LEAD_PREVIEW_ROWS)} shown)",
         title_justify="left",
     )
-    for column in ("Business", "Contact", "Email", "Status", "Conf.", "Phone", "Source"):
+    for column in ("Business", "Contact", "Email", "Status", "Conf.", "Phone", "Source", "Notes"):
         table.add_column(column)
     for lead in leads[:LEAD_PREVIEW_ROWS]:
         contact = " ".join(p for p in (lead.contact_first_name, lead.contact_last_name) if p)
@@ -208,6 +208,7 @@ def leads_table(leads: list[Lead]) -> RenderableType:
             str(lead.email_confidence) if lead.email_confidence is not None else "-",
             lead.phone or "-",
             lead.source,
+            lead.notes or "",
         )
     return table
 

@@ -11,8 +11,18 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from tests.tools.fakes.google_places import GOOD_KEY, PLACES, google_places_app
+from tests.tools.fakes.google_places import (
+    CLOSED_PERMANENTLY_AT,
+    CLOSED_TEMPORARILY_AT,
+    GOOD_KEY,
+    PLACES,
+    SERVICE_AREA_PLACES,
+    expire_tokens,
+    google_places_app,
+    received,
+)
 from tests.tools.fakes.hunter import TEST_KEY, hunter_app, person
+from tests.tools.fakes.osm import RATE_LIMITED_PAGE, VirtualTime, nominatim_app, overpass_app
 from tests.tools.live_server import serving
 from webapp.core import (
     LeadGenExecutionResult,
@@ -29,6 +39,7 @@ from webapp.settings import Settings
 from webapp.tools import ToolServices
 from webapp.tools.domains import domain_of
 from webapp.tools.providers.clients import ProviderClients
+from webapp.tools.providers.http import RateLimits, TokenBucket
 from webapp.tools.usage import RunUsage
 
 USER = SupervisorUserContext(user_id="u1")
@@ -208,3 +219,154 @@ async def test_a_website_on_facebook_is_looked_up_by_name_never_searched() -> No
     enriched = {row["businessName"]: row for row in ran.enrich["leads"]}
     assert enriched[own]["email"] == "ava@its-own-site.example"
     assert "email" not in enriched[other]
+
+
+# Google Places (New) ----------------------------------------------------------------------------
+
+
+async def test_service_area_and_closed_businesses_on_google() -> None:
+    """§0.2: service-area businesses come only when asked for, without an address; a closed
+    business is left out, a temporarily closed one marked."""
+    places = PLACES[:60]
+    google = google_places_app(places)
+    with fakes(google, hunter_app(domains=staffed(places))) as settings:
+        ran = await run_on(settings, volume=30)
+
+    found = {row["businessName"]: row for row in ran.places["businesses"]}
+    bodies = [request.body for request in received(google)]
+    assert all(body["includePureServiceAreaBusinesses"] is True for body in bodies)
+    for sab in SERVICE_AREA_PLACES:
+        lead = found[sab["displayName"]["text"]]
+        assert lead["serviceArea"] is True and "address" not in lead and "latitude" not in lead
+        assert lead["notes"].startswith("Service-area business")
+    assert ran.places["serviceArea"] == len(SERVICE_AREA_PLACES)
+    closed_now = places[CLOSED_TEMPORARILY_AT[0]]["displayName"]["text"]
+    assert found[closed_now]["notes"] == "Temporarily closed (Google)"
+    assert ran.places["temporarilyClosed"] == 1
+    for position in CLOSED_PERMANENTLY_AT:
+        assert places[position]["displayName"]["text"] not in found
+    # the notes travel with the lead to the list the user keeps
+    saved = {lead.business_name: lead for lead in ran.saved}
+    assert all(saved[name].notes == found[name].get("notes") for name in saved)
+
+
+async def test_a_refused_page_token_restarts_the_search_once() -> None:
+    """§0.2: an old page token is refused with INVALID_ARGUMENT."""
+    places = PLACES[:60]
+    google = google_places_app(places)
+    expire_tokens(google, 1)
+    with fakes(google, hunter_app(domains=staffed(places))) as settings:
+        ran = await run_on(settings, volume=20)
+
+    tokens = [request.body.get("pageToken") for request in received(google)]
+    assert tokens[:3] == [None, tokens[1], None]  # refused, then the query from its start
+    assert tokens[1] is not None
+    assert ran.places["count"] == 40 and len(ran.saved) == 20
+
+
+async def test_a_region_written_uk_is_sent_as_gb() -> None:
+    """§0.2: regionCode is a CLDR code; Google may refuse "UK" (the fake does)."""
+    places = PLACES[:20]
+    google = google_places_app(places, refuse_uk_region=True)
+    with fakes(google, hunter_app(domains=staffed(places))) as settings:
+        goal = LeadGenGoal(
+            raw_goal="Find 5 coffee shops in Manchester, UK",
+            target_region="Manchester",
+            target_persona="coffee shops",
+            target_country="UK",
+            volume=5,
+        )
+        clients = ProviderClients(settings)
+        try:
+            result = await execute_lead_generation_plan(
+                plan_lead_generation(goal, PlanContext(user_id="u1")),
+                USER,
+                services=ToolServices(settings=settings, clients=clients),
+                retry_policy=POLICY,
+            )
+        finally:
+            await clients.aclose()
+
+    assert result.overall_status == "succeeded"
+    assert {request.body["regionCode"] for request in received(google)} == {"GB"}
+
+
+# OpenStreetMap ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def osm_fakes(vtime: VirtualTime, **overpass: Any) -> Iterator[tuple[Settings, Starlette]]:
+    overpass_fake = overpass_app(clock=vtime, **overpass)
+    with (
+        serving(nominatim_app(clock=vtime)) as nominatim_url,
+        serving(overpass_fake) as overpass_url,
+    ):
+        settings = Settings(
+            _env_file=None,
+            nominatim_url=nominatim_url,
+            overpass_url=overpass_url,
+            places_provider="osm",
+            demo_latency_ms=0,
+            contact="ops@leadgen.example",
+        )
+        yield settings, overpass_fake
+
+
+async def run_on_osm(settings: Settings, vtime: VirtualTime, region: str) -> Ran:
+    """A whole plan for cafés in `region` on the OSM fakes, time virtual (the buckets, the
+    wait for a slot and the fakes share one clock), emails from the demo directory."""
+    clients = ProviderClients(settings)
+    clients.limits = RateLimits(sleep=vtime.sleep)
+    clients.limits.buckets["osm:nominatim"] = TokenBucket(1, 1, clock=vtime, sleep=vtime.sleep)
+    clients.limits.buckets["osm:overpass"] = TokenBucket(1, 2, clock=vtime, sleep=vtime.sleep)
+    goal = LeadGenGoal(
+        raw_goal=f"Find 2 cafes in {region}", target_region=region, target_persona="cafes", volume=2
+    )
+    usage = RunUsage()
+    try:
+        result = await execute_lead_generation_plan(
+            plan_lead_generation(goal, PlanContext(user_id="u1")),
+            USER,
+            services=ToolServices(settings=settings, clients=clients, usage=usage),
+            retry_policy=POLICY,
+        )
+    finally:
+        await clients.aclose()
+    assert result.overall_status == "succeeded", [
+        (s.step_id, s.status, s.error_message) for s in result.step_results
+    ]
+    return Ran(result, usage)
+
+
+async def test_a_postcode_is_searched_by_its_bounding_box() -> None:
+    """§0.3: postcode results have no osm_type and osm_id."""
+    vtime = VirtualTime()
+    with osm_fakes(vtime) as (settings, overpass):
+        ran = await run_on_osm(settings, vtime, "M1 1JN")
+
+    assert ran.places["count"] >= 1 and ran.saved
+    assert "OpenStreetMap searched the bounding box of M1 1JN" in ran.places["summary"]
+    assert "area(id:" not in overpass.state.queries[-1]
+
+
+async def test_a_relation_without_an_overpass_area_is_searched_by_its_box() -> None:
+    """§0.3: areas exist only for named boundaries and multipolygons."""
+    vtime = VirtualTime()
+    with osm_fakes(vtime) as (settings, overpass):
+        ran = await run_on_osm(settings, vtime, "Ancoats")
+
+    assert ran.places["count"] >= 1 and ran.saved
+    assert "(OpenStreetMap has no area for it)" in ran.places["summary"]
+    assert len(overpass.state.queries) == 2  # the area, found empty, then the box
+
+
+async def test_overpass_busy_is_waited_out_as_its_status_page_says() -> None:
+    """§0.3: after a 429, /api/status says when a slot frees."""
+    vtime = VirtualTime()
+    with osm_fakes(vtime, script=[(429, RATE_LIMITED_PAGE)], cooldown_s=12) as (settings, fake):
+        ran = await run_on_osm(settings, vtime, "Manchester")
+
+    assert ran.places["count"] >= 1
+    assert ran.result.step_results[0].attempts == 1  # waited inside the step, not retried
+    assert 13.0 in vtime.waits  # the status page's 12 s, and a second's margin
+    assert len(fake.state.statuses) == 1

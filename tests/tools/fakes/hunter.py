@@ -139,6 +139,7 @@ class _Fake:
     unverifiable: frozenset[str] = frozenset()  # addresses the verifier answers 222
     claimed: frozenset[str] = frozenset()  # addresses the verifier answers 451
     slow: frozenset[str] = frozenset({SLOW_EMAIL})  # 202 on the first check, then 200
+    unverifiable_every: int = 0  # every Nth distinct address checked answers 222, always
     companies: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (domain, org)
 
     def endpoint(
@@ -241,7 +242,10 @@ class _Fake:
         if "@" not in email:
             return error(400, "wrong_params", "You are missing the email parameter")
         self.verifications[email] = self.verifications.get(email, 0) + 1
-        if email == FAILING_EMAIL or email in self.unverifiable:
+        nth = list(self.verifications).index(email) + 1  # in the order first checked
+        every = self.unverifiable_every
+        unverifiable = email in self.unverifiable or (every and nth % every == 0)
+        if email == FAILING_EMAIL or unverifiable:
             # 222: "verification failed ... outside of our control ... retry later" (§0.1)
             return error(222, "verification_failed", "The remote SMTP server answered unexpectedly")
         if email in self.claimed:
@@ -287,6 +291,7 @@ def hunter_app(
     claimed: set[str] | frozenset[str] = frozenset(),
     slow: set[str] | frozenset[str] = frozenset({SLOW_EMAIL}),
     companies: dict[str, tuple[str, str]] | None = None,
+    unverifiable_every: int = 0,
 ) -> Starlette:
     """The fake; `app.state.received` lists the requests it got.
 
@@ -294,7 +299,8 @@ def hunter_app(
     matches the domain whose first label it spells ("Northern Bean" → northern-bean.example),
     unless `companies` maps the name to a (domain, organization) of its own (another firm's, for
     a generic name). `refused` domains are answered 400 invalid_domain; the verifier answers
-    222 for `unverifiable` addresses, 451 for `claimed` ones and 202 once for `slow` ones.
+    222 for `unverifiable` addresses (and every `unverifiable_every`th distinct address it is
+    asked about), 451 for `claimed` ones and 202 once for `slow` ones.
     `script` maps an endpoint name ("domain-search", "email-finder", "email-verifier",
     "account") to answers given, in order, before the normal ones; a body's "_headers" become
     response headers and a "_text" replaces the JSON body.
@@ -307,6 +313,7 @@ def hunter_app(
         claimed=frozenset(e.lower() for e in claimed),
         slow=frozenset(e.lower() for e in slow),
         companies=dict(companies or {}),
+        unverifiable_every=unverifiable_every,
     )
     answers = {
         "domain-search": fake.domain_search,
