@@ -3,6 +3,7 @@ and Hunter: the tools pick the providers from the settings and the run's own cho
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -241,3 +242,22 @@ async def test_a_warm_cache_makes_no_paid_hunter_call_and_keeps_no_google_conten
     assert without_time(second.step_results[3].data["leads"]) == without_time(
         first.step_results[3].data["leads"]
     )
+
+
+async def test_runs_at_once_count_only_their_own_requests(services: ToolServices) -> None:
+    # Every run of the process shares one Hunter client: a step must count the requests it
+    # sent, not every request the client sent meanwhile for other runs.
+    def own() -> ToolServices:
+        return ToolServices(settings=services.settings, clients=services.clients, usage=RunUsage())
+
+    results = await asyncio.gather(
+        *(
+            execute_lead_generation_plan(coffee_plan(volume), USER, services=own())
+            for volume in (20, 10)
+        )
+    )
+
+    for result in results:
+        assert result.overall_status == "succeeded"
+        for step in result.step_results[1:3]:
+            assert step.data["requests"] == step.data["usage"]["Hunter"]["requests"] > 0

@@ -25,6 +25,7 @@ from webapp.tools.providers.hunter import PROVIDER as HUNTER
 from webapp.tools.providers.hunter import HunterClient
 from webapp.tools.services import ToolServices, services_of
 from webapp.tools.step_inputs import lead_json, leads_in, source_output
+from webapp.tools.usage import sent_by
 
 HUNTER_AT_ONCE = 15  # requests in flight (Hunter's rate x a slow answer); the limiter paces them
 
@@ -64,10 +65,10 @@ async def enrich_contacts(params: dict[str, Any], env: ToolEnv) -> dict[str, Any
     provider = chosen_provider(services.settings, services.provider_overrides, "email")
     if provider == "hunter":
         hunter = _hunter(services)
-        before = hunter.requests
+        before = sent_by(HUNTER)
         found = await _hunter_contacts(services, hunter, businesses, carried)
         leads = await _choose(services, hunter, found)
-        requests = hunter.requests - before
+        requests = sent_by(HUNTER) - before
     else:
         await demo_call(services, env, "the contact search")
         found = [Found(lead, _demo_contacts(lead)) for lead in businesses]
@@ -182,8 +183,9 @@ async def _choose(services: ToolServices, hunter: HunterClient, found: list[Foun
     )
     leads = []
     for each, answer in zip(found, checked, strict=True):
-        if answer.value is None:  # the verifier did not answer for it
-            each.trouble, each.kind = answer.trouble, "unanswered"
+        if answer.value is None:  # the verifier refused it, or did not answer
+            each.trouble = answer.trouble
+            each.kind = "unanswered" if answer.unanswered else "refused"
             leads.append(_noted(each, each.lead))
             continue
         result = answer.value

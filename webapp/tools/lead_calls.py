@@ -76,7 +76,8 @@ class LeadCalls:
         self, item: K, call: Callable[[K], Awaitable[T]], slots: asyncio.Semaphore
     ) -> Answer[T] | ToolError:
         """The item's answer, or the last retryable error once its tries are spent."""
-        for attempt in range(1, self.tries + 1):
+        attempt = 1
+        while True:
             try:
                 async with slots:
                     return Answer(await call(item))
@@ -86,7 +87,7 @@ class LeadCalls:
                 if not error.retryable:
                     raise
                 wait = error.retry_after
-                if attempt == self.tries or (wait or 0) > self.policy.max_retry_after_s:
+                if attempt >= self.tries or (wait or 0) > self.policy.max_retry_after_s:
                     return error
                 await self.sleep(self.policy.delay_for(attempt, retry_after=wait))
-        raise AssertionError("unreachable: the last try returns")
+                attempt += 1

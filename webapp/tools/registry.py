@@ -25,7 +25,7 @@ from webapp.tools.monitor import set_up_monitor
 from webapp.tools.places import search_places
 from webapp.tools.sequence import set_up_email_sequence
 from webapp.tools.services import ToolServices
-from webapp.tools.usage import spending_for
+from webapp.tools.usage import RunUsage, spending_for
 
 TOOLS: dict[str, ToolFn] = {
     GOOGLE_PLACES_SEARCH: search_places,
@@ -42,11 +42,10 @@ async def run_lead_tool(tool: str, params: dict[str, Any], env: ToolEnv) -> Any:
     if implementation is None:
         raise ToolError(f"There is no tool called {tool!r}.", retryable=False)
     run_usage = env.services.usage if isinstance(env.services, ToolServices) else None
-    if run_usage is None:
-        return await implementation(params, env)
-    with spending_for(run_usage, env.step.id):
+    # Counted even for a run that keeps no record of its spending: a tool counts its own calls.
+    with spending_for(run_usage or RunUsage(), env.step.id):
         data = await implementation(params, env)
-    spent = run_usage.steps.get(env.step.id)
+    spent = run_usage.steps.get(env.step.id) if run_usage is not None else None
     if isinstance(data, dict) and spent:
         data["usage"] = {provider: usage.as_json() for provider, usage in spent.items()}
     return data

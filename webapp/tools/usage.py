@@ -111,6 +111,16 @@ def add_credits(provider: str, credits: float) -> None:
             )
 
 
+def sent_by(provider: str) -> int:
+    """The requests the running step has sent to `provider` so far (0 outside a step): a tool
+    reads it before and after its calls to count its own, whatever other runs send at once."""
+    current = _current.get()
+    if current is None:
+        return 0
+    usage = current.run.steps.get(current.step_id, {}).get(provider)
+    return usage.requests if usage is not None else 0
+
+
 def cache_hit(provider: str) -> None:
     current = _current.get()
     if current is not None:
