@@ -18,7 +18,7 @@ def test_the_header_is_the_canonical_lead_record() -> None:
 
     assert header[:4] == ["Business Name", "Category", "Website", "Domain"]
     assert header[-3:] == ["Source", "Source ID", "Retrieved At"]
-    assert len(header) == len(COLUMNS) == 26
+    assert len(header) == len(COLUMNS) == 28
 
 
 def test_cells_a_spreadsheet_would_run_as_a_formula_are_escaped() -> None:

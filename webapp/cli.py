@@ -29,7 +29,7 @@ from webapp.console import goal_text, make_console, plan_table
 from webapp.core import GoalError, LeadGenPlan, PlanContext, parse_goal, plan_lead_generation
 from webapp.runtime.accounts import LOCAL_USER
 from webapp.settings import Settings
-from webapp.tools.providers.choice import osm_contact_missing
+from webapp.tools.providers.choice import email_providers, osm_contact_missing
 from webapp.web.auth import is_loopback
 
 CLI_USER = LOCAL_USER.user_id  # the one user of LEADGEN_AUTH=off sees the shell's runs
@@ -148,6 +148,11 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "--demo-latency-ms", type=int, metavar="MS", help="Latency of each demo directory call."
     )
     parser.add_argument("--max-concurrency", type=int, metavar="N", help="Steps run at once.")
+    parser.add_argument(
+        "--email-providers",
+        metavar="LIST",
+        help="Who finds emails, in order, e.g. website,hunter (LEADGEN_EMAIL_PROVIDERS).",
+    )
     parser.add_argument(
         "--retries", type=int, metavar="N", help="Retries after a step's first attempt."
     )
@@ -274,9 +279,17 @@ def _settings(args: argparse.Namespace) -> Settings:
         "demo_latency_ms": getattr(args, "demo_latency_ms", None),
         "max_concurrency": getattr(args, "max_concurrency", None),
         "retry_max_retries": getattr(args, "retries", None),
+        "email_providers": getattr(args, "email_providers", None),
     }
     if getattr(args, "limit", 1) < 1:
         raise ValueError("--limit must be 1 or more.")
+    if options["email_providers"] is not None:
+        try:
+            options["email_providers"] = ",".join(email_providers(options["email_providers"]))
+        except ValueError as error:
+            raise ValueError(
+                str(error).replace("email_providers", "--email-providers", 1)
+            ) from None
     return Settings(**{key: value for key, value in options.items() if value is not None})
 
 

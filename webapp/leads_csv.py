@@ -31,6 +31,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("Email Status", "email_status"),
     ("Email Confidence", "email_confidence"),
     ("LinkedIn URL", "linkedin_url"),
+    ("Email Found By", "email_found_by"),
+    ("Email Source", "email_source"),
     ("Service Area Business", "service_area"),
     ("Notes", "notes"),
     ("Source", "source"),

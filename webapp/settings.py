@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from webapp.core.retry import RetryPolicy
+
+EMAIL_PROVIDERS = ("website", "hunter", "demo")  # who may find contact emails, in a waterfall
 
 
 class Settings(BaseSettings):
@@ -104,6 +106,18 @@ class Settings(BaseSettings):
         description="Who serves HUNTER_DOMAIN_LOOKUP and HUNTER_ENRICH: demo or hunter "
         "(default: hunter when HUNTER_API_KEY is set, else demo).",
     )
+    email_providers: str | None = Field(
+        None,
+        description="Who finds contact emails (HUNTER_ENRICH), in order, comma-separated: "
+        "website, hunter, demo; each is asked only for the leads the ones before it left "
+        "without a usable email (default: website,hunter with HUNTER_API_KEY set, website "
+        "without; demo when the places come from the demo directory).",
+    )
+    mx_check: Literal["on", "off"] = Field(
+        "on",
+        description="Check that a website's email domain has a mail server (DNS MX); off for "
+        "networks whose DNS cannot be used.",
+    )
     google_places_url: str = Field(
         "https://places.googleapis.com",
         description="Scheme and host of the Google Places API (New); the client adds the path.",
@@ -144,6 +158,20 @@ class Settings(BaseSettings):
     send_rate_per_minute: int = Field(
         30, ge=1, le=6000, description="Most emails this process sends over SMTP per minute."
     )
+
+    @field_validator("email_providers")
+    @classmethod
+    def _known_email_providers(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        names = [name.strip().lower() for name in value.split(",")]
+        unknown = [name for name in names if name not in EMAIL_PROVIDERS]
+        if unknown or not names:
+            raise ValueError(
+                f"must name providers among {', '.join(EMAIL_PROVIDERS)}, in order "
+                f"(e.g. website,hunter); got {value!r}"
+            )
+        return ",".join(dict.fromkeys(names))
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(

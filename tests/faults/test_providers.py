@@ -36,7 +36,7 @@ def google_settings(tmp_path: Path, url: str, **overrides: Any) -> Settings:
         str(tmp_path / "faults.db"),
         google_places_api_key=GOOD_KEY,
         google_places_url=url,
-        **overrides,
+        **{"email_providers": "demo", **overrides},
     )
 
 
@@ -170,7 +170,11 @@ async def test_a_proxy_error_page_from_hunter_is_retried_and_the_emails_arrive(
     hunter = Misbehaving(hunter_app(domains=hunter_domains()), ["bad_gateway"] * lead_calls.TRIES)
     with serving(google) as google_url, serving(hunter) as hunter_url:
         settings = google_settings(
-            tmp_path, google_url, hunter_api_key=TEST_KEY, hunter_url=hunter_url
+            tmp_path,
+            google_url,
+            hunter_api_key=TEST_KEY,
+            hunter_url=hunter_url,
+            email_providers="hunter",
         )
         async with serve(settings) as (app, client):
             run_id, messages = await run_and_watch(client)

@@ -65,6 +65,7 @@ async def services(fakes: tuple[str, str, Any]) -> AsyncIterator[ToolServices]:
         google_places_url=google_url,
         hunter_url=hunter_url,
         demo_latency_ms=0,
+        email_providers="hunter",
     )
     clients = ProviderClients(settings)
     yield ToolServices(settings=settings, clients=clients, usage=RunUsage())
@@ -180,7 +181,9 @@ async def test_a_run_can_search_openstreetmap_and_keep_demo_emails() -> None:
         )
         clients = ProviderClients(settings)
         services = ToolServices(
-            settings=settings, clients=clients, provider_overrides={"places_provider": "osm"}
+            settings=settings,
+            clients=clients,
+            provider_overrides={"places_provider": "osm", "email_providers": "demo"},
         )
         try:
             result = await execute_lead_generation_plan(
@@ -212,6 +215,7 @@ async def test_a_warm_cache_makes_no_paid_hunter_call_and_keeps_no_google_conten
         google_places_url=google_url,
         hunter_url=hunter_url,
         demo_latency_ms=0,
+        email_providers="hunter",
     )
     clients = ProviderClients(settings, cache=store.cache)
     try:

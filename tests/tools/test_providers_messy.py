@@ -9,6 +9,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from tests.tools.fakes.google_places import (
@@ -23,6 +25,7 @@ from tests.tools.fakes.google_places import (
 )
 from tests.tools.fakes.hunter import TEST_KEY, hunter_app, person
 from tests.tools.fakes.osm import RATE_LIMITED_PAGE, VirtualTime, nominatim_app, overpass_app
+from tests.tools.fakes.web import fake_web_as_proxy
 from tests.tools.live_server import serving
 from webapp.core import (
     LeadGenExecutionResult,
@@ -105,6 +108,7 @@ def fakes(google: Starlette, hunter: Starlette) -> Iterator[Settings]:
             _env_file=None,
             google_places_api_key=GOOD_KEY,
             hunter_api_key=TEST_KEY,
+            email_providers="hunter",
             google_places_url=google_url,
             hunter_url=hunter_url,
             demo_latency_ms=0,
@@ -306,13 +310,15 @@ def osm_fakes(vtime: VirtualTime, **overpass: Any) -> Iterator[tuple[Settings, S
             nominatim_url=nominatim_url,
             overpass_url=overpass_url,
             places_provider="osm",
+            email_providers="demo",
+            mx_check="off",  # no DNS here
             demo_latency_ms=0,
             contact="ops@leadgen.example",
         )
         yield settings, overpass_fake
 
 
-async def run_on_osm(settings: Settings, vtime: VirtualTime, region: str) -> Ran:
+async def run_on_osm(settings: Settings, vtime: VirtualTime, region: str, volume: int = 2) -> Ran:
     """A whole plan for cafés in `region` on the OSM fakes, time virtual (the buckets, the
     wait for a slot and the fakes share one clock), emails from the demo directory."""
     clients = ProviderClients(settings)
@@ -320,7 +326,10 @@ async def run_on_osm(settings: Settings, vtime: VirtualTime, region: str) -> Ran
     clients.limits.buckets["osm:nominatim"] = TokenBucket(1, 1, clock=vtime, sleep=vtime.sleep)
     clients.limits.buckets["osm:overpass"] = TokenBucket(1, 2, clock=vtime, sleep=vtime.sleep)
     goal = LeadGenGoal(
-        raw_goal=f"Find 2 cafes in {region}", target_region=region, target_persona="cafes", volume=2
+        raw_goal=f"Find {volume} cafes in {region}",
+        target_region=region,
+        target_persona="cafes",
+        volume=volume,
     )
     usage = RunUsage()
     try:
@@ -370,3 +379,91 @@ async def test_overpass_busy_is_waited_out_as_its_status_page_says() -> None:
     assert ran.result.step_results[0].attempts == 1  # waited inside the step, not retried
     assert 13.0 in vtime.waits  # the status page's 12 s, and a second's margin
     assert len(fake.state.statuses) == 1
+
+
+# The businesses' own websites, then Hunter ----------------------------------------------------
+
+
+def on_the_web(host: str, number: int, **tags: str) -> dict[str, Any]:
+    """A café OpenStreetMap lists with its website on the fake web."""
+    return {
+        "type": "node",
+        "id": 9000 + number,
+        "lat": 53.4835 + number / 1000,
+        "lon": -2.2363,
+        "tags": {
+            "amenity": "cafe",
+            "name": f"{host.split('.')[0].title()} Cafe",
+            **tags,
+            "website": f"http://{host}/",
+        },
+    }
+
+
+WEB_CAFES = [
+    on_the_web(host, number)
+    for number, host in enumerate(
+        ["mailto.example", "jsonld.example", "deep.example", "robots.example", "others.example"]
+    )
+]
+
+
+async def test_with_no_key_the_websites_give_real_leads(monkeypatch: pytest.MonkeyPatch) -> None:
+    vtime = VirtualTime()
+    with (
+        fake_web_as_proxy(monkeypatch) as web,
+        osm_fakes(vtime, elements=WEB_CAFES) as (
+            settings,
+            _,
+        ),
+    ):
+        ran = await run_on_osm(
+            settings.model_copy(update={"email_providers": None}), vtime, "Manchester", volume=5
+        )
+
+    assert ran.enrich["providers"] == ["website"]  # no Hunter key: the free source alone
+    saved = {lead.business_name: lead for lead in ran.saved}
+    assert saved["Mailto Cafe"].email == "maya@mailto.example"
+    assert saved["Mailto Cafe"].contact_first_name == "Maya"
+    assert saved["Mailto Cafe"].email_found_by == "website"
+    assert saved["Mailto Cafe"].email_source == "http://mailto.example/contact"
+    assert saved["Mailto Cafe"].email_status == "unchecked"  # LEADGEN_MX_CHECK=off here
+    assert saved["Deep Cafe"].email == "info@deep.example"
+    assert saved["Robots Cafe"].email is None
+    assert "robots.txt does not allow" in (saved["Robots Cafe"].notes or "")
+    assert ran.enrich["byProvider"] == {"website": 3}
+    assert "website: 3 emails" in ran.enrich["summary"]
+    assert web.pages_of("mailto.example")
+
+
+async def test_hunter_is_asked_only_for_what_the_websites_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    vtime = VirtualTime()
+    left = ["others.example", "robots.example"]
+    hunter = hunter_app(domains={domain: [owner(domain)] for domain in left})
+    with (
+        fake_web_as_proxy(monkeypatch),
+        osm_fakes(vtime, elements=WEB_CAFES) as (settings, _),
+        serving(hunter) as hunter_url,
+    ):
+        waterfall = settings.model_copy(
+            update={
+                "hunter_api_key": SecretStr(TEST_KEY),
+                "hunter_url": hunter_url,
+                "email_providers": None,
+            }
+        )
+        ran = await run_on_osm(waterfall, vtime, "Manchester", volume=5)
+
+    assert ran.enrich["providers"] == ["website", "hunter"]
+    assert sorted(set(hunter_asked(hunter, "domain"))) == left  # only the rest
+    saved = {lead.business_name: lead for lead in ran.saved}
+    assert saved["Robots Cafe"].email == "ava@robots.example"
+    assert saved["Robots Cafe"].email_found_by == "hunter"
+    assert saved["Robots Cafe"].notes is None  # its site's refusal is moot: Hunter found one
+    assert ran.enrich["byProvider"] == {"website": 3, "hunter": 2}
+    assert ran.enrich["creditsSaved"] == 3
+    assert (
+        "website: 3 emails; Hunter: 2 more, 2 credits; 3 credits saved" in (ran.enrich["summary"])
+    )

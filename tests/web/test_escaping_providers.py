@@ -109,6 +109,7 @@ async def served(tmp_path: Path, fakes: dict[str, str]) -> AsyncIterator[Served]
         google_places_url=fakes["google"],
         hunter_url=fakes["hunter"],
         retry_max_retries=0,
+        email_providers="hunter",  # the hostile sites are not served: no site is read
     )
     async with serve(settings) as pair:
         yield pair

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from tests.web.helpers import fast_settings, serve
 from webapp.settings import Settings
-from webapp.tools.providers.choice import chosen_provider
+from webapp.tools.providers.choice import chosen_email_providers, chosen_provider
 
 GOAL = "Find 5 coffee shops in Manchester"
 
@@ -41,7 +42,7 @@ async def test_the_preview_offers_providers_and_says_which_need_a_key(
 ) -> None:
     page = (await client.post("/plan", data={"goal": GOAL})).text
 
-    assert 'name="places_provider"' in page and 'name="email_provider"' in page
+    assert 'name="places_provider"' in page and 'name="email_providers"' in page
     assert "Google Places (needs GOOGLE_PLACES_API_KEY)" in page
     assert "Hunter (needs HUNTER_API_KEY)" in page
     assert "Demo data" in page
@@ -63,9 +64,43 @@ async def test_with_a_key_the_real_provider_is_the_default(tmp_path: object) -> 
     settings = Settings(_env_file=None, google_places_api_key="k", hunter_api_key="h")
 
     assert chosen_provider(settings, {}, "places") == "google"
-    assert chosen_provider(settings, {}, "email") == "hunter"
     assert chosen_provider(settings, {"places_provider": "osm"}, "places") == "osm"
     assert chosen_provider(Settings(_env_file=None), {}, "places") == "demo"
+
+
+def test_emails_come_from_the_websites_first_then_hunter_when_its_key_is_set() -> None:
+    keys = Settings(_env_file=None, google_places_api_key="k", hunter_api_key="h")
+    no_hunter = Settings(_env_file=None, places_provider="osm")
+    demo_places = Settings(_env_file=None, hunter_api_key="h")
+
+    assert chosen_email_providers(keys, {}) == ["website", "hunter"]
+    assert chosen_email_providers(no_hunter, {}) == ["website"]
+    assert chosen_email_providers(demo_places, {}) == ["demo"]  # demo places, demo emails
+    assert chosen_email_providers(keys, {"email_providers": "hunter,website"}) == [
+        "hunter",
+        "website",
+    ]
+    assert chosen_email_providers(keys, {"email_provider": "demo"}) == ["demo"]
+    setting = Settings(_env_file=None, email_providers=" Website , hunter,website")
+    assert chosen_email_providers(setting, {}) == ["website", "hunter"]
+    with pytest.raises(ValueError, match="website, hunter, demo"):
+        Settings(_env_file=None, email_providers="website,clearbit")
+
+
+async def test_the_api_takes_an_ordered_list_of_email_providers(
+    client: httpx.AsyncClient,
+) -> None:
+    listed = await client.post(
+        "/api/runs", json={"goal": GOAL, "email_providers": ["website", "demo"]}
+    )
+    text = await client.post("/api/runs", json={"goal": GOAL, "email_providers": "demo"})
+    wrong = await client.post("/api/runs", json={"goal": GOAL, "email_providers": "website,x"})
+
+    assert listed.status_code == text.status_code == 201
+    assert listed.json()["run"]["options"]["email_providers"] == "website,demo"
+    assert text.json()["run"]["options"]["providers"] == ["demo", "demo"]
+    assert wrong.status_code == 422
+    assert "website, hunter, demo" in wrong.json()["error"]["message"]
 
 
 async def test_a_run_on_real_providers_is_not_labelled_demo(tmp_path: object) -> None:

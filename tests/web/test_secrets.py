@@ -240,6 +240,7 @@ async def test_no_key_appears_anywhere_whatever_the_providers_answer(
             str(db),
             google_places_api_key=GOOGLE_KEY,
             hunter_api_key=HUNTER_KEY,
+            email_providers="hunter",  # the fake web is not here: no site is read
             google_places_url=provider_url(stack, live_host, google, case.google_at),
             hunter_url=provider_url(stack, live_host, hunter, case.hunter_at),
             smtp_url=f"smtp://{SMTP_LOGIN}@127.0.0.1:1",

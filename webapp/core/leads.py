@@ -15,8 +15,11 @@ EMAIL_STATUS_RANK = {
     "valid": 0,
     "accept_all": 1,
     "unknown": 2,
+    "mx_ok": 2,  # found on the business's site, its domain has a mail server
+    "unchecked": 2,  # found on the business's site, no DNS answer to check its domain
     "webmail": 3,
     "disposable": 5,
+    "no_mx": 5,  # found on the business's site, but its domain has no mail server
     "invalid": 6,
 }
 
@@ -46,6 +49,9 @@ class Lead(CamelModel):
     source: str = "demo"
     source_id: str | None = None
     retrieved_at: str | None = None
+    # Who found the email (website, hunter, demo, openstreetmap) and the page it was on.
+    email_found_by: str | None = None
+    email_source: str | None = None
     # A business that serves customers at their place (a plumber) and lists no storefront.
     service_area: bool | None = None
     # What the user should know about this lead, in words: why it has no contact, why its

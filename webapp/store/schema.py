@@ -284,9 +284,12 @@ MIGRATIONS: list[str] = [
         VALUES ('delete', old.rowid, old.goal);
     END;
     """,
-    # 6: what a lead's user should know (why it has no contact, a service-area business), and
-    # no Google Places content in the answer cache: Google's terms let only place ids be kept.
+    # 6: what a lead's user should know (why it has no contact, a service-area business), who
+    # found its email and on which page, and no Google Places content in the answer cache:
+    # Google's terms let only place ids be kept.
     """
+    ALTER TABLE leads ADD COLUMN email_found_by TEXT;
+    ALTER TABLE leads ADD COLUMN email_source TEXT;
     ALTER TABLE leads ADD COLUMN service_area INTEGER;
     ALTER TABLE leads ADD COLUMN notes TEXT;
     DELETE FROM provider_cache WHERE provider = 'Google Places';

@@ -19,7 +19,7 @@ from webapp.tools.demo_contacts import Contact
 from webapp.tools.hunter_contacts import NameLookup, lookup_by_name
 from webapp.tools.lead_calls import LeadCalls
 from webapp.tools.platforms import platform_of
-from webapp.tools.providers.choice import chosen_provider, require_key
+from webapp.tools.providers.choice import chosen_email_providers, require_key
 from webapp.tools.providers.hunter import PROVIDER as HUNTER
 from webapp.tools.services import ToolServices, services_of
 from webapp.tools.step_inputs import lead_json, source_leads
@@ -51,12 +51,14 @@ async def lookup_domains(params: dict[str, Any], env: ToolEnv) -> dict[str, Any]
     services = services_of(env)
     _, leads = source_leads(params, env, "businesses", "leads")
     found = [from_website(lead) for lead in leads]
-    provider = chosen_provider(services.settings, services.provider_overrides, "email")
-    if provider == "hunter":
-        requests = await _by_name(services, found)
-    else:
+    emails = chosen_email_providers(services.settings, services.provider_overrides)
+    if "hunter" in emails:  # a business without a site of its own is looked up by name
+        provider, requests = "hunter", await _by_name(services, found)
+    elif "demo" in emails:
         await demo_call(services, env, "the domain lookup")
         provider, requests = DEMO_PROVIDER, 1
+    else:  # the websites alone: each business's domain is its site's, nothing to ask
+        provider, requests = "website", 0
     counts = {
         status: sum(1 for b in found if status in (b.origin, b.lookup)) for status in STATUS_WORDS
     }

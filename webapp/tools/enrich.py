@@ -10,7 +10,7 @@ when LEADGEN_HUNTER_VERIFY is on). One business's trouble with Hunter stays on i
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from webapp.core.leads import Lead
@@ -20,12 +20,13 @@ from webapp.tools.demo_contacts import Contact, contacts_for
 from webapp.tools.domains import CONTACTS_KEY
 from webapp.tools.hunter_contacts import contacts_at, verified_choice
 from webapp.tools.lead_calls import LeadCalls
-from webapp.tools.providers.choice import chosen_provider, require_key
+from webapp.tools.providers.choice import chosen_email_providers, provider_label, require_key
 from webapp.tools.providers.hunter import PROVIDER as HUNTER
 from webapp.tools.providers.hunter import HunterClient
 from webapp.tools.services import ToolServices, services_of
 from webapp.tools.step_inputs import lead_json, leads_in, source_output
-from webapp.tools.usage import sent_by
+from webapp.tools.usage import credits_of, sent_by
+from webapp.tools.website_contacts import from_websites
 
 HUNTER_AT_ONCE = 15  # requests in flight (Hunter's rate x a slow answer); the limiter paces them
 
@@ -55,6 +56,7 @@ class Found:
     trouble: str | None = None
     kind: str | None = None
     invalid: int = 0  # addresses the verifier found invalid
+    site_trouble: str | None = None  # why its website gave no email (noted if none came)
 
 
 async def enrich_contacts(params: dict[str, Any], env: ToolEnv) -> dict[str, Any]:
@@ -62,19 +64,70 @@ async def enrich_contacts(params: dict[str, Any], env: ToolEnv) -> dict[str, Any
     source, data = source_output(params, env)
     businesses = leads_in(data, env, source, "businesses", "leads")
     carried = _carried_contacts(data)
-    provider = chosen_provider(services.settings, services.provider_overrides, "email")
-    if provider == "hunter":
-        hunter = _hunter(services)
-        before = sent_by(HUNTER)
-        found = await _hunter_contacts(services, hunter, businesses, carried)
-        leads = await _choose(services, hunter, found)
-        requests = sent_by(HUNTER) - before
-    else:
-        await demo_call(services, env, "the contact search")
-        found = [Found(lead, _demo_contacts(lead)) for lead in businesses]
-        leads = [_with_contact(f.lead, best_contact(f.contacts)) for f in found]
-        provider, requests = DEMO_PROVIDER, 1
-    return _output(found, leads, provider, requests)
+    carried += [None] * (len(businesses) - len(carried))
+    providers = chosen_email_providers(services.settings, services.provider_overrides)
+    found = [Found(lead, []) for lead in businesses]
+    leads = list(businesses)
+    waterfall = Waterfall(providers)
+    for provider in providers:
+        todo = [i for i, lead in enumerate(leads) if not usable(lead)]
+        if not todo:
+            break
+        if provider == "website":
+            sites, sent = await from_websites(services, [leads[i] for i in todo])
+            for i, site in zip(todo, sites, strict=True):
+                leads[i] = site.lead
+                found[i].site_trouble = site.trouble
+            waterfall.pages += sent
+        elif provider == "hunter":
+            await _from_hunter(services, todo, leads, found, carried, waterfall)
+        else:
+            await demo_call(services, env, "the contact search")
+            for i in todo:
+                found[i].contacts = _demo_contacts(leads[i])
+                leads[i] = _with_contact(leads[i], best_contact(found[i].contacts), DEMO_PROVIDER)
+            waterfall.requests += 1
+        waterfall.served[provider] = sum(1 for i in todo if usable(leads[i]))
+    leads = [_noted(each, lead) for each, lead in zip(found, leads, strict=True)]
+    return _output(found, leads, waterfall)
+
+
+@dataclass
+class Waterfall:
+    """The providers asked in turn, what each served, and what they sent and spent."""
+
+    providers: list[str]
+    served: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+    pages: int = 0
+    credits: float = 0.0
+
+
+def usable(lead: Lead) -> bool:
+    """A lead whose email needs no further provider: one not known to bounce."""
+    return bool(lead.email) and lead.email_status not in ("invalid", "no_mx")
+
+
+async def _from_hunter(
+    services: ToolServices,
+    todo: list[int],
+    leads: list[Lead],
+    found: list[Found],
+    carried: list[list[Contact] | None],
+    waterfall: Waterfall,
+) -> None:
+    hunter = _hunter(services)
+    before, spent = sent_by(HUNTER), credits_of(HUNTER)
+    asked = await _hunter_contacts(
+        services, hunter, [leads[i] for i in todo], [carried[i] for i in todo]
+    )
+    chosen = await _choose(services, hunter, asked)
+    for i, each, lead in zip(todo, asked, chosen, strict=True):
+        found[i].contacts, found[i].trouble = each.contacts, each.trouble
+        found[i].kind, found[i].invalid = each.kind, each.invalid
+        leads[i] = lead  # built on the lead as it came: a website's marked address stays
+    waterfall.requests += sent_by(HUNTER) - before
+    waterfall.credits += credits_of(HUNTER) - spent
 
 
 def best_contact(contacts: list[Contact]) -> Contact | None:
@@ -93,7 +146,7 @@ def _demo_contacts(lead: Lead) -> list[Contact]:
     return contacts_for(lead.domain, lead.business_name, lead.category) if lead.domain else []
 
 
-def _with_contact(lead: Lead, contact: Contact | None) -> Lead:
+def _with_contact(lead: Lead, contact: Contact | None, found_by: str) -> Lead:
     if contact is None:
         return lead
     return lead.model_copy(
@@ -104,6 +157,8 @@ def _with_contact(lead: Lead, contact: Contact | None) -> Lead:
             "email": contact["email"],
             "email_status": contact["status"],
             "email_confidence": contact["confidence"],
+            "email_found_by": found_by,
+            "email_source": None,
         }
     )
 
@@ -177,7 +232,7 @@ async def _hunter_contacts(
 async def _choose(services: ToolServices, hunter: HunterClient, found: list[Found]) -> list[Lead]:
     """Each business's lead with its chosen contact (verified first when asked to)."""
     if not services.settings.hunter_verify:
-        return [_noted(f, _with_contact(f.lead, best_contact(f.contacts))) for f in found]
+        return [_with_contact(f.lead, best_contact(f.contacts), "hunter") for f in found]
     checked = await _calls(services).run(
         found, lambda f: verified_choice(hunter, usable_contacts(f.contacts))
     )
@@ -186,22 +241,27 @@ async def _choose(services: ToolServices, hunter: HunterClient, found: list[Foun
         if answer.value is None:  # the verifier refused it, or did not answer
             each.trouble = answer.trouble
             each.kind = "unanswered" if answer.unanswered else "refused"
-            leads.append(_noted(each, each.lead))
+            leads.append(each.lead)
             continue
         result = answer.value
         each.invalid = result.invalid
         if result.claimed or result.failed:
             each.kind = "claimed" if result.claimed else "failed"
-        lead = _with_contact(each.lead, result.contact)
-        leads.append(_noted(each, lead.with_note(result.note) if result.note else lead))
+        lead = _with_contact(each.lead, result.contact, "hunter")
+        leads.append(lead.with_note(result.note) if result.note else lead)
     return leads
 
 
 def _noted(found: Found, lead: Lead) -> Lead:
-    return lead.with_note(found.trouble) if found.trouble else lead
+    """The lead with its trouble on its notes; a website's only when no email came at all."""
+    if found.trouble:
+        lead = lead.with_note(found.trouble)
+    if found.site_trouble and not lead.email:
+        lead = lead.with_note(found.site_trouble)
+    return lead
 
 
-def _output(found: list[Found], leads: list[Lead], provider: str, requests: int) -> dict[str, Any]:
+def _output(found: list[Found], leads: list[Lead], waterfall: Waterfall) -> dict[str, Any]:
     invalid = sum(f.invalid for f in found)
     invalid += sum(1 for f in found for c in f.contacts if c["status"] == "invalid")
     with_email = sum(1 for lead in leads if lead.email)
@@ -210,6 +270,8 @@ def _output(found: list[Found], leads: list[Lead], provider: str, requests: int)
     summary = f"Found an email for {with_email} of {len(leads)} businesses ({verified} verified"
     summary += f"; {invalid} invalid addresses skipped" if invalid else ""
     summary += "".join(f"; {kinds[k]} {words}" for k, words in TROUBLE_WORDS.items() if kinds[k])
+    summary += _sources(waterfall)
+    providers = waterfall.providers
     return {
         "leads": [lead_json(lead) for lead in leads],
         "count": len(leads),
@@ -219,7 +281,40 @@ def _output(found: list[Found], leads: list[Lead], provider: str, requests: int)
         "invalidSkipped": invalid,
         "troubled": sum(kinds.values()),
         "trouble": dict(kinds),
-        "provider": provider,
-        "requests": requests,
+        "provider": ",".join(providers),
+        "providers": providers,
+        "byProvider": waterfall.served,
+        "requests": waterfall.requests + waterfall.pages,
+        "pages": waterfall.pages,
+        "creditsSaved": _credits_saved(waterfall),
         "summary": summary + ")",
     }
+
+
+def _sources(waterfall: Waterfall) -> str:
+    """Which provider found how many ("website: 41 emails; Hunter: 12 more, 12 credits; 29
+    credits saved"), when more than one was asked or the websites were."""
+    if waterfall.providers in (["hunter"], ["demo"]):
+        return ""
+    parts = []
+    for index, provider in enumerate(waterfall.providers):
+        if provider not in waterfall.served:
+            continue
+        count = waterfall.served[provider]
+        text = f"{provider_label(provider, short=True)}: {count} {'more' if index else 'emails'}"
+        if provider == "hunter":
+            text += f", {waterfall.credits:g} credits"
+        parts.append(text)
+    saved = _credits_saved(waterfall)
+    if saved:
+        parts.append(f"{saved} credits saved")
+    return "".join(f"; {part}" for part in parts)
+
+
+def _credits_saved(waterfall: Waterfall) -> int:
+    """What the free sources saved: a Domain Search (a credit) for each email they found
+    before Hunter was asked."""
+    if "hunter" not in waterfall.providers:
+        return 0
+    before = waterfall.providers[: waterfall.providers.index("hunter")]
+    return sum(waterfall.served.get(provider, 0) for provider in before if provider != "demo")

@@ -14,8 +14,14 @@ from webapp.core.models import (
     LeadGenPlan,
 )
 from webapp.settings import Settings
-from webapp.tools.providers.choice import LABELS, chosen_provider, osm_contact_missing
+from webapp.tools.providers.choice import (
+    LABELS,
+    chosen_email_providers,
+    chosen_provider,
+    osm_contact_missing,
+)
 from webapp.tools.providers.google_queries import queries_needed
+from webapp.tools.providers.website import MAX_PAGES as WEBSITE_PAGES
 
 PLACES_PAGE = 20  # Google Places Text Search (New) returns at most 20 places a page
 GOOGLE_MAX_PAGES = 3  # and stops issuing page tokens after 60 places
@@ -38,15 +44,19 @@ def estimate_provider_calls(
 ) -> list[CallEstimate]:
     chosen = overrides or {}
     places = chosen_provider(settings, chosen, "places")
-    email = chosen_provider(settings, chosen, "email")
+    emails = chosen_email_providers(settings, chosen)
     estimates = []
     for step in plan.steps:
         wanted = int(step.params.get("maxResults", 0) or 0)
         if step.tool == GOOGLE_PLACES_SEARCH:
             estimates.append(_places(step.id, places, wanted))
-        elif step.tool in (HUNTER_DOMAIN_LOOKUP, HUNTER_ENRICH):
+        elif step.tool == HUNTER_DOMAIN_LOOKUP and "hunter" in emails:
+            estimates.append(_lookup(step.id, _places_found(plan)))
+        elif step.tool == HUNTER_DOMAIN_LOOKUP and "demo" in emails:
+            estimates.append(CallEstimate(step.id, LABELS["demo"], 1, False, "free (demo data)"))
+        elif step.tool == HUNTER_ENRICH:
             found = _places_found(plan)
-            estimates.append(_email(step.id, step.tool, email, found, settings.hunter_verify))
+            estimates += _enrich(step.id, emails, found, settings.hunter_verify)
     return estimates
 
 
@@ -79,22 +89,36 @@ def _places(step_id: str, provider: str, wanted: int) -> CallEstimate:
     return CallEstimate(step_id, LABELS["demo"], 1, False, "free (demo data)")
 
 
-def _email(step_id: str, tool: str, provider: str, places: int, verify: bool) -> CallEstimate:
-    if provider != "hunter":
-        return CallEstimate(step_id, LABELS["demo"], 1, False, "free (demo data)")
-    if tool == HUNTER_DOMAIN_LOOKUP:
-        lookups = math.ceil(places * NO_WEBSITE_SHARE)
-        note = (
-            "a Domain Search by name for each place without a website of its own, and one for "
-            f"anyone Hunter knows there when it has no decision maker: 0 to {lookups} credits"
-        )
-        return CallEstimate(step_id, LABELS[provider], 2 * lookups, True, note)
+def _lookup(step_id: str, places: int) -> CallEstimate:
+    lookups = math.ceil(places * NO_WEBSITE_SHARE)
     note = (
-        "a Domain Search per domain for its owners and executives, and one for anyone Hunter "
-        f"knows there when it has none (nothing found is free): 0 to {places} credits"
+        "a Domain Search by name for each place without a website of its own, and one for "
+        f"anyone Hunter knows there when it has no decision maker: 0 to {lookups} credits"
     )
-    calls = 2 * places
-    if verify:
-        calls += places
-        note += f"; the Email Verifier for each chosen address: 0 to {places / 2:g} credits more"
-    return CallEstimate(step_id, LABELS[provider], calls, True, note)
+    return CallEstimate(step_id, LABELS["hunter"], 2 * lookups, True, note)
+
+
+def _enrich(step_id: str, providers: list[str], places: int, verify: bool) -> list[CallEstimate]:
+    """One estimate for each provider of the waterfall, in turn; one after the websites is
+    asked only for what they leave, so its credits run from none to all."""
+    estimates = []
+    for index, provider in enumerate(providers):
+        rest = " (only for the businesses the ones before leave without)" if index else ""
+        if provider == "demo":
+            estimates.append(CallEstimate(step_id, LABELS["demo"], 1, False, "free (demo data)"))
+        elif provider == "website":
+            pages = places * WEBSITE_PAGES
+            note = f"free: up to {WEBSITE_PAGES} pages of each business's own website{rest}"
+            estimates.append(CallEstimate(step_id, "Websites", pages, True, note))
+        else:
+            note = (
+                "a Domain Search per domain for its owners and executives, and one for anyone "
+                f"Hunter knows there when it has none (nothing found is free){rest}: 0 to "
+                f"{places} credits"
+            )
+            calls = 2 * places
+            if verify:
+                calls += places
+                note += f"; the Email Verifier for each chosen address: 0 to {places / 2:g} more"
+            estimates.append(CallEstimate(step_id, LABELS["hunter"], calls, True, note))
+    return estimates

@@ -11,10 +11,10 @@ from webapp.core.models import GOOGLE_PLACES_SEARCH, HUNTER_DOMAIN_LOOKUP, HUNTE
 from webapp.core.retry import RetryPolicy
 from webapp.core.tooling import ToolEnv
 from webapp.settings import Settings
-from webapp.tools import domains, enrich, hunter_contacts, lead_calls
+from webapp.tools import domains, enrich, hunter_contacts, lead_calls, website_contacts
 from webapp.tools.platforms import platform_of
-from webapp.tools.providers import google_places, hunter, osm
-from webapp.tools.providers.choice import chosen_provider
+from webapp.tools.providers import google_places, hunter, mx, osm, website
+from webapp.tools.providers.choice import chosen_email_providers, chosen_provider
 from webapp.tools.providers.timeouts import CallTimeouts
 from webapp.tools.services import services_of
 
@@ -44,9 +44,18 @@ def _derived(env: ToolEnv, settings: Settings, overrides: Any, timeouts: CallTim
         return osm.search_budget_s(timeouts) if places == "osm" else 0.0
     if tool not in (HUNTER_DOMAIN_LOOKUP, HUNTER_ENRICH):
         return 0.0
-    if chosen_provider(settings, overrides, "email") != "hunter":
-        return 0.0
+    emails = chosen_email_providers(settings, overrides)
     rows = _source_rows(env, params)
+    reading = _websites_s(rows, timeouts) if tool == HUNTER_ENRICH and "website" in emails else 0
+    if "hunter" not in emails:
+        return reading
+    return reading + _hunter_s(env, settings, rows, timeouts)
+
+
+def _hunter_s(
+    env: ToolEnv, settings: Settings, rows: list[dict[str, Any]], timeouts: CallTimeouts
+) -> float:
+    tool = env.step.tool
     policy = settings.retry_policy()
     if tool == HUNTER_DOMAIN_LOOKUP:
         missing = sum(1 for row in rows if not _own_domain(row))
@@ -67,6 +76,18 @@ def _derived(env: ToolEnv, settings: Settings, overrides: Any, timeouts: CallTim
         read_s=timeouts.hunter_verify_s + hunter.VERIFY_WAIT_S,
     )
     return searching + verifying
+
+
+def _websites_s(rows: list[dict[str, Any]], timeouts: CallTimeouts) -> float:
+    """Reading the businesses' sites, SITES_AT_ONCE at a time: each its robots.txt and
+    MAX_PAGES pages (redirects followed) one after another, paced on its host, each at its
+    timeout; and its email domain's mail servers asked."""
+    sites = sum(1 for row in rows if row.get("website") and row.get("domain"))
+    if not sites:
+        return 0.0
+    requests = 1 + website.MAX_PAGES * (1 + website.MAX_REDIRECTS)
+    one = requests * (timeouts.connect_s + timeouts.website_s + website.HOST_INTERVAL_S)
+    return math.ceil(sites / website_contacts.SITES_AT_ONCE) * (one + mx.LIFETIME_S)
 
 
 def hunter_calls_s(

@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 
 from webapp.core.errors import ToolError
 
+# Requests that cost nothing and are not a provider's API (a business's own web pages): counted,
+# never against a run's budget of requests.
+FREE_PROVIDERS = frozenset({"Websites"})
+
 
 @dataclass
 class ProviderUsage:
@@ -46,10 +50,12 @@ class RunUsage:
     budget: Budget | None = None
     steps: dict[str, dict[str, ProviderUsage]] = field(default_factory=dict)
 
-    def totals(self) -> ProviderUsage:
+    def totals(self, *, paid_only: bool = False) -> ProviderUsage:
         total = ProviderUsage()
         for providers in self.steps.values():
-            for usage in providers.values():
+            for provider, usage in providers.items():
+                if paid_only and provider in FREE_PROVIDERS:
+                    continue
                 total.requests += usage.requests
                 total.credits += usage.credits
                 total.cached += usage.cached
@@ -86,8 +92,8 @@ def before_request(provider: str) -> None:
     if current is None:
         return
     budget = current.run.budget
-    if budget is not None and budget.requests is not None:
-        if current.run.totals().requests + 1 > budget.requests:
+    if budget is not None and budget.requests is not None and provider not in FREE_PROVIDERS:
+        if current.run.totals(paid_only=True).requests + 1 > budget.requests:
             raise ToolError(
                 f"Budget reached: this run may make at most {budget.requests} provider "
                 "requests. Raise the budget or narrow the goal.",
@@ -119,6 +125,15 @@ def sent_by(provider: str) -> int:
         return 0
     usage = current.run.steps.get(current.step_id, {}).get(provider)
     return usage.requests if usage is not None else 0
+
+
+def credits_of(provider: str) -> float:
+    """The credits the running step has spent with `provider` so far (0 outside a step)."""
+    current = _current.get()
+    if current is None:
+        return 0.0
+    usage = current.run.steps.get(current.step_id, {}).get(provider)
+    return usage.credits if usage is not None else 0.0
 
 
 def cache_hit(provider: str) -> None:

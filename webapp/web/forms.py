@@ -13,12 +13,17 @@ from starlette.requests import Request
 
 from webapp.core import GoalError, LeadGenGoal, parse_goal
 from webapp.settings import Settings
-from webapp.tools.providers.choice import chosen_provider, validate_overrides
+from webapp.tools.providers.choice import (
+    chosen_email_providers,
+    chosen_provider,
+    validate_overrides,
+)
 from webapp.web.errors import ApiError
 
 MAX_BODY_BYTES = 64 * 1024
 OVERRIDE_FIELDS = ("persona", "region", "country", "volume", "email", "monitoring")
-RUN_OPTION_FIELDS = ("places_provider", "email_provider", "budget")
+RUN_OPTION_FIELDS = ("places_provider", "email_provider", "email_providers", "budget")
+PROVIDER_FIELDS = RUN_OPTION_FIELDS[:3]
 
 
 async def read_body(request: Request) -> bytes:
@@ -81,14 +86,14 @@ def run_options(values: Mapping[str, Any], settings: Settings) -> dict[str, Any]
     """A run's options from a form or a body: its provider choices, checked, and whether any
     step will serve demo data (the pages label such runs)."""
     try:
-        chosen = validate_overrides({key: values.get(key) for key in RUN_OPTION_FIELDS[:2]})
+        chosen = validate_overrides({key: values.get(key) for key in PROVIDER_FIELDS})
     except ValueError as error:
         field = next((k for k in RUN_OPTION_FIELDS if k in str(error)), "places_provider")
         raise ApiError(422, "invalid_provider", str(error), field) from error
     places = chosen_provider(settings, chosen, "places")
-    email = chosen_provider(settings, chosen, "email")
-    options: dict[str, Any] = {**chosen, "demo": "demo" in (places, email)}
-    options["providers"] = [places, email]
+    emails = chosen_email_providers(settings, chosen)
+    options: dict[str, Any] = {**chosen, "demo": "demo" in (places, *emails)}
+    options["providers"] = [places, ",".join(emails)]
     budget = budget_of(values)
     if budget:
         options["budget"] = budget

@@ -59,7 +59,7 @@ def chosen_of(form: FormData) -> dict[str, str]:
     """The providers the preview form chose (unchecked here: the start of the run checks)."""
     return {
         key: value
-        for key in ("places_provider", "email_provider")
+        for key in ("places_provider", "email_provider", "email_providers")
         if isinstance(value := form.get(key), str) and value
     }
 

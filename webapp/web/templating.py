@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.templating import Jinja2Templates
 
-from webapp.tools.providers.choice import LABELS
+from webapp.tools.providers.choice import provider_label
 from webapp.web import formatting
 from webapp.web.auth import template_globals
 from webapp.web.resources import site_dir, static_version
@@ -63,7 +63,7 @@ def build_templates() -> Jinja2Templates:
     env.globals["between"] = formatting.between
     env.globals["static_url"] = static_url
     env.globals["state_icon"] = STATE_ICONS.get
-    env.globals["provider_label"] = lambda name: LABELS.get(name, name)
+    env.globals["provider_label"] = provider_label
     env.globals["step_usage"] = step_usage
     env.filters["spending"] = spending
     env.filters["web_link"] = web_link

@@ -9,8 +9,10 @@ from webapp.settings import Settings
 from webapp.tools.providers.google_places import GooglePlacesClient
 from webapp.tools.providers.http import AnswerCache, ProviderHttp, RateLimits, new_client
 from webapp.tools.providers.hunter import HunterClient
+from webapp.tools.providers.mx import MailServers
 from webapp.tools.providers.osm import OsmClient
 from webapp.tools.providers.timeouts import DOCUMENTED, CallTimeouts
+from webapp.tools.providers.website import WebsiteClient
 
 
 class ProviderClients:
@@ -31,6 +33,8 @@ class ProviderClients:
         self._google: dict[str, GooglePlacesClient] = {}
         self._hunter: dict[str, HunterClient] = {}
         self._osm: OsmClient | None = None
+        self._website: WebsiteClient | None = None
+        self.mail_servers = MailServers(enabled=settings.mx_check == "on")
 
     @property
     def http(self) -> ProviderHttp:
@@ -73,6 +77,15 @@ class ProviderClients:
                 sleep=self.limits.sleep,
             )
         return self._osm
+
+    def website(self) -> WebsiteClient:
+        """One crawler per process: its per-host pacing and the hosts that refused it hold for
+        every run."""
+        if self._website is None:
+            self._website = WebsiteClient(
+                self.http, limits=self.limits, timeouts=self.timeouts, sleep=self.limits.sleep
+            )
+        return self._website
 
     async def aclose(self) -> None:
         if self._client is not None:

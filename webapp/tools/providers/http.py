@@ -25,6 +25,7 @@ from webapp.tools.usage import before_request, cache_hit
 
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 CACHE_HEADER = "x-leadgen-cache"  # set on answers served from the cache
+TRUNCATED_HEADER = "x-leadgen-truncated"  # set on answers read up to `max_bytes` only
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -240,14 +241,43 @@ class ProviderHttp:
         )
         for each in buckets:
             await each.acquire()
+        max_bytes = options.pop("max_bytes", None)
         try:
-            return await self.client.request(method, url, **options)
+            if max_bytes is None:
+                return await self.client.request(method, url, **options)
+            return await _at_most(self.client, method, url, max_bytes, options)
         except httpx.TimeoutException as error:
             raise ToolError(f"{provider} did not answer in time; trying again.") from error
         except httpx.TransportError as error:
             raise ToolError(
                 f"Could not reach {provider} ({type(error).__name__}); trying again."
             ) from error
+
+
+async def _at_most(
+    client: httpx.AsyncClient, method: str, url: str, max_bytes: int, options: dict[str, Any]
+) -> httpx.Response:
+    """The answer with its body cut at `max_bytes` (a page too large is read in part, never
+    whole), decoded, and `x-leadgen-truncated` set when it was cut."""
+    async with client.stream(method, url, **options) as streamed:
+        body = bytearray()
+        async for chunk in streamed.aiter_bytes():
+            body += chunk
+            if len(body) >= max_bytes:
+                break
+        cut = len(body) >= max_bytes
+        headers = [
+            (name, value)
+            for name, value in streamed.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        headers.append((TRUNCATED_HEADER, "yes" if cut else "no"))
+        return httpx.Response(
+            streamed.status_code,
+            headers=headers,
+            content=bytes(body[:max_bytes]),
+            request=streamed.request,
+        )
 
 
 def cache_key(provider: str, method: str, url: str, options: dict[str, Any]) -> str:

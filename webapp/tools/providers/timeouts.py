@@ -26,6 +26,8 @@ class CallTimeouts:
     overpass_read_s: float = 60 + 15 + 10
     # /api/status answers at once.
     overpass_status_s: float = 10.0
+    # A business's own web page: a slow host is given up on, not waited for.
+    website_s: float = 10.0
 
     def of(self, read_s: float) -> httpx.Timeout:
         """An httpx timeout waiting `read_s` for the answer (and for the request to go)."""
@@ -43,6 +45,7 @@ class CallTimeouts:
             nominatim_s=seconds,
             overpass_read_s=seconds,
             overpass_status_s=seconds,
+            website_s=seconds,
         )
 
 

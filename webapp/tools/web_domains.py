@@ -1,0 +1,32 @@
+"""A host's registrable domain ("joes.co.uk" for "www.shop.joes.co.uk"), by the Public Suffix
+List that ships inside the `publicsuffixlist` package: nothing is downloaded at run time."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from publicsuffixlist import PublicSuffixList
+
+
+@cache
+def _suffixes() -> PublicSuffixList:
+    return PublicSuffixList()  # the list bundled with the package, read once
+
+
+def registrable_domain(host: str | None) -> str | None:
+    """The domain a business registered for `host`: one label below its public suffix (which
+    may be a private one, such as a site builder's `wixsite.com`). None for no host, a bare
+    suffix or an IP address."""
+    if not host:
+        return None
+    host = host.strip().lower().rstrip(".")
+    if not host or host.replace(".", "").isdigit() or ":" in host:
+        return None
+    found = _suffixes().privatesuffix(host)
+    return found if isinstance(found, str) else None
+
+
+def same_site(host: str | None, domain: str | None) -> bool:
+    """Whether `host` belongs to the registrable domain of `domain`."""
+    ours = registrable_domain(domain)
+    return ours is not None and registrable_domain(host) == ours
