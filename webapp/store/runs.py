@@ -97,6 +97,7 @@ OUTPUT_DIGEST = """CASE WHEN json_type(output_json) = 'object' THEN json_object(
             AND json_extract(value, '$.website') != '' END),
     'withDomain', json_extract(output_json, '$.withDomain'),
     'withEmail', json_extract(output_json, '$.withEmail'),
+    'byProvider', json_extract(output_json, '$.byProvider'),
     'verified', json_extract(output_json, '$.verified')) END"""
 
 
@@ -120,6 +121,7 @@ def output_digest(output: Any) -> dict[str, Any] | None:
         "websites": websites,
         "withDomain": output.get("withDomain"),
         "withEmail": output.get("withEmail"),
+        "byProvider": output.get("byProvider"),
         "verified": output.get("verified"),
     }
 

@@ -14,6 +14,7 @@ from webapp.core.leads import Lead
 from webapp.core.models import LeadGenPlan, LeadPlanEvent, StepAttempt, StepStatus
 from webapp.core.status import count_by_status
 from webapp.store.records import RunRecord, StepRecord
+from webapp.tools.providers.choice import provider_label
 from webapp.web.formatting import between
 from webapp.web.graph import GraphStep, layout
 from webapp.web.states import RETRYABLE_RUN
@@ -229,10 +230,17 @@ def funnel(view: RunView) -> list[tuple[str, int | None]]:
             domains = step.output
         elif step.tool == "HUNTER_ENRICH":
             enriched = step.output
+    by_provider = (enriched or {}).get("byProvider") or {}
+    found_by = [
+        (f"… from {provider_label(provider, short=True)}", count)
+        for provider, count in by_provider.items()
+        if len(by_provider) > 1 or provider == "website"
+    ]
     return [
         ("Places found", places.get("count") if places else None),
         ("With a website", places.get("websites") if places else None),
         ("Domains", domains.get("withDomain") if domains else None),
         ("Emails", enriched.get("withEmail") if enriched else None),
+        *found_by,
         ("Verified", enriched.get("verified") if enriched else None),
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 import dns.asyncresolver
 import dns.exception
@@ -19,11 +20,16 @@ UNCHECKED = "unchecked"  # no DNS answer could be had, or the check is off
 LIFETIME_S = 5.0  # the longest one check waits for DNS
 
 
-class MailServers:
-    """Marks for domains, each domain asked once per process."""
+Resolve = Callable[[str], Awaitable[str]]
 
-    def __init__(self, *, enabled: bool) -> None:
+
+class MailServers:
+    """Marks for domains, each domain asked once per process (`resolve`: how a domain is
+    asked, DNS by default)."""
+
+    def __init__(self, *, enabled: bool, resolve: Resolve | None = None) -> None:
         self.enabled = enabled
+        self.resolve = resolve or _ask
         self.known: dict[str, str] = {}
         self._asking: dict[str, asyncio.Task[str]] = {}
 
@@ -35,7 +41,7 @@ class MailServers:
             return self.known[domain]
         task = self._asking.get(domain)
         if task is None:
-            task = self._asking[domain] = asyncio.ensure_future(_ask(domain))
+            task = self._asking[domain] = asyncio.ensure_future(self.resolve(domain))
         try:
             mark = await asyncio.shield(task)
         finally:
