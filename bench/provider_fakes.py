@@ -10,6 +10,7 @@ those Hunter finds by the business's name."""
 from __future__ import annotations
 
 import asyncio
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,7 @@ def world(count: int, *, messy: bool) -> World:
     companies: dict[str, tuple[str, str]] = {}
     platforms: set[str] = set()
     for index, place in enumerate(places):
+        place["websiteUri"] = place["websiteUri"].replace("https://", "http://")  # via the proxy
         own = domain_of(place["websiteUri"]) or ""
         domains[own] = people_at(own, index)
         name = place["displayName"]["text"]
@@ -111,3 +113,74 @@ def platform_page(index: int, own: str) -> str:
     if index % 2:
         return f"https://www.facebook.com/{slug}"
     return f"https://{slug}.wixsite.com/home"
+
+
+# -- the businesses' own websites -----------------------------------------------------------
+
+WEB_EMAIL_SHARE = 7  # of every 10 sites, this many show an address a crawler can find
+WEB_LATENCY_S = (0.1, 0.8)  # a page takes this long, as small businesses' sites do
+
+
+def site_of(place: dict[str, Any]) -> str | None:
+    """The host of a place's own website (http: the bench reaches it through its proxy)."""
+    host = domain_of(place.get("websiteUri"))
+    return host if host and "facebook" not in host and "wixsite" not in host else None
+
+
+class BenchWeb:
+    """Every business's site, chosen by the Host header, each page `WEB_LATENCY_S` late (by a
+    hash of its address): seven sites in ten show an address (a mailto link on /contact, the
+    home page's JSON-LD, or an obfuscated one on /about), the rest none. Reached as the HTTP
+    proxy. `pages` counts the requests."""
+
+    def __init__(self, hosts: list[str]) -> None:
+        self.kinds = {host: index % 10 for index, host in enumerate(sorted(hosts))}
+        self.pages = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        headers = dict(scope.get("headers") or [])
+        host = headers.get(b"host", b"").decode().split(":")[0]
+        path = scope["path"]
+        self.pages += 1
+        low, high = WEB_LATENCY_S
+        spread = zlib.crc32(f"{host}{path}".encode()) % 1000 / 1000
+        await asyncio.sleep(low + spread * (high - low))
+        status, body = self.answer(host, path)
+        kind = b"text/plain" if path.endswith(".txt") else b"text/html; charset=utf-8"
+        await send(
+            {"type": "http.response.start", "status": status, "headers": [(b"content-type", kind)]}
+        )
+        await send({"type": "http.response.body", "body": body.encode()})
+
+    def answer(self, host: str, path: str) -> tuple[int, str]:
+        kind = self.kinds.get(host)
+        if kind is None:
+            return 502, "no such site"
+        if path == "/robots.txt":
+            return 404, "Not Found"
+        name = host.split(".")[0]
+        nav = '<a href="/about">About us</a> <a href="/contact">Contact</a>'
+        shows = kind < WEB_EMAIL_SHARE
+        if path == "/":
+            ld = (
+                '<script type="application/ld+json">{"@type": "CafeOrCoffeeShop", '
+                f'"email": "hello@{host}"}}</script>'
+                if shows and kind % 3 == 1
+                else ""
+            )
+            return 200, f"<html><body>{ld}<h1>{name}</h1>{nav}</body></html>"
+        if path == "/contact":
+            mail = (
+                f'<a href="mailto:owner@{host}">Email the owner</a>'
+                if shows and kind % 3 == 0
+                else ""
+            )
+            return 200, f"<html><body><p>Find us on the high street.</p>{mail}</body></html>"
+        if path == "/about":
+            hidden = (
+                f"<p>Write to info [at] {name} [dot] example</p>" if shows and kind % 3 == 2 else ""
+            )
+            return 200, f"<html><body><p>Our story.</p>{hidden}</body></html>"
+        return 404, "Not Found"

@@ -3,6 +3,7 @@ of Google Places and Hunter that answer `--latency-ms` late: wall time, provider
 leads delivered and what was dropped, against the time the providers' documented limits allow.
 
     python -m bench.providers [--leads N] [--latency-ms MS] [--places N] [--messy] [--no-verify]
+                              [--email-providers website,hunter]
                                                             (python bench/providers.py works too)
 
 The plan is GOOGLE_PLACES_SEARCH (maxResults = 2 x leads) -> HUNTER_DOMAIN_LOOKUP ->
@@ -18,6 +19,13 @@ Hunter one or two people at every domain. `--messy` makes one domain in ten refu
 address in ten fail verification (222) and a tenth of the places list a platform page as their
 website (providers.md §0). Targets in messy mode: the run succeeds, delivers at least 85 leads
 with an email, spends no credit on a platform's domain, and takes at most 1.5 x the bound.
+
+With `--email-providers website,hunter` it runs the plan twice, cold: Hunter alone, then the
+businesses' own websites first (a fake web of their sites, each page 100-800 ms late, seven in
+ten showing an address, reached as the HTTP proxy) and Hunter only for the rest; it prints the
+wall times, the pages fetched, the emails found by each source and the Hunter credits of each.
+Targets: the websites give an email to at least 60% of the businesses with a site, Hunter's
+credits fall by as much, and the run takes at most 2 x Hunter alone.
 
 The bound is the shortest time the providers' documented limits allow for the calls the cold
 run made, in the order the steps need them: Google's pages one after another (each needs the
@@ -46,7 +54,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` and `tests` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.provider_fakes import Delayed, World, world
+from bench.provider_fakes import WEB_LATENCY_S, BenchWeb, Delayed, World, site_of, world
 from tests.tools.fakes.google_places import GOOD_KEY, received
 from tests.tools.fakes.hunter import TEST_KEY
 from tests.tools.live_server import serving
@@ -393,7 +401,12 @@ def report_messy(cold: Run, served: Fakes, leads: int) -> None:
     print(f"  leads with an email: {cold.with_email} (target >= {wanted})  {'ok' if ok else 'NO'}")
 
 
-async def main(leads: int, latency_ms: float, places: int, messy: bool, verify: bool) -> None:
+async def main(
+    leads: int, latency_ms: float, places: int, messy: bool, verify: bool, emails: str
+) -> None:
+    if "website" in emails.split(","):
+        await compare_waterfall(leads, latency_ms / 1000, places, verify, emails)
+        return
     latency_s = latency_ms / 1000
     plan = lead_plan(leads)
     search = plan.steps[0].params["maxResults"]
@@ -411,7 +424,7 @@ async def main(leads: int, latency_ms: float, places: int, messy: bool, verify: 
             google_places_url=served.google_url,
             hunter_url=served.hunter_url,
             places_provider="google",
-            email_provider="hunter",
+            email_providers="hunter",
             hunter_verify=verify,
             demo_latency_ms=0,
         )
@@ -435,6 +448,103 @@ async def main(leads: int, latency_ms: float, places: int, messy: bool, verify: 
         report_messy(cold, served, leads)
 
 
+# -- the websites first ------------------------------------------------------------------------
+
+
+async def cold_run(plan: LeadGenPlan, settings: Settings, served: Fakes, folder: str) -> Run:
+    """One run on a cache of its own, nothing kept from another."""
+    store = await Store.open(os.path.join(folder, f"{settings.email_providers}.db"))
+    clients = ProviderClients(settings, cache=store.cache)
+    try:
+        return await run_plan(plan, clients, served)
+    finally:
+        await clients.aclose()
+        await store.close()
+
+
+async def compare_waterfall(
+    leads: int, latency_s: float, places: int, verify: bool, emails: str
+) -> None:
+    """Hunter alone, then `emails` in turn (the websites first), each cold on the same fakes;
+    the websites are the bench's fake web, reached as the HTTP proxy."""
+    plan = lead_plan(leads)
+    low, high = WEB_LATENCY_S
+    print(
+        f"a {leads}-lead plan on the local fakes ({places} businesses, Hunter answers "
+        f"{latency_s * 1000:g} ms late, each web page {low * 1000:g}-{high * 1000:g} ms), the "
+        f"verifier {'on' if verify else 'off'}: Hunter alone, then {emails}"
+    )
+    with fakes(places, latency_s, messy=False) as served, tempfile.TemporaryDirectory() as folder:
+        hosts = [host for place in served.world.places if (host := site_of(place))]
+        web = BenchWeb(hosts)
+        with serving(web) as proxy:
+            os.environ["HTTP_PROXY"], os.environ["NO_PROXY"] = proxy, "127.0.0.1,localhost"
+            base = Settings(
+                _env_file=None,
+                google_places_api_key=GOOD_KEY,
+                hunter_api_key=TEST_KEY,
+                google_places_url=served.google_url,
+                hunter_url=served.hunter_url,
+                places_provider="google",
+                hunter_verify=verify,
+                demo_latency_ms=0,
+                mx_check="off",  # the fake web's domains have no DNS
+            )
+            alone = await cold_run(
+                plan, base.model_copy(update={"email_providers": "hunter"}), served, folder
+            )
+            both = await cold_run(
+                plan, base.model_copy(update={"email_providers": emails}), served, folder
+            )
+    report_waterfall(alone, both, web, len(hosts))
+
+
+def report_waterfall(alone: Run, both: Run, web: BenchWeb, sites: int) -> None:
+    enriched = both.step_data(HUNTER_ENRICH)
+    served = enriched.get("byProvider", {})
+    businesses = [row for row in both.step_data(HUNTER_DOMAIN_LOOKUP).get("businesses", [])]
+    with_site = sum(1 for row in businesses if row.get("website") and row.get("domain"))
+    from_sites = served.get("website", 0)
+    share = from_sites / with_site if with_site else 0.0
+    credits_alone = alone.provider(HUNTER).credits
+    credits_both = both.provider(HUNTER).credits
+    fell = 1 - credits_both / credits_alone if credits_alone else 0.0
+    spared = from_sites / len(businesses) if businesses else 0.0  # of the businesses Hunter had
+    ratio = both.wall_s / alone.wall_s
+    print(f"{'':<46} {'Hunter alone':>14} {'websites first':>14}")
+    row("wall time", f"{alone.wall_s:.3f} s", f"{both.wall_s:.3f} s")
+    row(
+        "  enrich step",
+        f"{alone.step_seconds(HUNTER_ENRICH):.3f} s",
+        f"{both.step_seconds(HUNTER_ENRICH):.3f} s",
+    )
+    row(
+        "Hunter requests",
+        f"{alone.provider(HUNTER).requests:,d}",
+        f"{both.provider(HUNTER).requests:,d}",
+    )
+    row("Hunter credits", f"{credits_alone:,g}", f"{credits_both:,g}")
+    row("web pages fetched", "0", f"{both.provider('Websites').requests:,d}")
+    row(
+        "leads delivered, with email",
+        f"{len(alone.saved)}, {alone.with_email}",
+        f"{len(both.saved)}, {both.with_email}",
+    )
+    print(f"  emails by source: {served}; {enriched.get('summary')}")
+    print(f"  fake web: {sites} sites, {web.pages} requests received")
+    verdicts = (
+        (f"businesses with a site that got an email from it: {share:.0%}", share >= 0.6, ">= 60%"),
+        (
+            f"Hunter credits fell by {fell:.0%}; the websites served {spared:.0%} of them",
+            fell >= spared - 0.05,
+            "as much",
+        ),
+        (f"wall time: {ratio:.2f} x Hunter alone", ratio <= 2.0, "<= 2x"),
+    )
+    for text, ok, target in verdicts:
+        print(f"  {text} (target {target})  {'ok' if ok else 'MISSES TARGET'}")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=100, help="leads the goal asks for")
@@ -444,5 +554,14 @@ if __name__ == "__main__":
     parser.add_argument(
         "--no-verify", dest="verify", action="store_false", help="leave the verifier off"
     )
+    parser.add_argument(
+        "--email-providers",
+        default="hunter",
+        help="who finds emails, in order; with website, compared with Hunter alone",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.leads, args.latency_ms, args.places, args.messy, args.verify))
+    asyncio.run(
+        main(
+            args.leads, args.latency_ms, args.places, args.messy, args.verify, args.email_providers
+        )
+    )

@@ -12,7 +12,7 @@ from webapp.tools.services import ToolServices
 from webapp.tools.usage import sent_by
 
 PROVIDER = "website"
-SITES_AT_ONCE = 10  # businesses' sites read side by side (each paced on its own host)
+SITES_AT_ONCE = 40  # businesses' sites read side by side (each paced on its own host)
 
 
 @dataclass(frozen=True)
