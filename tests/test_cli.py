@@ -164,3 +164,18 @@ def test_run_prints_progress_lines_and_a_summary_when_not_a_terminal(
     assert "STEP_SUCCEEDED google_places_1 attempt 1" in out
     assert "Overall status: ✓ succeeded" in out
     assert "Leads: 4 saved" in out
+
+
+def test_run_takes_the_email_providers_in_order_and_refuses_unknown_ones(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    goal = ["run", "Find 3 cafes in Leeds", "--db", str(tmp_path / "cli.db")]
+    status = main([*goal, "--email-providers", "demo", "--json"])
+    shown = json.loads(capsys.readouterr().out)
+    wrong = main([*goal, "--email-providers", "website,x"])
+    err = capsys.readouterr().err
+
+    assert status == 0 and shown["overallStatus"] == "succeeded"
+    enrich = next(s for s in shown["stepResults"] if s["stepId"] == "hunter_enrich_3")
+    assert enrich["data"]["providers"] == ["demo"]
+    assert wrong == 2 and "--email-providers" in err and "website, hunter, demo" in err

@@ -173,3 +173,32 @@ async def test_the_crawler_names_itself_with_a_contact(
 
     assert seen and all(agent == user_agent(CONTACT) for agent in seen)
     assert CONTACT in seen[0]
+
+
+async def test_pages_are_kept_like_other_answers_and_a_second_read_asks_nothing(
+    web: FakeWeb, waits: Waits
+) -> None:
+    class Cache:
+        def __init__(self) -> None:
+            self.kept: dict[str, str] = {}
+
+        async def get(self, key: str) -> str | None:
+            return self.kept.get(key)
+
+        def put_soon(self, key: str, provider: str, value: str, ttl_s: float) -> None:
+            self.kept[key] = value
+
+    cache = Cache()
+    async with new_client(CONTACT) as client:
+        http = ProviderHttp(client, RateLimits(sleep=waits), cache=cache, cache_ttl_s=3600)
+        first = await WebsiteClient(http, sleep=waits, clock=lambda: 0.0).contacts(
+            "http://mailto.example/"
+        )
+        asked = len(web.requests)
+        again = await WebsiteClient(http, sleep=waits, clock=lambda: 0.0).contacts(
+            "http://mailto.example/"
+        )
+
+    assert [c.email for c in again.contacts] == [c.email for c in first.contacts]
+    # only what was not a page read whole went out again: the 404s (robots.txt, /about)
+    assert sorted(path for _, path in web.requests[asked:]) == ["/about", "/robots.txt"]
