@@ -555,6 +555,7 @@ async def test_a_node_becomes_a_complete_lead(find_leads: FindLeads) -> None:
         latitude=53.4835,
         longitude=-2.2363,
         email="hello@northernbean.example",
+        email_found_by="openstreetmap",
         source="osm",
         source_id="node/123",
         retrieved_at="2025-03-03T09:30:00.000Z",

@@ -397,6 +397,7 @@ def lead_from_element(
         domain=domain_of(website),
         phone=_first(_tag(tags, "phone", "contact:phone")),
         email=email.removeprefix("mailto:") if email else None,
+        email_found_by="openstreetmap" if email else None,  # the map lists it: no one is asked
         address=_address(tags),
         city=_tag(tags, "addr:city"),
         postcode=_tag(tags, "addr:postcode"),
