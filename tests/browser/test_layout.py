@@ -1,0 +1,82 @@
+"""No page scrolls sideways on a wide screen, a laptop, a tablet or a phone: the goal form with
+its plan, a finished run, the history, the monitors and the settings, in Debian's Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import LiveServer, sign_in
+from tests.browser.test_dashboard import Api, create_run, wait_for_run
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+expect.set_options(timeout=20_000)
+
+WIDTHS = (1440, 1024, 768, 390)
+GOAL = "Find 12 coffee shops in Manchester, email them and monitor for new ones"
+
+# How far the page reaches past the window, and the widest element that makes it so.
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const clipped = (element) => {
+    for (let up = element.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  let widest = null;
+  for (const element of document.body.querySelectorAll("*")) {
+    if (clipped(element)) continue;  // inside a region that scrolls on its own
+    const box = element.getBoundingClientRect();
+    if (box.right > width + 1 && (!widest || box.right > widest.right)) {
+      widest = {right: box.right, what: element.tagName + "#" + element.id + "." +
+        element.className.toString().slice(0, 40)};
+    }
+  }
+  return {over: document.documentElement.scrollWidth - width, widest};
+}"""
+
+
+async def overflow(page: Page) -> dict[str, object]:
+    measured: dict[str, object] = await page.evaluate(OVERFLOW)
+    return measured
+
+
+async def test_no_page_scrolls_sideways_at_any_width(
+    page: Page, start_server: Callable[..., LiveServer], api: Api
+) -> None:
+    server = start_server(demo_latency_ms=0, google_places_api_key="k", hunter_api_key="h")
+    async with api(server) as client:
+        run_id = await create_run(client, GOAL)
+        await wait_for_run(client, run_id, lambda run: run["status"] not in ("pending", "running"))
+    await sign_in(page, server)
+    wide: dict[str, dict[str, object]] = {}
+    for width in WIDTHS:
+        await page.set_viewport_size({"width": width, "height": 900})
+        await page.goto(f"{server.url}/")
+        await page.fill("#goal", GOAL)
+        await page.get_by_role("button", name="Plan", exact=True).click()
+        await expect(page.locator("#preview svg g.node")).to_have_count(6)
+        wide[f"the goal form and its plan at {width} px"] = await overflow(page)
+        for path in (f"/runs/{run_id}", "/runs", "/monitors", "/settings"):
+            await page.goto(f"{server.url}{path}")
+            wide[f"{path} at {width} px"] = await overflow(page)
+
+    too_wide = {where: found for where, found in wide.items() if found["over"] != 0}
+    assert too_wide == {}
+
+
+async def test_the_header_wraps_on_a_phone_and_log_out_stays_on_screen(
+    page: Page, start_server: Callable[..., LiveServer]
+) -> None:
+    server = start_server(demo_latency_ms=0)
+    await sign_in(page, server)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.goto(f"{server.url}/runs")
+
+    log_out = page.get_by_role("button", name="Log out")
+    await expect(log_out).to_be_visible()
+    box = await log_out.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
