@@ -179,3 +179,12 @@ def test_run_takes_the_email_providers_in_order_and_refuses_unknown_ones(
     enrich = next(s for s in shown["stepResults"] if s["stepId"] == "hunter_enrich_3")
     assert enrich["data"]["providers"] == ["demo"]
     assert wrong == 2 and "--email-providers" in err and "website, hunter, demo" in err
+
+
+def test_a_goal_with_no_kind_of_business_exits_2_and_asks_for_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    status = main(["plan", "asdf", "--db", str(tmp_path / "cli.db")])
+
+    assert status == 2
+    assert "could not find a kind of business in “asdf”" in capsys.readouterr().err

@@ -458,3 +458,29 @@ def test_any_text_gives_a_goal_or_a_goal_error(text: str) -> None:
     assert goal.target_persona.strip()
     assert goal.target_persona == goal.target_persona.lower()
     assert len(goal.target_region) <= 100
+
+
+@pytest.mark.parametrize("text", ["asdf", "asdf in Leeds", "qwerty uiop", "hello world"])
+def test_words_that_name_no_business_are_asked_about(text: str) -> None:
+    with pytest.raises(GoalError) as caught:
+        parse_goal(text)
+    assert caught.value.field == "persona"
+    assert "could not find a kind of business" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Find 20 yoga studios in Leeds",
+        "Find a florist in Bath",
+        "web design agencies in Leeds",
+        "20 HVAC engineers",
+        "dog groomers near York",
+    ],
+)
+def test_kinds_of_business_outside_any_list_are_still_read(text: str) -> None:
+    assert parse_goal(text).target_persona
+
+
+def test_a_kind_of_business_typed_in_its_field_is_taken_as_written() -> None:
+    assert parse_goal("asdf", persona="Zorbing centres").target_persona == "zorbing centres"

@@ -193,3 +193,27 @@ async def test_an_invalid_field_keeps_what_the_user_typed_in_the_others(
     assert field_value(page, "region") == "York"
     assert field_value(page, "volume") == "-5"
     assert '<input type="checkbox" name="email" checked>' in page
+
+
+async def test_a_goal_with_no_kind_of_business_is_asked_about_not_planned(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.post("/plan", data={"goal": "asdf"})
+    api = await client.post("/api/runs", json={"goal": "asdf"})
+
+    assert page.status_code == 422
+    assert "could not find a kind of business in “asdf”" in page.text
+    assert "50 dentists in Leeds" in page.text  # it says what would do
+    assert api.status_code == 422
+    assert api.json()["error"]["field"] == "persona"
+    assert (await client.get("/api/runs")).json()["runs"] == []
+
+
+async def test_the_preview_shows_the_region_and_country_it_will_use_by_default(
+    client: httpx.AsyncClient,
+) -> None:
+    page = (await client.post("/plan", data={"goal": "Find 20 dentists"})).text
+
+    assert 'id="f-region" name="region" value="UK"' in page
+    assert 'id="f-country" name="country" value="GB"' in page
+    assert "The goal names none: the default is used." in page

@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from webapp.core import places_known as places
+from webapp.core.business_kinds import names_a_business
 from webapp.core.errors import GoalError
 from webapp.core.models import LeadGenGoal
 
@@ -28,6 +29,10 @@ HTML_GOAL_MESSAGE = (
 NO_PERSONA_MESSAGE = (
     "Say what kind of business to look for (coffee shops, dentists, plumbers ...), "
     f"for example {EXAMPLE_GOAL}."
+)
+UNREAD_PERSONA_MESSAGE = (
+    "leadgen could not find a kind of business in “{persona}”. Say what to look for, for "
+    f"example {EXAMPLE_GOAL}, “50 dentists in Leeds” or “plumbers near Bristol”."
 )
 _OVERRIDE_NAMES = frozenset(
     {"volume", "region", "country", "persona", "email", "monitoring", "timing"}
@@ -415,6 +420,10 @@ def _choose_persona(from_text: str, override: object) -> str:
             )
     if _is_missing(persona):
         raise GoalError(NO_PERSONA_MESSAGE, field="persona")
+    if override is None and not names_a_business(persona):
+        # read from the goal's words, it may be no business at all ("asdf"); one the user
+        # typed as the kind of business is taken as they wrote it
+        raise GoalError(UNREAD_PERSONA_MESSAGE.format(persona=persona), field="persona")
     return persona
 
 
