@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,16 @@ def test_a_goal_with_no_kind_of_business_exits_2_and_asks_for_one(
 
     assert status == 2
     assert "could not find a kind of business in “asdf”" in capsys.readouterr().err
+
+
+def test_show_says_what_the_run_delivered_against_what_it_asked(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "cli.db")
+    main(["run", "Find 3 cafes in Leeds", "--db", db, "--demo-latency-ms", "0", "--json"])
+    run_id = json.loads(capsys.readouterr().out)["runId"]
+
+    main(["show", run_id, "--db", db])
+    shown = capsys.readouterr().out
+
+    assert re.search(r"3 of 3 leads \(\d with an email, \d verified\)", shown)

@@ -24,6 +24,7 @@ from webapp.console import (
     summary,
 )
 from webapp.core import LeadGenExecutionResult, LeadGenPlan, SupervisorUserContext
+from webapp.core.leads import delivered_words
 from webapp.leads_csv import leads_to_csv
 from webapp.runtime import RunManager, RunNotFound, RunStateError
 from webapp.runtime.factory import build_manager
@@ -212,6 +213,10 @@ async def show_run(settings: Settings, run_id: str, *, as_json: bool) -> int:
         + (f" (retry of {run.parent_run_id})" if run.parent_run_id else ""),
         highlight=False,
     )
+    with_email = sum(1 for lead in leads if lead.email)
+    verified = sum(1 for lead in leads if lead.email and lead.email_status == "valid")
+    wanted = run.plan.goal.volume
+    console.print(delivered_words(len(leads), wanted, with_email, verified), highlight=False)
     console.print(plan_table(run.plan))
     console.print(steps_table(steps))
     console.print(event_table(events))

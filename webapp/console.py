@@ -9,7 +9,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from webapp.core.leads import Lead
+from webapp.core.leads import Lead, delivered_words
 from webapp.core.models import (
     LeadGenExecutionResult,
     LeadGenPlan,
@@ -291,7 +291,9 @@ def runs_table(page: RunPage) -> RenderableType:
             run.run_id,
             run.created_at[:19].replace("T", " "),
             state_text(run.status),
-            str(run.lead_count),
+            delivered_words(
+                run.lead_count, run.leads_wanted, run.leads_with_email, run.leads_verified
+            ),
             run.goal,
             run.summary or "",
         )

@@ -66,6 +66,16 @@ class Lead(CamelModel):
         return self.model_copy(update={"notes": "; ".join([*present, note])})
 
 
+def delivered_words(saved: int, wanted: int | None, with_email: int, verified: int) -> str:
+    """What a run delivered against what it asked for: "83 of 100 leads (67 with an email, 44
+    verified)"; "No leads saved" when it saved none."""
+    if not saved:
+        return "No leads saved"
+    noun = "lead" if (wanted or saved) == 1 else "leads"
+    of = f"{saved} of {wanted} {noun}" if wanted else f"{saved} {noun}"
+    return f"{of} ({with_email} with an email, {verified} verified)"
+
+
 def lead_sort_key(lead: Lead) -> tuple[int, int, int, str]:
     """Best first: a usable verified email, then any email, then a domain, then the rest."""
     if lead.email:

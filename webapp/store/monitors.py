@@ -14,7 +14,7 @@ from typing import Any
 
 from webapp.core.leads import Lead
 from webapp.core.models import GOOGLE_PLACES_SEARCH
-from webapp.store.outputs import LEAD_COLUMNS
+from webapp.store.outputs import LEAD_COLUMNS, count_leads
 from webapp.store.readers import ReaderPool
 from webapp.store.writer import Writer
 
@@ -265,7 +265,7 @@ def _add_leads(conn: sqlite3.Connection, list_id: str, run_id: str, leads: Seque
     added = conn.total_changes - before
     if added:
         conn.execute("UPDATE lead_lists SET saved = saved + ? WHERE id = ?", (added, list_id))
-        conn.execute("UPDATE runs SET lead_count = lead_count + ? WHERE id = ?", (added, run_id))
+        count_leads(conn, run_id)
     return added
 
 

@@ -112,7 +112,7 @@ class OutputRepository:
                 "UPDATE lead_lists SET saved = ?, duplicates_dropped = ? WHERE id = ?",
                 (saved, dropped, list_id),
             )
-            conn.execute("UPDATE runs SET lead_count = ? WHERE id = ?", (saved, run_id))
+            count_leads(conn, run_id)
             row = _one(conn, "SELECT * FROM lead_lists WHERE id = ?", (list_id,))
             assert row is not None
             return _saved_list(conn, row, created=True)
@@ -238,6 +238,21 @@ class OutputRepository:
             {"r": run_id},
         )
         return dict(row) if row else {}
+
+
+_COUNT_LEADS = """
+UPDATE runs SET (lead_count, leads_with_email, leads_verified) = (
+    SELECT count(*), count(leads.email),
+        coalesce(sum(leads.email IS NOT NULL AND leads.email_status = 'valid'), 0)
+    FROM leads JOIN lead_lists ON lead_lists.id = leads.list_id WHERE lead_lists.run_id = :r
+) WHERE id = :r
+"""
+
+
+def count_leads(conn: sqlite3.Connection, run_id: str) -> None:
+    """The run's leads counted again, in the transaction that changed them: all of them, with
+    an email, and with a verified one."""
+    conn.execute(_COUNT_LEADS, {"r": run_id})
 
 
 def _one(conn: sqlite3.Connection, sql: str, params: Sequence[object]) -> sqlite3.Row | None:

@@ -35,6 +35,9 @@ class RunRow(CamelModel):
     last_seq: int = 0
     summary: str | None = None
     lead_count: int = 0
+    leads_wanted: int | None = None
+    leads_with_email: int = 0
+    leads_verified: int = 0
     requests: int = 0
     credits: float = 0
 
@@ -57,6 +60,9 @@ _RUN_ROW_COLUMNS = (
     "last_seq",
     "summary",
     "lead_count",
+    "leads_wanted",
+    "leads_with_email",
+    "leads_verified",
     "requests",
     "credits",
 )

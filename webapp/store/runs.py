@@ -179,7 +179,8 @@ class RunRepository:
         def insert(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "INSERT INTO runs (id, plan_id, user_id, goal, status, created_at, "
-                "parent_run_id, retry_from_step, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "parent_run_id, retry_from_step, owner_id, leads_wanted) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     plan.id,
@@ -190,6 +191,7 @@ class RunRepository:
                     parent_run_id,
                     retry_from_step,
                     owner_id,
+                    plan.goal.volume,
                 ),
             )
             conn.execute(

@@ -294,4 +294,19 @@ MIGRATIONS: list[str] = [
     ALTER TABLE leads ADD COLUMN notes TEXT;
     DELETE FROM provider_cache WHERE provider = 'Google Places';
     """,
+    # 7: what a run delivered against what it asked for, kept with the run for the history.
+    """
+    ALTER TABLE runs ADD COLUMN leads_wanted INTEGER;
+    ALTER TABLE runs ADD COLUMN leads_with_email INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN leads_verified INTEGER NOT NULL DEFAULT 0;
+    UPDATE runs SET leads_wanted = (SELECT json_extract(plan_json, '$.goal.volume')
+        FROM run_plans WHERE run_plans.run_id = runs.id);
+    UPDATE runs SET
+        leads_with_email = (SELECT count(*) FROM leads JOIN lead_lists ON lead_lists.id =
+            leads.list_id WHERE lead_lists.run_id = runs.id AND leads.email IS NOT NULL),
+        leads_verified = (SELECT count(*) FROM leads JOIN lead_lists ON lead_lists.id =
+            leads.list_id WHERE lead_lists.run_id = runs.id AND leads.email IS NOT NULL
+            AND leads.email_status = 'valid')
+    WHERE lead_count > 0;
+    """,
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from webapp.core.leads import Lead
+from webapp.core.leads import Lead, delivered_words
 from webapp.core.models import LeadGenPlan, LeadPlanEvent, StepAttempt, StepStatus
 from webapp.core.status import count_by_status
 from webapp.store.records import RunRecord, StepRecord
@@ -102,6 +102,14 @@ class RunView:
             demo=bool(run.options.get("demo", True)),
             budget=dict(run.options.get("budget") or {}),
         )
+
+    def delivered(self) -> str | None:
+        """What the run delivered against what it asked for, once it saved its list or ended."""
+        if not self.leads and not self.finished:
+            return None
+        with_email = sum(1 for lead in self.leads if lead.email)
+        verified = sum(1 for lead in self.leads if lead.email and lead.email_status == "valid")
+        return delivered_words(len(self.leads), self.plan.goal.volume, with_email, verified)
 
     def spent(self) -> dict[str, float]:
         """Requests, credits and cache hits of the steps that finished, from their outputs."""

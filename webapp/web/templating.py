@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.templating import Jinja2Templates
 
+from webapp.core.leads import delivered_words
 from webapp.tools.providers.choice import provider_label
 from webapp.web import formatting
 from webapp.web.auth import template_globals
@@ -64,6 +65,7 @@ def build_templates() -> Jinja2Templates:
     env.globals["static_url"] = static_url
     env.globals["state_icon"] = STATE_ICONS.get
     env.globals["provider_label"] = provider_label
+    env.globals["delivered_words"] = delivered_words
     env.globals["step_usage"] = step_usage
     env.filters["spending"] = spending
     env.filters["web_link"] = web_link

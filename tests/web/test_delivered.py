@@ -1,0 +1,53 @@
+"""A run says what it delivered against what it asked for ("5 of 5 leads (4 with an email, 3
+verified)") on its page, in the history and from `leadgen show`; a run that saved none says
+"No leads saved"."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from starlette.applications import Starlette
+
+from tests.web.helpers import finished_run
+from webapp.core.leads import delivered_words
+
+
+def test_the_words_for_what_a_run_delivered() -> None:
+    assert delivered_words(83, 100, 67, 44) == "83 of 100 leads (67 with an email, 44 verified)"
+    assert delivered_words(1, 1, 1, 0) == "1 of 1 lead (1 with an email, 0 verified)"
+    assert delivered_words(0, 100, 0, 0) == "No leads saved"
+
+
+async def test_the_run_page_and_the_history_say_what_was_delivered(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client, "Find 5 coffee shops in Manchester")
+    leads = (await client.get(f"/api/runs/{run_id}/leads")).json()["leads"]
+    with_email = sum(1 for lead in leads if lead.get("email"))
+    verified = sum(1 for lead in leads if lead.get("email") and lead.get("emailStatus") == "valid")
+    expected = f"{len(leads)} of 5 leads ({with_email} with an email, {verified} verified)"
+
+    page = (await client.get(f"/runs/{run_id}")).text
+    history = (await client.get("/runs")).text
+    document = (await client.get(f"/api/runs/{run_id}")).json()["run"]
+
+    assert re.search(rf'id="run-delivered">{re.escape(expected)}<', page)
+    assert expected in history
+    assert (document["leadsWanted"], document["leadsWithEmail"], document["leadsVerified"]) == (
+        5,
+        with_email,
+        verified,
+    )
+
+
+async def test_a_run_that_saved_nothing_says_so(app: Starlette, client: httpx.AsyncClient) -> None:
+    # a budget of one request: the places are found, the contact search is refused
+    goal = "Find 5 coffee shops in Manchester"
+    run_id = await finished_run(app, client, goal, budget={"requests": 1})
+
+    page = (await client.get(f"/runs/{run_id}")).text
+    history = (await client.get("/runs")).text
+
+    assert 'id="run-delivered">No leads saved<' in page
+    assert "No leads saved" in history
