@@ -186,8 +186,9 @@ async def test_a_step_that_always_fails_skips_its_dependents(fake_tools: FakeToo
     assert steps["email_sequence_setup_5"].blocked_by == "lead_list_save_4"
     assert steps["monitor_setup_6"].status == "skipped"
     assert ("hunter_enrich_3", 1) not in fake_tools.calls
-    # one step succeeded, one failed: partial by DESIGN.md's rule
-    assert result.overall_status == "partial"
+    # one step succeeded, one failed, and the lead list was never saved: a run is for its
+    # leads, so it failed (README, "The dashboard"), not a partial success
+    assert result.overall_status == "failed"
     skipped = [e for e in events if e.type == "STEP_SKIPPED"]
     assert len(skipped) == 4 and all(e.blocked_by for e in skipped)
 
@@ -543,3 +544,15 @@ async def test_an_invalid_plan_is_refused_before_any_step_runs(
 
     assert fake_tools.calls == []
     assert events == []
+
+
+async def test_a_run_that_saved_its_leads_and_then_failed_a_step_is_partial(
+    fake_tools: FakeTools,
+) -> None:
+    fake_tools.behave("monitor_setup_5", fail_times(99))
+
+    result = await run(make_plan(monitoring=True), fake_tools)
+
+    statuses = {step.step_id: step.status for step in result.step_results}
+    assert statuses["lead_list_save_4"] == "succeeded" and statuses["monitor_setup_5"] == "failed"
+    assert result.overall_status == "partial"  # the leads were delivered; one extra did not

@@ -24,6 +24,12 @@ def test_overall_status_follows_the_design_rule(statuses: list[str], expected: s
     assert overall_status(statuses) == expected
 
 
+def test_a_run_that_did_not_deliver_its_leads_failed_not_partly_succeeded() -> None:
+    assert overall_status(["succeeded", "failed", "skipped"], delivered=False) == "failed"
+    assert overall_status(["succeeded", "succeeded", "failed"], delivered=True) == "partial"
+    assert overall_status(["succeeded", "cancelled"], delivered=False) == "cancelled"
+
+
 def test_delays_are_capped_at_the_maximum() -> None:
     policy = RetryPolicy(base_delay_s=1, multiplier=10, max_delay_s=5, jitter=0)
 

@@ -49,5 +49,6 @@ async def test_a_run_that_saved_nothing_says_so(app: Starlette, client: httpx.As
     page = (await client.get(f"/runs/{run_id}")).text
     history = (await client.get("/runs")).text
 
-    assert 'id="run-delivered">No leads saved<' in page
+    why = "No leads saved: “Look up websites&#39; domains” failed (Budget reached"
+    assert f'id="run-delivered">{why}' in page
     assert "No leads saved" in history

@@ -20,6 +20,7 @@ from typing import Any, cast
 from webapp.core.errors import ToolError
 from webapp.core.events import EventEmitter, OnEvent, OnRecord
 from webapp.core.models import (
+    LEAD_LIST_SAVE,
     EventType,
     LeadGenExecutionResult,
     LeadGenPlan,
@@ -156,8 +157,16 @@ class _Execution:
             for step_id in order
         ]
         cancelled = await self._wait_for(tasks, cancel)
+        # A run is for its lead list: one that did not save it failed, whatever came before.
+        delivered = all(
+            self.results[step.id].status == "succeeded"
+            for step in self.plan.steps
+            if step.tool == LEAD_LIST_SAVE
+        )
         status: OverallStatus = (
-            "cancelled" if cancelled else overall_status(r.status for r in self.results.values())
+            "cancelled"
+            if cancelled
+            else overall_status((r.status for r in self.results.values()), delivered=delivered)
         )
         await self.emitter.emit(
             "PLAN_COMPLETED", status=status, summary=status_counts_summary(self.results.values())

@@ -8,9 +8,12 @@ from collections.abc import Iterable
 from webapp.core.models import STEP_STATUSES, LeadGenStepResult, OverallStatus
 
 
-def overall_status(step_statuses: Iterable[str], *, cancelled: bool = False) -> OverallStatus:
-    """succeeded: all steps succeeded; failed: none did; partial: some did and some failed or
-    were skipped; cancelled: the user cancelled, whatever else happened."""
+def overall_status(
+    step_statuses: Iterable[str], *, cancelled: bool = False, delivered: bool = True
+) -> OverallStatus:
+    """succeeded: all steps succeeded; failed: none did, or the run did not deliver what it is
+    for (its lead list was not saved); partial: it delivered, and some later step failed or was
+    skipped; cancelled: the user cancelled, whatever else happened."""
     if cancelled:
         return "cancelled"
     statuses = list(step_statuses)
@@ -19,7 +22,7 @@ def overall_status(step_statuses: Iterable[str], *, cancelled: bool = False) -> 
     succeeded = statuses.count("succeeded")
     if statuses and succeeded == len(statuses):
         return "succeeded"
-    if succeeded == 0:
+    if succeeded == 0 or not delivered:
         return "failed"
     return "partial"
 

@@ -109,7 +109,18 @@ class RunView:
             return None
         with_email = sum(1 for lead in self.leads if lead.email)
         verified = sum(1 for lead in self.leads if lead.email and lead.email_status == "valid")
-        return delivered_words(len(self.leads), self.plan.goal.volume, with_email, verified)
+        words = delivered_words(len(self.leads), self.plan.goal.volume, with_email, verified)
+        return words if self.leads else f"{words}: {self.why_no_leads()}"
+
+    def why_no_leads(self) -> str:
+        """Why a finished run saved no lead, in words: the step that failed, or the search that
+        found nothing."""
+        if self.status == "cancelled":
+            return "the run was cancelled before its list was saved"
+        for step in self.steps.values():
+            if step.status == "failed":
+                return f"“{step.label}” failed ({step.error_message or 'no reason given'})"
+        return "the search found no business to save"
 
     def spent(self) -> dict[str, float]:
         """Requests, credits and cache hits of the steps that finished, from their outputs."""
