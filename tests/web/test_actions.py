@@ -73,6 +73,9 @@ async def test_cancelling_a_running_run_stops_it(tmp_path: Path) -> None:
         page = (await client.get(f"/runs/{run_id}")).text
         assert 'id="run-status">■ cancelled</span>' in page
         assert 'id="retry"' in page and 'id="cancel"' not in page
+        # nothing failed or was skipped: only "from a step" is offered, by the steps' names
+        assert "failed and skipped steps" not in page
+        assert 'value="google_places_1">from “Find coffee shops in Manchester”' in page
 
 
 async def test_resuming_a_run_that_was_not_interrupted_is_a_conflict(

@@ -52,3 +52,4 @@ async def test_a_run_that_saved_nothing_says_so(app: Starlette, client: httpx.As
     why = "No leads saved: “Look up websites&#39; domains” failed (Budget reached"
     assert f'id="run-delivered">{why}' in page
     assert "No leads saved" in history
+    assert "failed and skipped steps" in page  # a step failed: retrying it is offered
