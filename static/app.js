@@ -46,6 +46,17 @@
   document.addEventListener("htmx:sseError", function () { badge("reconnecting", "reconnecting…"); });
   document.addEventListener("htmx:sseClose", function () { badge("finished", "finished"); });
 
+  // Risky actions (cancel a run, send emails, revoke a token) ask first. In the capture phase,
+  // before htmx or the browser act on the submit; without JavaScript the form just submits.
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    var question = form && form.dataset ? form.dataset.confirm : null;
+    if (question && !window.confirm(question)) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+
   // Forms that arrive over the live stream were rendered once for every viewer, so they carry
   // no form token of their own: add this page's before they are sent.
   document.addEventListener("submit", function (evt) {

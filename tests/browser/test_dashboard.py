@@ -149,7 +149,22 @@ async def test_cancel_a_slow_run_from_its_page(
     await expect(page.locator("#badge")).to_have_attribute("data-state", "live")
     await expect(page.locator("#steps li[data-state='running']")).to_have_count(1)
 
-    await page.click("#cancel")
+    asked: list[str] = []
+
+    async def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        await (dialog.dismiss() if len(asked) == 1 else dialog.accept())
+
+    cancels: list[str] = []
+    page.on(
+        "request", lambda request: cancels.append(request.url) if "/cancel" in request.url else None
+    )
+    page.on("dialog", answer)
+    await page.click("#cancel")  # asked first, and the first answer is no: nothing is sent
+    await page.evaluate("() => new Promise((done) => setTimeout(done, 0))")  # the click handled
+    assert len(asked) == 1 and cancels == []
+    await page.click("#cancel")  # yes
+    assert asked and all(question.startswith("Cancel this run?") for question in asked)
 
     await expect(page.locator("#run-status")).to_contain_text("cancelled")
     await expect(page.locator("#badge")).to_have_attribute("data-state", "finished")
