@@ -84,8 +84,9 @@ def first_account(server: LiveServer) -> None:
     with httpx.Client(base_url=server.url, timeout=20) as client:
         create_first_account(client, server.username)
         made = client.post("/settings/tokens", data={"name": "browser tests"})
-        assert made.status_code == 201, made.text
-        match = re.search(r'id="new-token">([^<]+)<', made.text)
+        assert made.status_code == 303, made.text
+        shown = client.get("/settings")
+        match = re.search(r'id="new-token">([^<]+)<', shown.text)
         assert match, "the settings page did not show the new token"
         server.token = match.group(1)
 

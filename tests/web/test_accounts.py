@@ -188,12 +188,14 @@ async def test_api_tokens_are_made_shown_once_used_and_revoked(tmp_path: Path) -
     db = str(tmp_path / "web.db")
     async with serve(fast_settings(db), user="alice") as (app, alice):
         made = await alice.post("/settings/tokens", data={"name": "nightly <export>"})
-        assert made.status_code == 201
-        token = re.search(r'id="new-token">(lg_[\w-]+)<', made.text)
-        assert token, made.text
-        assert "nightly &lt;export&gt;" in made.text
-        listed = await alice.get("/settings")
+        assert (made.status_code, made.headers["location"]) == (303, "/settings")
+        shown = await alice.get("/settings")
+        token = re.search(r'id="new-token">(lg_[\w-]+)<', shown.text)
+        assert token, shown.text
+        assert "nightly &lt;export&gt;" in shown.text
+        listed = await alice.get("/settings")  # a reload: no second token, not shown again
         assert token.group(1) not in listed.text  # shown once
+        assert listed.text.count("<code>lg_") == 1
         assert token.group(1)[:10] in listed.text  # its start names it
 
         async with client_for(app, None) as script:

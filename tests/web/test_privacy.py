@@ -79,7 +79,7 @@ async def test_every_route_with_an_id_hides_other_peoples_objects(tmp_path: Path
         assert routes_with_ids(app) == set(WALK), "a route takes an id: add it to WALK"
         run_id = await finished_run(app, alice, GOAL)
         made = await alice.post("/settings/tokens", data={"name": "alice's script"})
-        assert made.status_code == 201
+        assert made.status_code == 303
         ids = alices_ids(db)
         assert ids["run"] == run_id
 

@@ -11,7 +11,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from webapp.runtime.accounts import AccountError, User
-from webapp.web.auth import SESSION_COOKIE, auth_of, local_path, maybe_user, user_of
+from webapp.web.auth import (
+    NEW_TOKEN_COOKIE,
+    SESSION_COOKIE,
+    auth_of,
+    local_path,
+    maybe_user,
+    user_of,
+)
 from webapp.web.forms import read_form
 from webapp.web.limits import wait_words
 from webapp.web.pages import render
@@ -124,16 +131,27 @@ async def _settings(
 
 
 async def settings_page(request: Request) -> Response:
-    return await _settings(request)
+    """GET /settings; right after a token was made, it shows it, once (the redirect's cookie
+    carries it here and is cleared)."""
+    made = auth_of(request).new_token(request.cookies.get(NEW_TOKEN_COOKIE))
+    if made is None:
+        return await _settings(request)
+    response = await _settings(request, {"new_token": made[0], "new_token_name": made[1]})
+    response.delete_cookie(NEW_TOKEN_COOKIE, path="/settings")
+    return response
 
 
 async def create_token(request: Request) -> Response:
+    """POST /settings/tokens: makes the token, then redirects to the settings page, which shows
+    it once: reloading that page never makes a second one."""
     auth = auth_of(request)
     if not auth.enabled:
         return await _settings(request)
     form = await read_form(request)
     token, record = await auth.accounts.create_token(user_of(request), _text(form.get("name"), 200))
-    return await _settings(request, {"new_token": token, "new_token_name": record.name}, 201)
+    response = RedirectResponse("/settings", status_code=303)
+    auth.show_new_token(request, response, token, record.name)
+    return response
 
 
 async def revoke_token(request: Request) -> Response:

@@ -45,6 +45,8 @@ from webapp.web.limits import LoginLimiter, RunStartLimiter
 logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "leadgen_session"
+NEW_TOKEN_COOKIE = "leadgen_new_token"  # carries a token just made to the page showing it once
+NEW_TOKEN_S = 60
 CSRF_COOKIE = "leadgen_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -109,6 +111,31 @@ class Auth:
             secure=request.url.scheme == "https",
             path="/",
         )
+
+    def show_new_token(self, request: Request, response: Response, token: str, name: str) -> None:
+        """Carry a token just made to the page that shows it once, in a signed cookie that
+        lives a minute, for /settings only, out of scripts' reach."""
+        response.set_cookie(
+            NEW_TOKEN_COOKIE,
+            self.serializer.dumps([token, name], salt="leadgen.new-token"),
+            max_age=NEW_TOKEN_S,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/settings",
+        )
+
+    def new_token(self, cookie: str | None) -> tuple[str, str] | None:
+        """The token (and its name) a redirect carried here, if the cookie is ours and fresh."""
+        if not cookie or len(cookie) > 2048:
+            return None
+        try:
+            value = self.serializer.loads(cookie, max_age=NEW_TOKEN_S, salt="leadgen.new-token")
+        except BadSignature:
+            return None
+        if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
+            return value[0], value[1]
+        return None
 
     def clear_session(self, request: Request, response: Response) -> None:
         response.delete_cookie(
