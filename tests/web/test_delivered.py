@@ -5,11 +5,12 @@ verified)") on its page, in the history and from `leadgen show`; a run that save
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
 
-from tests.web.helpers import finished_run
+from tests.web.helpers import fast_settings, finished_run, serve
 from webapp.core.leads import delivered_words
 
 
@@ -53,3 +54,29 @@ async def test_a_run_that_saved_nothing_says_so(app: Starlette, client: httpx.As
     assert f'id="run-delivered">{why}' in page
     assert "No leads saved" in history
     assert "failed and skipped steps" in page  # a step failed: retrying it is offered
+
+
+async def test_the_places_a_run_found_stay_visible_and_exportable_when_no_lead_was_saved(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    # a budget of two requests: the places are found and their domains looked up, then the
+    # contact search is refused
+    run_id = await finished_run(app, client, "Find 5 florists in Bath", budget={"requests": 2})
+    page = (await client.get(f"/runs/{run_id}")).text
+    download = await client.get(f"/runs/{run_id}/leads.csv")
+
+    assert "This run saved no leads. The 10 places it found:" in page
+    assert page.count("<tr>") >= 10
+    assert download.status_code == 200
+    assert "florists-in-bath-places-found-" in download.headers["content-disposition"]
+    assert len(download.text.strip().splitlines()) == 1 + 10  # the header and the places
+
+
+async def test_a_run_that_found_nothing_has_no_csv_to_download(tmp_path: Path) -> None:
+    failing = fast_settings(str(tmp_path / "f.db"), demo_failure_rate=1.0, retry_max_retries=0)
+    async with serve(failing) as (app, client):
+        run_id = await finished_run(app, client, "Find 5 florists in Bath")
+        download = await client.get(f"/runs/{run_id}/leads.csv")
+
+    assert download.status_code == 404
+    assert "no CSV to download" in download.text

@@ -129,7 +129,9 @@ async def test_the_leads_download_is_a_csv_with_one_row_per_lead(
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
-    assert response.headers["content-disposition"] == f'attachment; filename="leads-{run_id}.csv"'
+    day = (await client.get(f"/api/runs/{run_id}")).json()["run"]["createdAt"][:10]
+    named = f'attachment; filename="5-coffee-shops-in-manchester-leads-{day}.csv"'
+    assert response.headers["content-disposition"] == named  # the goal and the day
     rows = list(csv.reader(io.StringIO(response.text)))
     assert rows[0] == [header for header, _ in COLUMNS]
     assert len(rows) == len(leads) + 1

@@ -13,7 +13,15 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic_core import to_json
 
-from webapp.core.models import LeadGenPlan, LeadGenStepResult, LeadPlanEvent, StepAttempt
+from webapp.core.leads import Lead, leads_from_data
+from webapp.core.models import (
+    GOOGLE_PLACES_SEARCH,
+    HUNTER_DOMAIN_LOOKUP,
+    LeadGenPlan,
+    LeadGenStepResult,
+    LeadPlanEvent,
+    StepAttempt,
+)
 from webapp.store.readers import ReaderPool
 from webapp.store.records import RunRecord, StepRecord
 from webapp.store.rows import insert_rows, statement_chunks, update_rows, value_rows
@@ -386,6 +394,21 @@ class RunRepository:
             )
             asked.extend(row[0] for row in rows)
         return asked
+
+    async def places_found(self, run_id: str) -> list[Lead]:
+        """The businesses a run found: its domain lookup's (with their domains), else its
+        search's; kept visible and exportable when a later step failed."""
+        rows = await self.readers.fetchall(
+            "SELECT output_json FROM steps WHERE run_id = ? AND status = 'succeeded' "
+            "AND tool IN (?, ?) ORDER BY position DESC",
+            (run_id, HUNTER_DOMAIN_LOOKUP, GOOGLE_PLACES_SEARCH),
+        )
+        for (output,) in rows:
+            found = json.loads(output) if output else None
+            businesses = found.get("businesses") if isinstance(found, dict) else None
+            if isinstance(businesses, list):
+                return leads_from_data([b for b in businesses if isinstance(b, dict)])
+        return []
 
     async def step_output_digest(self, run_id: str, step_id: str) -> dict[str, Any] | None:
         """What a run's page shows of the step's output (OUTPUT_DIGEST); None before it has one."""

@@ -90,7 +90,7 @@ async def on_cursor_error(request: Request, exc: Exception) -> Response:
 async def on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "That did not work."
-    if exc.status_code == 404:
+    if exc.status_code == 404 and exc.detail == "Not Found":  # no words of its own
         message = "There is nothing at this address."
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed here."

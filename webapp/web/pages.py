@@ -4,6 +4,8 @@ JavaScript; htmx requests get fragments instead of whole pages."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -175,6 +177,8 @@ async def load_view(request: Request, run_id: str) -> RunView:
         raise RunNotFound(run_id)
     view = RunView.from_snapshot(*snapshot)
     view.leads = await store.outputs.leads_for_run(run_id)
+    if not view.leads and view.finished:
+        view.places = await store.runs.places_found(run_id)
     return view
 
 
@@ -221,14 +225,31 @@ async def history(request: Request) -> Response:
 
 
 async def leads_csv(request: Request) -> Response:
+    """The run's leads as CSV, named after its goal and day; a run that saved none gives the
+    places it found, if any, and otherwise says there is nothing to download."""
     run_id = request.path_params["run_id"]
     await check_owned_run(request, run_id)
-    leads = await store_of(request).outputs.leads_for_run(run_id)
+    store = store_of(request)
+    run = await store.runs.get(run_id)
+    leads = await store.outputs.leads_for_run(run_id)
+    what = "leads"
+    if not leads:
+        leads, what = await store.runs.places_found(run_id), "places-found"
+    if not leads or run is None:
+        raise HTTPException(404, "This run saved no leads and found no places: no CSV to download.")
+    name = csv_file_name(run.goal, run.created_at, what)
     return Response(
         leads_to_csv(leads),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="leads-{run_id}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def csv_file_name(goal: str, created_at: str, what: str) -> str:
+    """ "coffee-shops-in-manchester-leads-2026-12-06.csv": the goal's words, what, the day."""
+    words = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", goal).lower()).strip("-")
+    words = words.removeprefix("find-")[:60].strip("-") or "run"
+    return f"{words}-{what}-{created_at[:10]}.csv"
 
 
 async def healthz(request: Request) -> Response:

@@ -61,6 +61,7 @@ class RunView:
     steps: dict[str, StepView]
     events: list[LeadPlanEvent]
     leads: list[Lead] = field(default_factory=list)
+    places: list[Lead] = field(default_factory=list)  # what it found, when it saved no lead
     demo: bool = True
     budget: dict[str, Any] = field(default_factory=dict)
 
