@@ -290,7 +290,11 @@ async def test_download_the_leads_as_csv(
     async with page.expect_download() as info:
         await page.get_by_role("link", name="Download CSV").click()
     download = await info.value
-    assert download.suggested_filename == f"leads-{run_id}.csv"
+    # named after the goal and the day it was run
+    assert re.fullmatch(
+        r"12-coffee-shops-in-manchester-and-email-them-leads-\d{4}-\d\d-\d\d\.csv",
+        download.suggested_filename,
+    )
     saved = tmp_path / download.suggested_filename
     await download.save_as(saved)
 

@@ -41,7 +41,7 @@ async def test_the_page_is_in_the_nav_and_says_when_there_are_none(
     response = await client.get("/monitors")
 
     assert response.status_code == 200
-    assert '<a href="/monitors">Monitors</a>' in response.text
+    assert '<a href="/monitors" aria-current="page">Monitors</a>' in response.text
     assert 'id="no-monitors"' in response.text
 
 
