@@ -79,7 +79,11 @@ async def test_the_preview_draws_the_plan_as_a_graph_with_its_steps_and_costs(
     assert "Provider requests, estimated" in page
     estimate = re.search(r'<ul class="estimate">(.*?)</ul>', page, re.DOTALL)
     assert estimate is not None
-    assert "<code>google_places_1</code>: demo directory, 1 request" in estimate.group(1)
+    # the step's name first, its id beside it
+    assert (
+        'Find coffee shops in Manchester <code class="muted">google_places_1</code>: demo '
+        "directory, 1 request"
+    ) in estimate.group(1)
     assert "Demo data" in page
 
 

@@ -33,7 +33,8 @@ async def test_a_finished_run_page_shows_graph_steps_timeline_log_and_leads(
     assert page.count('<text x="12" y="73" class="node-state">✓ succeeded</text>') == 5
     assert '<span class="chip state-succeeded" id="run-status">✓ succeeded</span>' in page
     assert '<span class="counts" id="run-counts">5 succeeded</span>' in page
-    assert len(re.findall(r'<span class="bar-label">\w+</span>', page)) == 5  # the timeline
+    # the timeline, by the steps' names (their ids as titles)
+    assert len(re.findall(r'<span class="bar-label" title="\w+">[^<]+</span>', page)) == 5
     last_seq = document["run"]["lastSeq"]
     assert re.findall(r'<li id="ev-(\d+)"', page) == [str(n) for n in range(1, last_seq + 1)]
     assert "PLAN_COMPLETED" in page
@@ -152,3 +153,28 @@ async def test_the_health_check_answers_ok(client: httpx.AsyncClient) -> None:
     health = response.json()
     assert health["status"] == "ok"
     assert isinstance(health["loopLagMaxMs"], float) and health["loopLagMaxMs"] >= 0
+
+
+async def test_the_graph_names_whole_steps_their_provider_and_leads_to_them(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+    page = (await client.get(f"/runs/{run_id}")).text
+
+    # "Find coffee shops in Manchester": two lines, not cut at 21 characters
+    assert 'class="node-label">Find coffee shops in</text>' in page
+    assert 'class="node-label">Manchester</text>' in page
+    assert 'class="node-tool">demo directory</text>' in page  # who serves it, not a tool id
+    link = '<a href="#step-google_places_1" aria-label="Find coffee shops in Manchester, by '
+    assert link in page
+    assert 'id="step-google_places_1"' in page  # where the link leads
+
+
+async def test_email_statuses_read_as_words(app: Starlette, client: httpx.AsyncClient) -> None:
+    run_id = await finished_run(app, client, "Find 20 estate agents in Leeds")
+    page = (await client.get(f"/runs/{run_id}")).text
+
+    chips = re.findall(r'class="chip email-(\w+)" title="\w+">([^<]+)<', page)
+    words = {"valid": "verified", "accept_all": "accepts all", "unknown": "not verified"}
+    assert chips and all(text == words[status] for status, text in chips if status in words)
+    assert "accept_all<" not in page

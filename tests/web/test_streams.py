@@ -172,7 +172,10 @@ async def test_a_step_update_swaps_its_graph_node_and_edges_and_the_start_none(
         updates.extend(parse_sse(update.message.decode()))
 
     step = updates[2]  # seq 3: google_places_1 succeeded
-    assert '<span class="ev-type">STEP_SUCCEEDED</span> <code>google_places_1</code>' in step.data
+    assert (
+        '<span class="ev-type">STEP_SUCCEEDED</span> <span class="ev-step">Find coffee shops in '
+        'Manchester</span> <code class="muted">google_places_1</code>'
+    ) in step.data
     node = re.search(
         r'<svg><g class="node state-succeeded" id="node-google_places_1"[^>]*>', step.data
     )

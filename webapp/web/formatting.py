@@ -48,3 +48,21 @@ def ago(timestamp: str | None, now: datetime | None = None) -> str:
 
 def number(value: int | float | None) -> str:
     return "–" if value is None else f"{value:,}"
+
+
+EMAIL_STATUS_WORDS = {
+    "valid": "verified",
+    "accept_all": "accepts all",
+    "unknown": "not verified",
+    "invalid": "invalid",
+    "webmail": "webmail",
+    "disposable": "disposable",
+    "mx_ok": "domain takes mail",
+    "no_mx": "no mail server",
+    "unchecked": "not checked",
+}
+
+
+def email_status_words(status: str | None) -> str:
+    """An email's status as people say it ("accepts all", not accept_all)."""
+    return EMAIL_STATUS_WORDS.get(status or "", (status or "").replace("_", " "))

@@ -11,6 +11,9 @@ GAP_X, GAP_Y = 30, 18
 PAD = 8
 
 
+LINE_CHARS = 24  # a node's label is cut into lines this long, two at most
+
+
 @dataclass(frozen=True)
 class Node:
     step_id: str
@@ -21,6 +24,23 @@ class Node:
     attempts: int
     x: int
     y: int
+    provider: str = ""  # who serves the step, in words ("demo directory", "Google Places")
+
+    @property
+    def label_lines(self) -> list[str]:
+        """The label in lines of LINE_CHARS at most, broken between words; two lines, the
+        second cut with "…" only when the label is longer than both."""
+        lines: list[str] = []
+        for word in self.label.split():
+            if lines and len(lines[-1]) + 1 + len(word) <= LINE_CHARS:
+                lines[-1] += " " + word
+            else:
+                lines.append(word)
+        if len(lines) > 2:
+            lines = [lines[0], " ".join(lines[1:])]
+        if len(lines) == 2 and len(lines[1]) > LINE_CHARS:
+            lines[1] = lines[1][: LINE_CHARS - 1].rstrip() + "…"
+        return [line[:LINE_CHARS] for line in lines]
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,7 @@ class GraphStep:
     depends_on: list[str]
     status: str = "pending"
     attempts: int = 0
+    provider: str = ""
 
 
 def depths(steps: Iterable[GraphStep]) -> dict[str, int]:
@@ -84,7 +105,17 @@ def layout(steps: list[GraphStep]) -> Graph:
         y = PAD + row * (NODE_H + GAP_Y)
         positions[step.step_id] = (x, y)
         nodes.append(
-            Node(step.step_id, step.tool, step.label, step.gist, step.status, step.attempts, x, y)
+            Node(
+                step.step_id,
+                step.tool,
+                step.label,
+                step.gist,
+                step.status,
+                step.attempts,
+                x,
+                y,
+                step.provider,
+            )
         )
     status_of = {step.step_id: step.status for step in steps}
     edges = []

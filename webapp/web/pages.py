@@ -26,7 +26,7 @@ from webapp.web.graph import GraphStep, layout
 from webapp.web.json_response import JSONResponse
 from webapp.web.loop_lag import LoopLagMonitor
 from webapp.web.ownership import check_owned_run, may_start_run
-from webapp.web.run_view import RunView, page_context, params_gist
+from webapp.web.run_view import RunView, page_context, params_gist, served_by
 from webapp.web.sequences import sequence_context
 from webapp.web.state import manager_of, settings_of, store_of
 
@@ -88,10 +88,19 @@ def typed_fields(form: FormData) -> dict[str, Any]:
     return {"fields": fields}
 
 
-def plan_graph(plan: LeadGenPlan) -> Any:
+def plan_graph(plan: LeadGenPlan, providers: list[str] | None = None) -> Any:
+    """The plan's graph; each node names who will serve it ([places, emails] chosen)."""
+    chosen = providers or []
     return layout(
         [
-            GraphStep(s.id, s.tool, s.label or s.tool, params_gist(s.params), list(s.depends_on))
+            GraphStep(
+                s.id,
+                s.tool,
+                s.label or s.tool,
+                params_gist(s.params),
+                list(s.depends_on),
+                provider=served_by(s.tool, None, chosen),
+            )
             for s in plan.steps
         ]
     )
@@ -135,7 +144,7 @@ async def preview(request: Request) -> Response:
             "google": bool(settings.google_places_api_key),
             "hunter": bool(settings.hunter_api_key),
         },
-        "graph": plan_graph(plan),
+        "graph": plan_graph(plan, run_options(form, settings)["providers"]),
         "estimate": estimate_provider_calls(plan, settings, chosen_of(form)),
         "warnings": estimate_warnings(settings, chosen_of(form)),
         **typed_budget(form),

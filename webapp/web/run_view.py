@@ -62,6 +62,7 @@ class RunView:
     events: list[LeadPlanEvent]
     leads: list[Lead] = field(default_factory=list)
     places: list[Lead] = field(default_factory=list)  # what it found, when it saved no lead
+    providers: list[str] = field(default_factory=list)  # the run's choice: [places, emails]
     demo: bool = True
     budget: dict[str, Any] = field(default_factory=dict)
 
@@ -101,6 +102,7 @@ class RunView:
             steps=views,
             events=events[-RECENT_EVENTS:],
             demo=bool(run.options.get("demo", True)),
+            providers=[str(p) for p in run.options.get("providers") or []],
             budget=dict(run.options.get("budget") or {}),
         )
 
@@ -209,11 +211,31 @@ def page_context(view: RunView) -> dict[str, Any]:
     """What the run page's templates need, for the whole page and for each live update."""
     graph = layout(
         [
-            GraphStep(s.step_id, s.tool, s.label, s.gist, s.depends_on, s.status, s.attempts)
+            GraphStep(
+                s.step_id,
+                s.tool,
+                s.label,
+                s.gist,
+                s.depends_on,
+                s.status,
+                s.attempts,
+                served_by(s.tool, s.output, view.providers),
+            )
             for s in view.steps.values()
         ]
     )
     return {"view": view, "graph": graph, "funnel": funnel(view), "retryable": RETRYABLE_RUN}
+
+
+def served_by(tool: str, output: Any, chosen: list[str]) -> str:
+    """Who serves a step, in words: the provider its output names, else the one the run chose
+    for its kind of tool ([places, emails]); "" for a step no provider serves."""
+    named = output.get("provider") if isinstance(output, dict) else None
+    if not named:
+        kind = {"GOOGLE_PLACES_SEARCH": 0, "HUNTER_DOMAIN_LOOKUP": 1, "HUNTER_ENRICH": 1}
+        index = kind.get(tool)
+        named = chosen[index] if index is not None and index < len(chosen) else None
+    return provider_label(str(named)) if named else ""
 
 
 def params_gist(params: dict[str, Any]) -> str:

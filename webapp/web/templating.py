@@ -66,6 +66,7 @@ def build_templates() -> Jinja2Templates:
     env.globals["state_icon"] = STATE_ICONS.get
     env.globals["provider_label"] = provider_label
     env.globals["delivered_words"] = delivered_words
+    env.globals["email_status_words"] = formatting.email_status_words
     env.globals["step_usage"] = step_usage
     env.filters["spending"] = spending
     env.filters["web_link"] = web_link
