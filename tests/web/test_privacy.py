@@ -40,6 +40,9 @@ WALK: dict[tuple[str, str], list[str]] = {
     ],
     ("POST", "/runs/{run_id}/sequences/{sequence_id}/send"): ["/runs/{run}/sequences/{seq}/send"],
     ("POST", "/settings/tokens/{token_id}/revoke"): ["/settings/tokens/{tok}/revoke"],
+    ("GET", "/runs/{run_id}/compare/{other}"): ["/runs/{run}/compare/{run}"],
+    ("GET", "/runs/{run_id}/compare/{other}/new.csv"): ["/runs/{run}/compare/{run}/new.csv"],
+    ("GET", "/api/runs/{run_id}/compare/{other}"): ["/api/runs/{run}/compare/{run}"],
 }
 
 

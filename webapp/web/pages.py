@@ -19,6 +19,7 @@ from webapp.core.models import SupervisorUserContext
 from webapp.leads_csv import leads_to_csv
 from webapp.runtime import RunNotFound
 from webapp.settings import Settings
+from webapp.store.records import RunRow
 from webapp.tools.estimate import estimate_provider_calls, estimate_warnings
 from webapp.web.auth import user_of
 from webapp.web.forms import form_overrides, goal_from, read_form, run_options
@@ -36,6 +37,9 @@ HISTORY_PAGE = 25
 
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
+
+
+COMPARE_WITH = 5  # other runs a run page offers to compare with
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -175,7 +179,21 @@ async def start_run(request: Request) -> Response:
 async def run_page(request: Request) -> Response:
     view = await load_view(request, request.path_params["run_id"])
     context = {**page_context(view), **await sequence_context(request, view.run_id)}
+    context["similar"] = await similar_runs(request, view.run_id, view.plan.goal.target_persona)
     return render(request, "run.html", context)
+
+
+async def similar_runs(request: Request, run_id: str, persona: str) -> list[RunRow]:
+    """The user's other finished runs for the same kind of business, newest first: what a run
+    page offers to compare with."""
+    page = await store_of(request).history.page(
+        q=persona, user_id=user_of(request).user_id, limit=COMPARE_WITH + 1, with_counts=False
+    )
+    return [
+        row
+        for row in page.runs
+        if row.run_id != run_id and row.status not in ("pending", "running")
+    ][:COMPARE_WITH]
 
 
 async def load_view(request: Request, run_id: str) -> RunView:
