@@ -294,3 +294,24 @@ async def test_password_checks_run_off_the_event_loop(tmp_path: Path) -> None:
         assert await accounts.authenticate("alice", "password-of-alice") is not None
         assert await accounts.authenticate("nobody", "whatever-it-is") is None
         assert len(seen) == 2 and loop_thread not in seen
+
+
+async def test_an_admin_removes_a_person_from_the_settings_page(tmp_path: Path) -> None:
+    async with serve(fast_settings(str(tmp_path / "web.db")), user="alice") as (app, alice):
+        async with client_for(app, "bob") as bob:  # bob: an account with a session
+            assert (await bob.get("/runs")).status_code == 200
+            page = (await alice.get("/settings")).text
+            assert 'action="/settings/users/usr_bob/remove"' in page
+            assert 'action="/settings/users/usr_alice/remove"' not in page  # not herself
+
+            await add_account(app, "carol", admin=False)
+            async with client_for(app, "carol") as carol:
+                not_hers = await carol.post("/settings/users/usr_bob/remove")
+            removed = await alice.post("/settings/users/usr_bob/remove")
+            itself = await alice.post("/settings/users/usr_alice/remove")
+            after = await bob.get("/runs")
+
+    assert not_hers.status_code == 404  # only an admin may, and to anyone else it is not here
+    assert (removed.status_code, removed.headers["location"]) == (303, "/settings")
+    assert itself.status_code == 409 and "You cannot remove yourself" in itself.text
+    assert after.status_code in (303, 401)  # bob's session no longer works

@@ -179,6 +179,24 @@ async def add_user(request: Request) -> Response:
     return await _settings(request, {"notice": f"{username.strip()} can now log in."}, 201)
 
 
+async def remove_user(request: Request) -> Response:
+    """POST /settings/users/{user_id}/remove: an admin removes a person, as `users remove`
+    does; their sessions and tokens stop working. Not oneself (an admin would lock out)."""
+    auth = auth_of(request)
+    user = user_of(request)
+    if not auth.enabled or not user.is_admin:
+        raise HTTPException(404)
+    user_id = request.path_params["user_id"]
+    person = next((p for p in await auth.accounts.users() if p.user_id == user_id), None)
+    if person is None:
+        raise HTTPException(404)
+    if person.user_id == user.user_id:
+        errors = {"people": "You cannot remove yourself; another admin can."}
+        return await _settings(request, {"errors": errors}, 409)
+    await auth.accounts.remove_user(person.username)
+    return RedirectResponse("/settings", status_code=303)
+
+
 routes = [
     Route("/setup", setup_page, methods=["GET"]),
     Route("/setup", setup, methods=["POST"]),
@@ -189,4 +207,5 @@ routes = [
     Route("/settings/tokens", create_token, methods=["POST"]),
     Route("/settings/tokens/{token_id}/revoke", revoke_token, methods=["POST"]),
     Route("/settings/users", add_user, methods=["POST"]),
+    Route("/settings/users/{user_id}/remove", remove_user, methods=["POST"]),
 ]
