@@ -4,6 +4,7 @@ idempotent recording of sent and failed, and giving back what was never tried.""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from tests.core.conftest import make_plan
 from webapp.core.ports import EmailSequence, SequenceMessage, SequenceStep
@@ -141,14 +142,47 @@ async def test_a_failed_message_can_be_sent_again_and_shows_its_error(store: Sto
 
 async def test_a_follow_up_goes_only_to_leads_sent_the_step_before(store: Store) -> None:
     sequence_id = await drafted_sequence(store)
-    outbox = OutboxRepository.of(store)
+    clock = Clock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    outbox = OutboxRepository(store.writer, store.readers, clock=clock)
     ann, bob = await outbox.claim(sequence_id, 1, "smtp")
     await outbox.mark_sent(ann.outbox_id, ann.body)
     await outbox.mark_failed(bob.outbox_id, "refused")
+    clock.now += timedelta(days=3)  # step 2's delay after step 1
 
     follow_ups = await outbox.claim(sequence_id, 2, "smtp")
 
     assert [(m.to_email, m.step_number) for m in follow_ups] == [("ann@cafe-a.example", 2)]
+
+
+async def test_a_follow_up_waits_its_delay_after_the_step_before(store: Store) -> None:
+    sequence_id = await drafted_sequence(store)
+    clock = Clock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    outbox = OutboxRepository(store.writer, store.readers, clock=clock)
+    for message in await outbox.claim(sequence_id, 1, "smtp"):
+        await outbox.mark_sent(message.outbox_id, message.body)
+    clock.now += timedelta(days=2, hours=23)
+
+    too_soon = await outbox.claim(sequence_id, 2, "smtp")
+    overview = await outbox.overview(sequence_id)
+    clock.now += timedelta(hours=1)
+    on_time = await outbox.claim(sequence_id, 2, "smtp")
+
+    assert too_soon == []
+    assert overview is not None and overview.state == "in progress"
+    step_two = overview.step(2)
+    assert step_two is not None and (step_two.ready, step_two.waiting) == (0, 2)
+    assert step_two.blocked_reason == (
+        "Due 3 days into the sequence: 2 leads can be sent this step from 2026-12-04."
+    )
+    assert len(on_time) == 2
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 async def test_released_messages_can_be_claimed_again_but_sent_ones_stay(store: Store) -> None:

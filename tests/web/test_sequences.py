@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -64,7 +65,13 @@ async def test_the_run_page_shows_the_drafts_and_sends_nothing_by_itself(
 
     assert f'<section id="sequence-{sequence.sequence_id}"' in page
     assert "outbox (LEADGEN_SMTP_URL not set)" in page
-    assert sequence.steps[0].subject_template in page
+    # the subject as a lead gets it, not its template
+    assert "{business_name}" not in page
+    sample = sequence.sample
+    assert sample is not None
+    subject = sequence.steps[0].subject_template.replace("{business_name}", sample.business_name)
+    assert html.escape(subject, quote=False) in page.replace("&#39;", "'")
+    assert f'id="sequence-{sequence.sequence_id}-state">draft<' in page
     assert "disabled" not in button(page, 1)
     assert button(page, 1).endswith(f"Send step 1 to {sequence.leads} leads")
     assert "disabled" in button(page, 2)
@@ -85,7 +92,10 @@ async def test_sending_a_step_answers_htmx_with_the_section_and_never_sends_twic
     assert fragment.lstrip().startswith(f'<section id="sequence-{sequence.sequence_id}"')
     assert f"Step 1 went to {sequence.leads} leads via outbox" in fragment
     assert "disabled" in button(fragment, 1) and "Sent to every lead." in fragment
-    assert "disabled" not in button(fragment, 2)
+    # step 2 waits its 3 days after step 1; the sequence is under way
+    assert "disabled" in button(fragment, 2)
+    assert f"Due 3 days into the sequence: {sequence.leads} leads can be sent" in fragment
+    assert f'id="sequence-{sequence.sequence_id}-state">in progress<' in fragment
     sent = await entries(app, sequence)
     assert len(sent) == sequence.leads
     assert {(status, transport) for _, status, transport in sent} == {("sent", "outbox")}
@@ -109,7 +119,7 @@ async def test_a_plain_form_goes_back_to_the_run_page(
     )
     page = (await client.get(response.headers["location"])).text
     assert f"{sequence.leads} sent" in page
-    assert "disabled" not in button(page, 2)
+    assert "disabled" in button(page, 2)  # not before its delay after step 1
 
 
 async def test_unknown_runs_and_sequences_and_other_runs_sequences_are_not_found(

@@ -21,23 +21,27 @@ from webapp.store.writer import Writer
 if TYPE_CHECKING:
     from webapp.store import Store
 
+# When a follow-up falls due for its lead (a Julian day): its delay after the step before it
+# was sent to the same lead; NULL while that step was not sent.
+_DUE = """(SELECT julianday(po.sent_at) + m.send_after_days - p.send_after_days
+    FROM sequence_messages p JOIN outbox po ON po.message_id = p.id
+    WHERE p.sequence_id = m.sequence_id AND p.step_number = m.step_number - 1
+      AND p.lead_email = m.lead_email AND po.status = 'sent')"""
+_UNSENT = "(o.id IS NULL OR o.status = 'failed')"
 # A message may go out now: it was never handed to a transport, or that failed; and for a
-# follow-up, the same lead was sent the step before it.
-_CLAIMABLE = """
-    (o.id IS NULL OR o.status = 'failed')
-    AND (m.step_number = 1 OR EXISTS (
-        SELECT 1 FROM sequence_messages p JOIN outbox po ON po.message_id = p.id
-        WHERE p.sequence_id = m.sequence_id AND p.step_number = m.step_number - 1
-          AND p.lead_email = m.lead_email AND po.status = 'sent'))
-"""
+# follow-up, the same lead was sent the step before it, at least its delay ago.
+_CLAIMABLE = f"{_UNSENT} AND (m.step_number = 1 OR {_DUE} <= julianday(:now))"
+_WAITING = f"{_UNSENT} AND m.step_number > 1 AND {_DUE} > julianday(:now)"
 _STEP_COUNTS = f"""
     SELECT m.step_number AS number, count(*) AS messages,
         sum(CASE WHEN o.status = 'sent' THEN 1 ELSE 0 END) AS sent,
         sum(CASE WHEN o.status = 'failed' THEN 1 ELSE 0 END) AS failed,
         sum(CASE WHEN o.status = 'queued' THEN 1 ELSE 0 END) AS queued,
-        sum(CASE WHEN {_CLAIMABLE} THEN 1 ELSE 0 END) AS ready
+        sum(CASE WHEN {_CLAIMABLE} THEN 1 ELSE 0 END) AS ready,
+        sum(CASE WHEN {_WAITING} THEN 1 ELSE 0 END) AS waiting,
+        strftime('%Y-%m-%dT%H:%M:%SZ', min(CASE WHEN {_WAITING} THEN {_DUE} END)) AS next_due
     FROM sequence_messages m LEFT JOIN outbox o ON o.message_id = m.id
-    WHERE m.sequence_id = ? GROUP BY m.step_number
+    WHERE m.sequence_id = :s GROUP BY m.step_number
 """
 _SEQUENCES_OF_RUN = "SELECT * FROM email_sequences WHERE run_id = ? ORDER BY created_at, id"
 _SAMPLE = "SELECT * FROM sequence_messages WHERE sequence_id = ? ORDER BY step_number, id LIMIT 1"
@@ -51,7 +55,7 @@ _CLAIM = f"""
     SELECT m.id AS message_id, m.lead_email, m.business_name, m.subject, m.body,
         o.id AS outbox_id
     FROM sequence_messages m LEFT JOIN outbox o ON o.message_id = m.id
-    WHERE m.sequence_id = ? AND m.step_number = ? AND {_CLAIMABLE}
+    WHERE m.sequence_id = :s AND m.step_number = :step AND {_CLAIMABLE}
     ORDER BY m.id
 """
 
@@ -80,6 +84,8 @@ class StepProgress:
     failed: int = 0
     queued: int = 0
     ready: int = 0  # could be sent now: never tried, or failed, and the step before was sent
+    waiting: int = 0  # the step before was sent, but this one's delay has not passed yet
+    next_due: str | None = None  # when the first of those falls due
 
     @property
     def blocked_reason(self) -> str | None:
@@ -90,6 +96,12 @@ class StepProgress:
             return "No saved lead has an email address."
         if self.sent == self.messages:
             return "Sent to every lead."
+        if self.waiting:
+            due = (self.next_due or "")[:10] or "later"
+            return (
+                f"Due {self.delay_days} days into the sequence: {self.waiting} lead"
+                f"{'' if self.waiting == 1 else 's'} can be sent this step from {due}."
+            )
         if self.queued and self.sent + self.queued == self.messages:
             return (
                 f"{self.queued} left queued by an interrupted send; they may have gone out, "
@@ -129,6 +141,14 @@ class SequenceOverview:
     def leads(self) -> int:
         return self.steps[0].messages if self.steps else 0
 
+    @property
+    def state(self) -> str:
+        """draft (nothing sent yet), in progress, or completed (every message sent)."""
+        messages = self.total("messages")
+        if not self.total("sent") and not self.total("queued"):
+            return "draft"
+        return "completed" if messages and self.total("sent") == messages else "in progress"
+
     def total(self, status: str) -> int:
         return sum(int(getattr(step, status)) for step in self.steps)
 
@@ -165,12 +185,14 @@ class OutboxRepository:
     async def overview(self, sequence_id: str) -> SequenceOverview | None:
         async with self.readers.snapshot() as conn:
             row = await _first(conn, "SELECT * FROM email_sequences WHERE id = ?", (sequence_id,))
-            return await _overview(conn, row) if row is not None else None
+            if row is None:
+                return None
+            return await _overview(conn, row, iso_timestamp(self.clock()))
 
     async def overviews_for_run(self, run_id: str) -> list[SequenceOverview]:
         async with self.readers.snapshot() as conn:
             rows = await conn.execute_fetchall(_SEQUENCES_OF_RUN, (run_id,))
-            return [await _overview(conn, row) for row in rows]
+            return [await _overview(conn, row, iso_timestamp(self.clock())) for row in rows]
 
     async def entries(self, sequence_id: str) -> list[OutboxEntry]:
         rows = await self.readers.fetchall(
@@ -204,7 +226,8 @@ class OutboxRepository:
             if owner is None:
                 return []
             claimed = []
-            for row in conn.execute(_CLAIM, (sequence_id, step)).fetchall():
+            params = {"s": sequence_id, "step": step, "now": now}
+            for row in conn.execute(_CLAIM, params).fetchall():
                 outbox_id = _queue(conn, row, sequence_id, owner["user_id"], transport, now)
                 if outbox_id is not None:
                     claimed.append(_outgoing(row, outbox_id, sequence_id, step))
@@ -304,14 +327,18 @@ def _outgoing(row: sqlite3.Row, outbox_id: int, sequence_id: str, step: int) -> 
     )
 
 
-async def _overview(conn: aiosqlite.Connection, row: sqlite3.Row) -> SequenceOverview:
+async def _overview(conn: aiosqlite.Connection, row: sqlite3.Row, now: str) -> SequenceOverview:
     sequence_id = row["id"]
     return _overview_of(
         row,
-        await conn.execute_fetchall(_STEP_COUNTS, (sequence_id,)),
+        await conn.execute_fetchall(_STEP_COUNTS, {"s": sequence_id, "now": now}),
         await _first(conn, _SAMPLE, (sequence_id,)),
         await _first(conn, _SENT, {"s": sequence_id}),
     )
+
+
+def _now() -> str:
+    return iso_timestamp(utc_now())
 
 
 def overviews_in(conn: sqlite3.Connection, run_id: str) -> list[SequenceOverview]:
@@ -323,7 +350,7 @@ def overviews_in(conn: sqlite3.Connection, run_id: str) -> list[SequenceOverview
         overviews.append(
             _overview_of(
                 row,
-                conn.execute(_STEP_COUNTS, (sequence_id,)).fetchall(),
+                conn.execute(_STEP_COUNTS, {"s": sequence_id, "now": _now()}).fetchall(),
                 conn.execute(_SAMPLE, (sequence_id,)).fetchone(),
                 conn.execute(_SENT, {"s": sequence_id}).fetchone(),
             )
@@ -378,6 +405,8 @@ def _progress(step: SequenceStep, counts: sqlite3.Row | None) -> StepProgress:
         failed=counts["failed"],
         queued=counts["queued"],
         ready=counts["ready"],
+        waiting=counts["waiting"],
+        next_due=counts["next_due"],
     )
 
 
