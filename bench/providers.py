@@ -417,17 +417,7 @@ async def main(
         f"domain, the verifier {'on' if verify else 'off'}; every answer {latency_ms:g} ms late"
     )
     with fakes(places, latency_s, messy) as served, tempfile.TemporaryDirectory() as folder:
-        settings = Settings(
-            _env_file=None,
-            google_places_api_key=GOOD_KEY,
-            hunter_api_key=TEST_KEY,
-            google_places_url=served.google_url,
-            hunter_url=served.hunter_url,
-            places_provider="google",
-            email_providers="hunter",
-            hunter_verify=verify,
-            demo_latency_ms=0,
-        )
+        settings = fake_settings(served, verify, email_providers="hunter")
         store = await Store.open(os.path.join(folder, "cache.db"))
         clients = ProviderClients(settings, cache=store.cache)
         try:
@@ -446,6 +436,21 @@ async def main(
     report_bounds(cold, latency_s)
     if messy:
         report_messy(cold, served, leads)
+
+
+def fake_settings(served: Fakes, verify: bool, **more: Any) -> Settings:
+    """Settings that send the real clients to the fakes."""
+    return Settings(
+        _env_file=None,
+        google_places_api_key=GOOD_KEY,
+        hunter_api_key=TEST_KEY,
+        google_places_url=served.google_url,
+        hunter_url=served.hunter_url,
+        places_provider="google",
+        hunter_verify=verify,
+        demo_latency_ms=0,
+        **more,
+    )
 
 
 # -- the websites first ------------------------------------------------------------------------
@@ -479,17 +484,7 @@ async def compare_waterfall(
         web = BenchWeb(hosts)
         with serving(web) as proxy:
             os.environ["HTTP_PROXY"], os.environ["NO_PROXY"] = proxy, "127.0.0.1,localhost"
-            base = Settings(
-                _env_file=None,
-                google_places_api_key=GOOD_KEY,
-                hunter_api_key=TEST_KEY,
-                google_places_url=served.google_url,
-                hunter_url=served.hunter_url,
-                places_provider="google",
-                hunter_verify=verify,
-                demo_latency_ms=0,
-                mx_check="off",  # the fake web's domains have no DNS
-            )
+            base = fake_settings(served, verify, mx_check="off")  # the fake web has no DNS
             alone = await cold_run(
                 plan, base.model_copy(update={"email_providers": "hunter"}), served, folder
             )

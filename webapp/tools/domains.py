@@ -23,7 +23,7 @@ from webapp.tools.providers.choice import chosen_email_providers, require_key
 from webapp.tools.providers.hunter import PROVIDER as HUNTER
 from webapp.tools.services import ToolServices, services_of
 from webapp.tools.step_inputs import lead_json, source_leads
-from webapp.tools.usage import sent_by
+from webapp.tools.usage import spent_so_far
 
 HUNTER_AT_ONCE = 15  # requests in flight (Hunter's rate x a slow answer); the limiter paces them
 CONTACTS_KEY = "hunterContacts"  # a row's contacts found with its domain by name
@@ -108,7 +108,7 @@ async def _by_name(services: ToolServices, found: list[Business]) -> int:
     """Look each business without a domain of its own up by name on Hunter; the requests sent."""
     key = require_key("hunter", services.settings.hunter_api_key, "HUNTER_API_KEY")
     hunter = services.providers().hunter(key)
-    before = sent_by(HUNTER)
+    before = spent_so_far(HUNTER).requests
     missing = [business for business in found if not business.lead.domain]
     calls = LeadCalls(
         HUNTER,
@@ -120,7 +120,7 @@ async def _by_name(services: ToolServices, found: list[Business]) -> int:
     answers = await calls.run(names, lambda name: lookup_by_name(hunter, name))
     for business, answer in zip(missing, answers, strict=True):
         _take(business, answer.value, answer.trouble)
-    return sent_by(HUNTER) - before
+    return spent_so_far(HUNTER).requests - before
 
 
 def _take(business: Business, lookup: NameLookup | None, trouble: str | None) -> None:

@@ -25,7 +25,7 @@ from webapp.tools.providers.hunter import PROVIDER as HUNTER
 from webapp.tools.providers.hunter import HunterClient
 from webapp.tools.services import ToolServices, services_of
 from webapp.tools.step_inputs import lead_json, leads_in, source_output
-from webapp.tools.usage import credits_of, sent_by
+from webapp.tools.usage import spent_so_far
 from webapp.tools.website_contacts import from_websites
 
 HUNTER_AT_ONCE = 15  # requests in flight (Hunter's rate x a slow answer); the limiter paces them
@@ -117,7 +117,7 @@ async def _from_hunter(
     waterfall: Waterfall,
 ) -> None:
     hunter = _hunter(services)
-    before, spent = sent_by(HUNTER), credits_of(HUNTER)
+    before = spent_so_far(HUNTER)
     asked = await _hunter_contacts(
         services, hunter, [leads[i] for i in todo], [carried[i] for i in todo]
     )
@@ -126,8 +126,9 @@ async def _from_hunter(
         found[i].contacts, found[i].trouble = each.contacts, each.trouble
         found[i].kind, found[i].invalid = each.kind, each.invalid
         leads[i] = lead  # built on the lead as it came: a website's marked address stays
-    waterfall.requests += sent_by(HUNTER) - before
-    waterfall.credits += credits_of(HUNTER) - spent
+    after = spent_so_far(HUNTER)
+    waterfall.requests += after.requests - before.requests
+    waterfall.credits += after.credits - before.credits
 
 
 def best_contact(contacts: list[Contact]) -> Contact | None:

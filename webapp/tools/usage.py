@@ -117,23 +117,12 @@ def add_credits(provider: str, credits: float) -> None:
             )
 
 
-def sent_by(provider: str) -> int:
-    """The requests the running step has sent to `provider` so far (0 outside a step): a tool
+def spent_so_far(provider: str) -> ProviderUsage:
+    """What the running step has spent with `provider` so far (nothing outside a step): a tool
     reads it before and after its calls to count its own, whatever other runs send at once."""
     current = _current.get()
-    if current is None:
-        return 0
-    usage = current.run.steps.get(current.step_id, {}).get(provider)
-    return usage.requests if usage is not None else 0
-
-
-def credits_of(provider: str) -> float:
-    """The credits the running step has spent with `provider` so far (0 outside a step)."""
-    current = _current.get()
-    if current is None:
-        return 0.0
-    usage = current.run.steps.get(current.step_id, {}).get(provider)
-    return usage.credits if usage is not None else 0.0
+    usage = current.run.steps.get(current.step_id, {}).get(provider) if current else None
+    return ProviderUsage(usage.requests, usage.credits, usage.cached) if usage else ProviderUsage()
 
 
 def cache_hit(provider: str) -> None:

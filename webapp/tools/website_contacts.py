@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from webapp.core.leads import Lead
 from webapp.tools.page_contacts import PageContact
+from webapp.tools.providers.website import PROVIDER as WEBSITES
 from webapp.tools.services import ToolServices
-from webapp.tools.usage import sent_by
+from webapp.tools.usage import spent_so_far
 
 PROVIDER = "website"
 SITES_AT_ONCE = 40  # businesses' sites read side by side (each paced on its own host)
@@ -32,7 +33,7 @@ async def from_websites(services: ToolServices, leads: list[Lead]) -> tuple[list
     clients = services.providers()
     site = clients.website()
     slots = asyncio.Semaphore(SITES_AT_ONCE)
-    before = sent_by("Websites")
+    before = spent_so_far(WEBSITES).requests
 
     async def one(lead: Lead) -> FromSite:
         if not lead.website or not lead.domain:
@@ -47,7 +48,7 @@ async def from_websites(services: ToolServices, leads: list[Lead]) -> tuple[list
         return FromSite(_with_site_contact(lead, best, mark), len(found.pages))
 
     results = list(await asyncio.gather(*(one(lead) for lead in leads)))
-    return results, sent_by("Websites") - before
+    return results, spent_so_far(WEBSITES).requests - before
 
 
 def _with_site_contact(lead: Lead, contact: PageContact, mark: str) -> Lead:
