@@ -70,24 +70,24 @@ async def enrich_contacts(params: dict[str, Any], env: ToolEnv) -> dict[str, Any
     leads = list(businesses)
     waterfall = Waterfall(providers)
     for provider in providers:
-        todo = [i for i, lead in enumerate(leads) if not usable(lead)]
-        if not todo:
+        wanting = [i for i, lead in enumerate(leads) if not usable(lead)]
+        if not wanting:
             break
         if provider == "website":
-            sites, sent = await from_websites(services, [leads[i] for i in todo])
-            for i, site in zip(todo, sites, strict=True):
+            sites, sent = await from_websites(services, [leads[i] for i in wanting])
+            for i, site in zip(wanting, sites, strict=True):
                 leads[i] = site.lead
                 found[i].site_trouble = site.trouble
             waterfall.pages += sent
         elif provider == "hunter":
-            await _from_hunter(services, todo, leads, found, carried, waterfall)
+            await _from_hunter(services, wanting, leads, found, carried, waterfall)
         else:
             await demo_call(services, env, "the contact search")
-            for i in todo:
+            for i in wanting:
                 found[i].contacts = _demo_contacts(leads[i])
                 leads[i] = _with_contact(leads[i], best_contact(found[i].contacts), DEMO_PROVIDER)
             waterfall.requests += 1
-        waterfall.served[provider] = sum(1 for i in todo if usable(leads[i]))
+        waterfall.served[provider] = sum(1 for i in wanting if usable(leads[i]))
     leads = [_noted(each, lead) for each, lead in zip(found, leads, strict=True)]
     return _output(found, leads, waterfall)
 
@@ -110,7 +110,7 @@ def usable(lead: Lead) -> bool:
 
 async def _from_hunter(
     services: ToolServices,
-    todo: list[int],
+    wanting: list[int],
     leads: list[Lead],
     found: list[Found],
     carried: list[list[Contact] | None],
@@ -119,10 +119,10 @@ async def _from_hunter(
     hunter = _hunter(services)
     before = spent_so_far(HUNTER)
     asked = await _hunter_contacts(
-        services, hunter, [leads[i] for i in todo], [carried[i] for i in todo]
+        services, hunter, [leads[i] for i in wanting], [carried[i] for i in wanting]
     )
     chosen = await _choose(services, hunter, asked)
-    for i, each, lead in zip(todo, asked, chosen, strict=True):
+    for i, each, lead in zip(wanting, asked, chosen, strict=True):
         found[i].contacts, found[i].trouble = each.contacts, each.trouble
         found[i].kind, found[i].invalid = each.kind, each.invalid
         leads[i] = lead  # built on the lead as it came: a website's marked address stays
