@@ -241,3 +241,24 @@ async def test_an_action_on_an_unknown_run_is_not_found(
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert re.search(r"There is no run &#39;run_doesnotexist&#39;", response.text)
+
+
+async def test_a_retry_marks_the_steps_it_reused_and_its_parent_links_forward_to_it(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    run_id = await finished_run(app, client)
+    first, second, *_ = [
+        s["stepId"] for s in (await client.get(f"/api/runs/{run_id}")).json()["steps"]
+    ]
+    before = (await client.get(f"/runs/{run_id}")).text
+    assert 'id="run-retries"' not in before and 'class="chip reused"' not in before
+
+    retry = run_id_of(await client.post(f"/runs/{run_id}/retry", data={"step": second}))
+    await app.state.manager.wait(retry)
+
+    page = (await client.get(f"/runs/{retry}")).text
+    rows = re.findall(r'<li id="step-(\w+)"(.*?)</li>', page, re.DOTALL)
+    marked = [step for step, row in rows if 'class="chip reused"' in row]
+    assert marked == [first]  # the search was taken from the parent; the rest ran again
+    parent = (await client.get(f"/runs/{run_id}")).text
+    assert f'retried as <a href="/runs/{retry}">{retry}</a>' in parent

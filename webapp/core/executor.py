@@ -40,6 +40,8 @@ from webapp.core.validation import validate_plan
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_CONCURRENCY = 4
+# the summary of a step a retry did not run again but took from the run it retried
+REUSED_SUMMARY = "Reused the output of an earlier run"
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], datetime]
 # How long one attempt of a step may run, given what its tool will be handed (the tool layer
@@ -259,7 +261,7 @@ class _Execution:
             step=step,
             status="succeeded",
             attempt=reused.attempts,
-            summary="Reused the output of an earlier run",
+            summary=REUSED_SUMMARY,
         )
 
     async def _skip(self, step: LeadGenPlanStep, blocker: str) -> None:

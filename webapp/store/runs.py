@@ -251,6 +251,13 @@ class RunRepository:
         row = await self.readers.fetchone("SELECT user_id FROM runs WHERE id = ?", (run_id,))
         return str(row[0]) if row else None
 
+    async def retries_of(self, run_id: str) -> list[str]:
+        """The runs started as retries of this one, oldest first."""
+        rows = await self.readers.fetchall(
+            "SELECT id FROM runs WHERE parent_run_id = ? ORDER BY created_at, id", (run_id,)
+        )
+        return [str(row[0]) for row in rows]
+
     async def steps(self, run_id: str) -> list[StepRecord]:
         rows = await self.readers.fetchall(
             "SELECT * FROM steps WHERE run_id = ? ORDER BY position", (run_id,)

@@ -244,6 +244,7 @@ class LiveFragments:
             raise LookupError(run_id)
         view = RunView.from_snapshot(*snapshot)
         view.leads = await self.store.outputs.leads_for_run(run_id)
+        view.retries = await self.store.runs.retries_of(run_id)
         return view
 
     def _plan_reads(

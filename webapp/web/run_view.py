@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from webapp.core.executor import REUSED_SUMMARY
 from webapp.core.leads import Lead, delivered_words
 from webapp.core.models import LeadGenPlan, LeadPlanEvent, StepAttempt, StepStatus
 from webapp.core.status import count_by_status
@@ -40,6 +41,11 @@ class StepView:
     summary: str | None = None
     output: Any = None  # what the page shows of it: the store's digest (runs.OUTPUT_DIGEST)
 
+    @property
+    def reused(self) -> bool:
+        """Whether a retry took this step's output from the run it retried, not running it."""
+        return self.status == "succeeded" and self.summary == REUSED_SUMMARY
+
     def seconds_running(self) -> float:
         return sum(between(a.started_at, a.finished_at) or 0 for a in self.attempt_log)
 
@@ -65,6 +71,7 @@ class RunView:
     providers: list[str] = field(default_factory=list)  # the run's choice: [places, emails]
     demo: bool = True
     budget: dict[str, Any] = field(default_factory=dict)
+    retries: list[str] = field(default_factory=list)  # the runs started as retries of this one
 
     @classmethod
     def from_snapshot(
