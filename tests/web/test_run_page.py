@@ -55,6 +55,8 @@ async def test_the_funnel_counts_what_the_steps_found_on_the_page_and_live(
     }
     places = outputs["GOOGLE_PLACES_SEARCH"]
     websites = sum(1 for place in places["businesses"] if place.get("website"))
+    leads = (await client.get(f"/api/runs/{run_id}/leads")).json()["leads"]
+    assert leads and len(leads) <= 20
     assert 0 < websites < places["count"]  # the demo directory has places without a site
     expected = [
         ("Places found", places["count"]),
@@ -62,6 +64,7 @@ async def test_the_funnel_counts_what_the_steps_found_on_the_page_and_live(
         ("Domains", outputs["HUNTER_DOMAIN_LOOKUP"]["withDomain"]),
         ("Emails", outputs["HUNTER_ENRICH"]["withEmail"]),
         ("Verified", outputs["HUNTER_ENRICH"]["verified"]),
+        ("Saved in the list below", len(leads)),
     ]
 
     page = (await client.get(f"/runs/{run_id}")).text
@@ -81,6 +84,8 @@ async def test_the_funnel_counts_what_the_steps_found_on_the_page_and_live(
             # ... the one this process made of the output when it recorded it (no read)
             assert store.runs.fresh_output_digest(run_id, event.seq) == (True, digest)
             live.apply(event, digest)
+            if event.step_tool == "LEAD_LIST_SAVE":  # as the live page reads the saved list
+                live.leads = await store.outputs.leads_for_run(run_id)
     assert funnel(live) == expected
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from webapp.core.executor import REUSED_SUMMARY
 from webapp.core.leads import Lead, delivered_words
-from webapp.core.models import LeadGenPlan, LeadPlanEvent, StepAttempt, StepStatus
+from webapp.core.models import LEAD_LIST_SAVE, LeadGenPlan, LeadPlanEvent, StepAttempt, StepStatus
 from webapp.core.status import count_by_status
 from webapp.store.records import RunRecord, StepRecord
 from webapp.tools.providers.choice import provider_label
@@ -268,9 +268,13 @@ def params_gist(params: dict[str, Any]) -> str:
 
 def funnel(view: RunView) -> list[tuple[str, int | None]]:
     """Places found → with a website → domains → emails → verified, from the digests of the
-    step outputs."""
+    step outputs, → saved: the leads in the table (the list keeps the goal's number, so it can
+    hold fewer than the emails found)."""
     places = domains = enriched = None
+    saved = None
     for step in view.steps.values():
+        if step.tool == LEAD_LIST_SAVE and step.status == "succeeded":
+            saved = len(view.leads)
         if not isinstance(step.output, dict):
             continue
         if step.tool == "GOOGLE_PLACES_SEARCH":
@@ -292,4 +296,5 @@ def funnel(view: RunView) -> list[tuple[str, int | None]]:
         ("Emails", enriched.get("withEmail") if enriched else None),
         *found_by,
         ("Verified", enriched.get("verified") if enriched else None),
+        ("Saved in the list below", saved),
     ]
