@@ -70,4 +70,51 @@
     input.value = meta.content;
     form.appendChild(input);
   }, true);
+
+  // What is still going counts on between updates: "running for" (data-elapsed: seconds when
+  // the server drew it), "next try in" (data-remaining) and the timeline while an attempt runs
+  // (data-span: the seconds it spans; data-grow: the running bar's width per second). Counted from when this page got the element, so the browser's clock
+  // may differ from the server's; the next update redraws them from the server's figures.
+  function duration(seconds) {
+    if (seconds < 1) return Math.round(seconds * 1000) + " ms";
+    if (seconds < 60) return seconds.toFixed(1) + " s";
+    var minutes = Math.floor(Math.round(seconds) / 60), rest = Math.round(seconds) % 60;
+    if (minutes < 60) return minutes + " min " + rest + " s";
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+
+  var seen = new WeakMap();
+  function since(el, now) {
+    if (!seen.has(el)) seen.set(el, now);
+    return (now - seen.get(el)) / 1000;
+  }
+
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-elapsed]").forEach(function (el) {
+      el.textContent = duration(parseFloat(el.dataset.elapsed) + since(el, now));
+    });
+    document.querySelectorAll("[data-remaining]").forEach(function (el) {
+      var left = parseFloat(el.dataset.remaining) - since(el, now);
+      el.textContent = left > 0 ? duration(Math.ceil(left)) : "a moment";
+    });
+    // The timeline spans the run so far: as a running attempt grows, the rest shrink to fit.
+    document.querySelectorAll("#timeline-span").forEach(function (marker) {
+      var timeline = marker.parentElement;
+      var span = parseFloat(marker.dataset.span), t = since(marker, now);
+      var scale = span / (span + t);
+      timeline.querySelectorAll("rect").forEach(function (rect) {
+        if (!rect.dataset.x0) {
+          rect.dataset.x0 = rect.getAttribute("x");
+          rect.dataset.w0 = rect.getAttribute("width");
+        }
+        var width = parseFloat(rect.dataset.w0);
+        if (rect.dataset.grow) width += parseFloat(rect.dataset.grow) * t;
+        rect.setAttribute("x", (parseFloat(rect.dataset.x0) * scale).toFixed(1));
+        rect.setAttribute("width", (width * scale).toFixed(1));
+      });
+    });
+  }
+  tick();
+  window.setInterval(tick, 1000);
 })();

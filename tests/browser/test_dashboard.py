@@ -137,6 +137,34 @@ async def test_plan_preview_then_watch_the_run_go_live(
     assert screenshot.stat().st_size > 0
 
 
+async def test_a_running_step_ticks_between_updates(
+    page: Page, start_server: Callable[..., LiveServer], api: Api
+) -> None:
+    server = start_server(demo_latency_ms=60_000)  # no update comes while the test looks
+    client = api(server)
+    run_id = await create_run(client, "Find 10 dentists in Bristol")
+    await sign_in(page, server)
+    await page.goto(f"{server.url}/runs/{run_id}")
+    running = page.locator("#step-google_places_1 .elapsed")
+    await expect(running).to_have_count(1)
+    header = page.locator("#run-elapsed")
+    first = (await header.text_content(), await running.text_content())
+    # drawn up to now, not a sliver: the run's only attempt so far spans the timeline
+    bar = page.locator("#timeline rect.state-running")
+    assert float(await bar.get_attribute("width") or 0) > 500
+
+    # the page counts on by itself, between the server's updates
+    await expect(header).not_to_have_text(first[0] or "")
+    await expect(running).not_to_have_text(first[1] or "")
+    assert re.fullmatch(r"\d+(\.\d)? s|\d+ ms", await header.text_content() or "")
+
+    # once it ends, nothing ticks: the header says how long it took
+    assert (await client.post(f"/api/runs/{run_id}/cancel")).status_code in (200, 202)
+    await expect(page.locator("#run-status")).to_contain_text("cancelled")
+    await expect(page.locator("[data-elapsed], [data-remaining], #timeline-span")).to_have_count(0)
+    await expect(page.locator("#run-header")).to_contain_text("took")
+
+
 async def test_cancel_a_slow_run_from_its_page(
     page: Page, start_server: Callable[..., LiveServer], api: Api
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -114,6 +115,58 @@ async def test_a_running_run_page_listens_from_the_event_it_shows(tmp_path: Path
         assert f'sse-connect="/runs/{run_id}/events?after={shown.group(1)}"' in page
         assert 'sse-close="done"' in page
         assert 'id="cancel"' in page
+
+
+async def page_when(client: httpx.AsyncClient, run_id: str, state: str) -> str:
+    """The run's page once one of its steps is in `state` (the store's threads keep going)."""
+    for _ in range(10_000):
+        steps = (await client.get(f"/api/runs/{run_id}")).json()["steps"]
+        if any(step["status"] == state for step in steps):
+            return (await client.get(f"/runs/{run_id}")).text
+        await asyncio.sleep(0)
+    raise AssertionError(f"no step of {run_id} became {state}")
+
+
+async def test_a_running_step_and_run_show_how_long_they_have_been_going(tmp_path: Path) -> None:
+    settings = fast_settings(str(tmp_path / "web.db"), demo_latency_ms=60_000)
+    async with serve(settings) as (_, client):
+        run_id = run_id_of(await client.post("/runs", data={"goal": GOAL}))
+
+        page = await page_when(client, run_id, "running")
+
+        # counted by the server when drawn, carried on by app.js (tests/browser)
+        assert re.search(
+            r'running for <span class="elapsed" id="run-elapsed" data-elapsed="[\d.]+">', page
+        )
+        row = re.search(r'<li id="step-google_places_1".*?</li>', page, re.DOTALL)
+        assert row and re.search(
+            r'running for <span class="elapsed" data-elapsed="[\d.]+">', row.group()
+        )
+        assert re.search(r'<span class="bar-time"[^>]* data-elapsed="[\d.]+">', page)
+        assert re.search(r'<rect class="run-seg state-running"[^>]* data-grow="[\d.]+">', page)
+        assert "0 ms</span>" not in page.split('id="timeline"')[1].split("</svg>")[0]
+
+
+async def test_a_retrying_step_counts_down_to_its_next_try_without_alarm(tmp_path: Path) -> None:
+    settings = fast_settings(
+        str(tmp_path / "web.db"),
+        demo_failure_rate=1,
+        retry_max_retries=1,
+        retry_base_delay_s=600,
+        retry_max_delay_s=600,
+    )
+    async with serve(settings) as (_, client):
+        run_id = run_id_of(await client.post("/runs", data={"goal": GOAL}))
+
+        page = await page_when(client, run_id, "retrying")
+
+        row = re.search(r'<li id="step-google_places_1".*?</li>', page, re.DOTALL)
+        assert row is not None
+        wait = re.search(
+            r'next try in <span class="countdown" data-remaining="([\d.]+)">', row.group()
+        )
+        assert wait and 500 < float(wait.group(1)) <= 600
+        assert '<p class="retry-reason">' in row.group() and 'class="error"' not in row.group()
 
 
 async def test_an_unknown_run_is_a_helpful_not_found_page(client: httpx.AsyncClient) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
-from webapp.core.models import parse_timestamp, utc_now
+from webapp.core.models import iso_timestamp, parse_timestamp, utc_now
 
 
 def duration(seconds: float | None) -> str:
@@ -28,6 +28,12 @@ def between(start: str | None, end: str | None) -> float | None:
     if not start or not end:
         return None
     return max(0.0, (parse_timestamp(end) - parse_timestamp(start)).total_seconds())
+
+
+def now_iso() -> str:
+    """This moment as a timestamp like the stored ones: where a page shows something still going
+    (a running attempt ends "now" when the page is drawn; app.js carries it on from there)."""
+    return iso_timestamp(utc_now())
 
 
 def ago(timestamp: str | None, now: datetime | None = None) -> str:

@@ -46,8 +46,17 @@ class StepView:
         """Whether a retry took this step's output from the run it retried, not running it."""
         return self.status == "succeeded" and self.summary == REUSED_SUMMARY
 
-    def seconds_running(self) -> float:
-        return sum(between(a.started_at, a.finished_at) or 0 for a in self.attempt_log)
+    def seconds_running(self, now: str | None = None) -> float:
+        """The attempts' running time; one still running counts up to `now` if given."""
+        return sum(between(a.started_at, a.finished_at or now) or 0 for a in self.attempt_log)
+
+    def retry_in(self, now: str) -> float | None:
+        """Seconds until a retrying step's next try (0 when it is due), else None."""
+        last = self.attempt_log[-1] if self.attempt_log else None
+        if self.status != "retrying" or last is None or not last.retry_delay_ms:
+            return None
+        waited = between(last.finished_at, now) or 0
+        return max(0.0, last.retry_delay_ms / 1000 - waited)
 
     def seconds_waiting(self) -> float:
         return sum((a.retry_delay_ms or 0) / 1000 for a in self.attempt_log)

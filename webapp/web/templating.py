@@ -62,6 +62,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["ago"] = formatting.ago
     env.filters["number"] = formatting.number
     env.globals["between"] = formatting.between
+    env.globals["now_iso"] = formatting.now_iso
     env.globals["static_url"] = static_url
     env.globals["state_icon"] = STATE_ICONS.get
     env.globals["provider_label"] = provider_label
