@@ -24,7 +24,18 @@
     run.setAttribute("sse-connect", "/runs/" + run.dataset.runId + "/events?after=" + seq);
   });
 
-  document.addEventListener("htmx:sseOpen", function () { badge("live", "live"); });
+  // A run waiting for a run slot is connected but not going yet: say so until it starts.
+  function connected() {
+    if (document.getElementById("run-waiting")) badge("waiting", "waiting");
+    else badge("live", "live");
+  }
+  document.addEventListener("htmx:sseOpen", connected);
+  function started() {
+    var el = document.getElementById("badge");
+    if (el && el.dataset.state === "waiting") connected();
+  }
+  document.addEventListener("htmx:oobAfterSwap", started);
+  document.addEventListener("htmx:sseMessage", started);
 
   // A server that is being restarted says so before it ends the stream: show its words until
   // the page is connected again (the browser reconnects by itself, from the last update).

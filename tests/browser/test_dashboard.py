@@ -165,6 +165,27 @@ async def test_a_running_step_ticks_between_updates(
     await expect(page.locator("#run-header")).to_contain_text("took")
 
 
+async def test_a_run_waiting_for_a_slot_says_so_until_it_starts(
+    page: Page, start_server: Callable[..., LiveServer], api: Api
+) -> None:
+    server = start_server(demo_latency_ms=60_000, max_runs=1)
+    client = api(server)
+    going = await create_run(client, "Find 10 dentists in Bristol")
+    waiting = await create_run(client, "Find 10 bakers in Leeds")
+    await sign_in(page, server)
+    await page.goto(f"{server.url}/runs/{waiting}")
+    await expect(page.locator("#run-waiting")).to_have_text("waiting for a free slot: next in line")
+    await expect(page.locator("#badge")).to_have_attribute("data-state", "waiting")
+
+    await client.post(f"/api/runs/{going}/cancel")  # its slot is free: the waiting run starts
+
+    await expect(page.locator("#run-waiting")).to_have_count(0)
+    await expect(page.locator("#badge")).to_have_attribute("data-state", "live")
+    await expect(page.locator("#run-status")).to_contain_text("running")
+    await client.post(f"/api/runs/{waiting}/cancel")
+    await expect(page.locator("#badge")).to_have_attribute("data-state", "finished")
+
+
 async def test_cancel_a_slow_run_from_its_page(
     page: Page, start_server: Callable[..., LiveServer], api: Api
 ) -> None:

@@ -169,6 +169,35 @@ async def test_a_retrying_step_counts_down_to_its_next_try_without_alarm(tmp_pat
         assert '<p class="retry-reason">' in row.group() and 'class="error"' not in row.group()
 
 
+async def test_a_run_waiting_for_a_slot_says_how_many_wait_before_it(tmp_path: Path) -> None:
+    settings = fast_settings(str(tmp_path / "web.db"), demo_latency_ms=60_000, max_runs=1)
+    async with serve(settings) as (app, client):
+        going = run_id_of(await client.post("/runs", data={"goal": GOAL}))
+        first, second = [
+            run_id_of(await client.post("/runs", data={"goal": GOAL})) for _ in range(2)
+        ]
+        manager = app.state.manager
+        for _ in range(10_000):  # until both wait in line
+            if manager.runs_ahead(second) is not None:
+                break
+            await asyncio.sleep(0)
+
+        pages = [(await client.get(f"/runs/{run}")).text for run in (going, first, second)]
+
+        assert 'id="run-waiting"' not in pages[0]
+        assert '<strong id="run-waiting">waiting for a free slot: next in line</strong>' in pages[1]
+        assert '<strong id="run-waiting">waiting for a free slot: 1 run ahead</strong>' in pages[2]
+        assert (
+            "asked for" in pages[2]
+            and "started" not in pages[2].split('id="run-header"')[1].split("</div>")[0]
+        )
+
+        await client.post(f"/runs/{first}/cancel")  # it leaves the line at once
+        await manager.wait(first)
+        second_page = (await client.get(f"/runs/{second}")).text
+        assert "waiting for a free slot: next in line" in second_page
+
+
 async def test_an_unknown_run_is_a_helpful_not_found_page(client: httpx.AsyncClient) -> None:
     response = await client.get("/runs/run_doesnotexist")
 

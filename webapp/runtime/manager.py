@@ -109,6 +109,7 @@ class RunManager:
         self.process_id = ""
         self._active: dict[str, _ActiveRun] = {}
         self._slots = asyncio.Semaphore(self.options.max_runs)
+        self._queue: list[str] = []  # the runs waiting for a slot, in the order they get one
         self._housekeeping: asyncio.Task[None] | None = None
         self._stopping = False
         self._to_interrupt: dict[str, str] = {}  # stopped runs the store has not marked yet
@@ -408,7 +409,7 @@ class RunManager:
 
         try:
             try:
-                async with self._slot_or_cancel(active.cancel):
+                async with self._slot_or_cancel(active.run_id, active.cancel):
                     await execute_lead_generation_plan(
                         plan,
                         user,
@@ -442,8 +443,13 @@ class RunManager:
             if not self._stopping:
                 self._active.pop(active.run_id, None)
 
+    def runs_ahead(self, run_id: str) -> int | None:
+        """How many runs wait for a slot before this one, if it waits for one in this process
+        (None: it does not, or another process executes it)."""
+        return self._queue.index(run_id) if run_id in self._queue else None
+
     @contextlib.asynccontextmanager
-    async def _slot_or_cancel(self, cancel: asyncio.Event) -> AsyncIterator[None]:
+    async def _slot_or_cancel(self, run_id: str, cancel: asyncio.Event) -> AsyncIterator[None]:
         """Wait in order for a run slot; a run cancelled while it waits goes ahead at once
         (it finishes straight away as cancelled) without taking one."""
         if not self._slots.locked() and not cancel.is_set():  # the common case: a slot is free
@@ -455,9 +461,11 @@ class RunManager:
             return
         acquire = asyncio.ensure_future(self._slots.acquire())
         cancelled = asyncio.ensure_future(cancel.wait())
+        self._queue.append(run_id)
         try:
             await asyncio.wait({acquire, cancelled}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self._queue.remove(run_id)
             cancelled.cancel()
             if not acquire.done():
                 acquire.cancel()

@@ -205,6 +205,8 @@ async def load_view(request: Request, run_id: str) -> RunView:
     view = RunView.from_snapshot(*snapshot)
     view.leads = await store.outputs.leads_for_run(run_id)
     view.retries = await store.runs.retries_of(run_id)
+    if view.status == "pending":
+        view.runs_ahead = manager_of(request).runs_ahead(run_id)
     if not view.leads and view.finished:
         view.places = await store.runs.places_found(run_id)
     return view

@@ -81,6 +81,7 @@ class RunView:
     demo: bool = True
     budget: dict[str, Any] = field(default_factory=dict)
     retries: list[str] = field(default_factory=list)  # the runs started as retries of this one
+    runs_ahead: int | None = None  # waiting for a run slot here: how many runs wait before it
 
     @classmethod
     def from_snapshot(
