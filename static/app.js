@@ -114,6 +114,9 @@
       var timeline = marker.parentElement;
       var span = parseFloat(marker.dataset.span), t = since(marker, now);
       var scale = span / (span + t);
+      var end = document.getElementById("timeline-end"), mid = document.getElementById("timeline-mid");
+      if (end) end.textContent = duration(span + t);
+      if (mid) mid.textContent = duration((span + t) / 2);
       timeline.querySelectorAll("rect").forEach(function (rect) {
         if (!rect.dataset.x0) {
           rect.dataset.x0 = rect.getAttribute("x");

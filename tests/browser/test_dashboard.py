@@ -148,7 +148,9 @@ async def test_a_running_step_ticks_between_updates(
     running = page.locator("#step-google_places_1 .elapsed")
     await expect(running).to_have_count(1)
     header = page.locator("#run-elapsed")
+    axis_end = page.locator("#timeline-end")
     first = (await header.text_content(), await running.text_content())
+    first_end = await axis_end.text_content()
     # drawn up to now, not a sliver: the run's only attempt so far spans the timeline
     bar = page.locator("#timeline rect.state-running")
     assert float(await bar.get_attribute("width") or 0) > 500
@@ -156,6 +158,7 @@ async def test_a_running_step_ticks_between_updates(
     # the page counts on by itself, between the server's updates
     await expect(header).not_to_have_text(first[0] or "")
     await expect(running).not_to_have_text(first[1] or "")
+    await expect(axis_end).not_to_have_text(first_end or "")  # the time axis lengthens
     assert re.fullmatch(r"\d+(\.\d)? s|\d+ ms", await header.text_content() or "")
 
     # once it ends, nothing ticks: the header says how long it took

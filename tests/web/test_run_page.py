@@ -36,6 +36,13 @@ async def test_a_finished_run_page_shows_graph_steps_timeline_log_and_leads(
     assert '<span class="counts" id="run-counts">5 succeeded</span>' in page
     # the timeline, by the steps' names (their ids as titles)
     assert len(re.findall(r'<span class="bar-label" title="\w+">[^<]+</span>', page)) == 5
+    # its time axis: from the run's start to its last attempt's end
+    axis = re.search(
+        r'<span>0 s</span><span id="timeline-mid">([^<]+)</span>'
+        r'<span id="timeline-end">([^<]+)</span>',
+        page,
+    )
+    assert axis and re.fullmatch(r"[\d.]+ (ms|s)", axis.group(2))
     last_seq = document["run"]["lastSeq"]
     assert re.findall(r'<li id="ev-(\d+)"', page) == [str(n) for n in range(1, last_seq + 1)]
     assert "PLAN_COMPLETED" in page
