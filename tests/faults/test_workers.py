@@ -39,6 +39,7 @@ def two_workers(tmp_path: Path) -> Iterator[ServerProcess]:
         yield server
     finally:
         stop(server)
+        print(server.log())  # shown only when the test fails: what each worker went through
 
 
 def stop(server: ServerProcess) -> None:
@@ -165,12 +166,14 @@ def test_killing_serve_outright_stops_its_workers_and_interrupts_their_runs(
 
 
 def spawned_workers(server: ServerProcess, count: int) -> list[int]:
-    """The worker processes `serve` spawned, once there are `count` of them: a busy machine
-    may start the second well after the first answers."""
+    """The worker processes `serve` spawned, once there are `count` of them and each has finished
+    starting: a busy machine may start the second well after the first answers, and a worker
+    still starting (importing, opening the database) is no place to send a request."""
     deadline = time.monotonic() + EXIT_LIMIT_S
     while True:
         found = [pid for pid in workers_of(server.process.pid) if "spawn_main" in cmdline(pid)]
-        if len(found) >= count:
+        started = server.log().count("Application startup complete")
+        if len(found) >= count and started >= count:
             return found
         assert time.monotonic() < deadline, f"{count} workers did not start:\n{server.log()}"
         time.sleep(0.05)  # another process: polling is all there is
