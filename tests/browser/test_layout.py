@@ -80,3 +80,29 @@ async def test_the_header_wraps_on_a_phone_and_log_out_stays_on_screen(
     await expect(log_out).to_be_visible()
     box = await log_out.bounding_box()
     assert box is not None and box["x"] + box["width"] <= 390
+
+
+async def test_a_long_lead_list_scrolls_in_its_own_box_not_the_whole_page(
+    page: Page, start_server: Callable[..., LiveServer], api: Api
+) -> None:
+    server = start_server(demo_latency_ms=0)
+    async with api(server) as client:
+        # all the demo directory's coffee shops in Manchester (42): enough for a tall list
+        run_id = await create_run(client, "Find 100 coffee shops in Manchester")
+        await wait_for_run(client, run_id, lambda run: run["status"] not in ("pending", "running"))
+        leads = (await client.get(f"/api/runs/{run_id}/leads")).json()["leads"]
+    assert len(leads) >= 40
+    await sign_in(page, server)
+    await page.set_viewport_size({"width": 1440, "height": 900})
+    await page.goto(f"{server.url}/runs/{run_id}")
+
+    table = page.locator("#leads-table .table-wrap")
+    await expect(page.locator("#leads-table tbody tr")).to_have_count(len(leads))
+    height = await page.evaluate("document.documentElement.scrollHeight")
+    assert height < 3000, f"the run's page is {height} px tall"
+    # the list scrolls in its own box, its head row staying in view
+    assert await table.evaluate("(box) => box.scrollHeight > box.clientHeight")
+    await table.evaluate("(box) => { box.scrollTop = box.scrollHeight; }")
+    head = await page.locator("#leads-table thead th").first.bounding_box()
+    box = await table.bounding_box()
+    assert head and box and abs(head["y"] - box["y"]) < 2
