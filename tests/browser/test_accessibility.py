@@ -44,7 +44,7 @@ async def test_no_page_has_a_serious_accessibility_violation(
     await page.get_by_role("button", name="Plan", exact=True).click()
     await expect(page.locator("#preview svg g.node")).to_have_count(6)
     found["the goal form and its plan"] = await serious_violations(page)
-    for path in (f"/runs/{run_id}", "/runs", "/monitors", "/settings"):
+    for path in (f"/runs/{run_id}", "/runs", "/monitors", "/outbox", "/settings"):
         await page.goto(f"{server.url}{path}")
         found[path] = await serious_violations(page)
 

@@ -60,7 +60,7 @@ async def test_no_page_scrolls_sideways_at_any_width(
         await page.get_by_role("button", name="Plan", exact=True).click()
         await expect(page.locator("#preview svg g.node")).to_have_count(6)
         wide[f"the goal form and its plan at {width} px"] = await overflow(page)
-        for path in (f"/runs/{run_id}", "/runs", "/monitors", "/settings"):
+        for path in (f"/runs/{run_id}", "/runs", "/monitors", "/outbox", "/settings"):
             await page.goto(f"{server.url}{path}")
             wide[f"{path} at {width} px"] = await overflow(page)
 

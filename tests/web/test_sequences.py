@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 
 from tests.test_mail import PASSWORD, Capture, FakeTime, smtp_server
-from tests.web.helpers import fast_settings, finished_run, parse_sse, serve
+from tests.web.helpers import client_for, fast_settings, finished_run, parse_sse, serve
 from webapp.store.outbox import OutboxRepository, SequenceOverview, sequences_for_run
 from webapp.tools.providers.http import TokenBucket
 
@@ -188,3 +188,27 @@ async def test_an_unusable_smtp_url_disables_sending_and_says_why(tmp_path: Path
     assert response.status_code == 409
     assert PASSWORD not in page and PASSWORD not in response.text
     assert sent == []
+
+
+async def test_the_outbox_lists_what_was_sent_with_its_state_and_run_to_its_owner_only(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    empty = await client.get("/outbox")
+    assert empty.status_code == 200 and "Nothing sent yet." in empty.text
+    assert '<a href="/outbox" aria-current="page">Outbox</a>' in empty.text
+    sequence = await drafted(app, client)
+    assert "Nothing sent yet." in (await client.get("/outbox")).text  # drafts are not sent
+
+    await client.post(send_url(sequence), data={"step": "1"}, headers=HTMX)
+
+    page = (await client.get("/outbox")).text
+    rows = re.findall(r'<tr class="outbox-(\w+)">(.*?)</tr>', page, re.DOTALL)
+    sent = await entries(app, sequence)
+    assert len(rows) == len(sent) == sequence.leads
+    assert {state for state, _ in rows} == {"sent"}
+    shown = [re.search(r'<td class="email">([^<]+)<br>', row) for _, row in rows]
+    assert {html.unescape(m.group(1)) for m in shown if m} == {email for email, _, _ in sent}
+    assert all(f'<a href="/runs/{sequence.run_id}">' in row for _, row in rows)
+    assert "{business_name}" not in page  # subjects as they were sent
+    async with client_for(app, "mallory") as other:
+        assert "Nothing sent yet." in (await other.get("/outbox")).text

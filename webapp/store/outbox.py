@@ -170,6 +170,35 @@ class OutboxEntry:
     sent_at: str | None
 
 
+@dataclass(frozen=True)
+class SentMessage:
+    """A row of a person's Outbox page: a message sent, being sent or that failed."""
+
+    to_email: str
+    subject: str
+    transport: str
+    status: str  # queued (being sent), sent, failed
+    error: str | None
+    queued_at: str
+    sent_at: str | None
+    step_number: int
+    business_name: str
+    run_id: str
+    goal: str
+
+
+_MESSAGES_OF_USER = """
+    SELECT o.to_email, o.subject, o.transport, o.status, o.error, o.queued_at, o.sent_at,
+           m.step_number, m.business_name, s.run_id, r.goal
+    FROM outbox o
+    JOIN sequence_messages m ON m.id = o.message_id
+    JOIN email_sequences s ON s.id = o.sequence_id
+    JOIN runs r ON r.id = s.run_id
+    WHERE o.user_id = ?
+    ORDER BY o.id DESC
+    LIMIT ?"""
+
+
 class OutboxRepository:
     def __init__(
         self, writer: Writer, readers: ReaderPool, clock: Callable[[], datetime] = utc_now
@@ -213,6 +242,11 @@ class OutboxRepository:
             )
             for r in rows
         ]
+
+    async def messages_of(self, user_id: str, limit: int) -> list[SentMessage]:
+        """The person's messages handed to a transport, newest first."""
+        rows = await self.readers.fetchall(_MESSAGES_OF_USER, (user_id, limit))
+        return [SentMessage(**dict(row)) for row in rows]
 
     async def claim(self, sequence_id: str, step: int, transport: str) -> list[OutgoingMessage]:
         """Queue every message of `step` that may go out now and return them. In the writer's

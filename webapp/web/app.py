@@ -23,7 +23,7 @@ from webapp.runtime.monitors import MonitorScheduler
 from webapp.settings import Settings
 from webapp.store import Store
 from webapp.web import accounts as accounts_pages
-from webapp.web import api, compare, monitors, pages, sequences, streams
+from webapp.web import api, compare, monitors, outbox, pages, sequences, streams
 from webapp.web.auth import Auth, AuthMiddleware
 from webapp.web.broadcast import RunFeeds
 from webapp.web.errors import HANDLERS
@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *monitors.routes,
         *compare.routes,
         *sequences.routes,
+        *outbox.routes,
         Mount("/static", StaticFiles(directory=str(site_dir("static"))), name="static"),
     ]
     middleware = [Middleware(SecurityHeaders), Middleware(AuthMiddleware)]
