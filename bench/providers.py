@@ -77,7 +77,7 @@ from webapp.core.models import (
 )
 from webapp.settings import Settings
 from webapp.store import Store
-from webapp.tools import ToolServices, enrich
+from webapp.tools import ToolServices, domains
 from webapp.tools.providers import google_places as google_module
 from webapp.tools.providers import hunter as hunter_module
 from webapp.tools.providers.clients import ProviderClients
@@ -323,7 +323,7 @@ def bounds(calls: Calls, latency_s: float) -> Bounds:
         if endpoint not in models:
             windows = hunter_module.hunter_limiter(limits_now, endpoint).windows
             models[endpoint] = ModelWindow(windows)
-        moment = limited_phase(count, moment, models[endpoint], enrich.HUNTER_AT_ONCE, latency_s)
+        moment = limited_phase(count, moment, models[endpoint], domains.HUNTER_AT_ONCE, latency_s)
     total = calls.pages + sum(count for _, count in calls.phases)
     return Bounds(documented, moment, total * latency_s)
 
@@ -371,7 +371,7 @@ def report_bounds(cold: Run, latency_s: float) -> float:
     print(f"time the limits allow for the cold run's calls ({calls.describe()}), {ms:.0f} ms each")
     for name, seconds in (
         ("Hunter's documented limits, no cap in flight", found.documented_s),
-        (f"the client's limiter, {enrich.HUNTER_AT_ONCE} in flight", found.client_s),
+        (f"the client's limiter, {domains.HUNTER_AT_ONCE} in flight", found.client_s),
         ("one call after another, no limit", found.one_by_one_s),
     ):
         print(f"  {name:<66} {seconds:8.2f} s")

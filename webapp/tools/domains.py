@@ -21,6 +21,7 @@ from webapp.tools.lead_calls import LeadCalls
 from webapp.tools.platforms import platform_of
 from webapp.tools.providers.choice import chosen_email_providers, require_key
 from webapp.tools.providers.hunter import PROVIDER as HUNTER
+from webapp.tools.providers.hunter import HunterClient
 from webapp.tools.services import ToolServices, services_of
 from webapp.tools.step_inputs import lead_json, source_leads
 from webapp.tools.usage import spent_so_far
@@ -104,20 +105,28 @@ def domain_of(website: str | None) -> str | None:
     return host[4:] if host.startswith("www.") and "." in host[4:] else host
 
 
-async def _by_name(services: ToolServices, found: list[Business]) -> int:
-    """Look each business without a domain of its own up by name on Hunter; the requests sent."""
+def hunter_client(services: ToolServices) -> HunterClient:
     key = require_key("hunter", services.settings.hunter_api_key, "HUNTER_API_KEY")
-    hunter = services.providers().hunter(key)
-    before = spent_so_far(HUNTER).requests
-    missing = [business for business in found if not business.lead.domain]
-    calls = LeadCalls(
+    return services.providers().hunter(key)
+
+
+def hunter_calls(services: ToolServices) -> LeadCalls:
+    """Hunter requests one per lead, HUNTER_AT_ONCE in flight, each retried on its own."""
+    return LeadCalls(
         HUNTER,
         at_once=HUNTER_AT_ONCE,
         policy=services.settings.retry_policy(),
         sleep=services.sleep,
     )
+
+
+async def _by_name(services: ToolServices, found: list[Business]) -> int:
+    """Look each business without a domain of its own up by name on Hunter; the requests sent."""
+    hunter = hunter_client(services)
+    before = spent_so_far(HUNTER).requests
+    missing = [business for business in found if not business.lead.domain]
     names = [business.lead.business_name for business in missing]
-    answers = await calls.run(names, lambda name: lookup_by_name(hunter, name))
+    answers = await hunter_calls(services).run(names, lambda name: lookup_by_name(hunter, name))
     for business, answer in zip(missing, answers, strict=True):
         _take(business, answer.value, answer.trouble)
     return spent_so_far(HUNTER).requests - before

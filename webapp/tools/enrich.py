@@ -17,18 +17,15 @@ from webapp.core.leads import Lead
 from webapp.core.tooling import ToolEnv
 from webapp.tools.demo_calls import DEMO_PROVIDER, demo_call
 from webapp.tools.demo_contacts import Contact, contacts_for
-from webapp.tools.domains import CONTACTS_KEY
+from webapp.tools.domains import CONTACTS_KEY, hunter_calls, hunter_client
 from webapp.tools.hunter_contacts import contacts_at, verified_choice
-from webapp.tools.lead_calls import LeadCalls
-from webapp.tools.providers.choice import chosen_email_providers, provider_label, require_key
+from webapp.tools.providers.choice import chosen_email_providers, provider_label
 from webapp.tools.providers.hunter import PROVIDER as HUNTER
 from webapp.tools.providers.hunter import HunterClient
 from webapp.tools.services import ToolServices, services_of
 from webapp.tools.step_inputs import lead_json, leads_in, source_output
 from webapp.tools.usage import spent_so_far
 from webapp.tools.website_contacts import from_websites
-
-HUNTER_AT_ONCE = 15  # requests in flight (Hunter's rate x a slow answer); the limiter paces them
 
 # Lower is better: (type, verification status) -> rank. Anything not listed is never chosen.
 CONTACT_RANK = {
@@ -116,7 +113,7 @@ async def _from_hunter(
     carried: list[list[Contact] | None],
     waterfall: Waterfall,
 ) -> None:
-    hunter = _hunter(services)
+    hunter = hunter_client(services)
     before = spent_so_far(HUNTER)
     asked = await _hunter_contacts(
         services, hunter, [leads[i] for i in wanting], [carried[i] for i in wanting]
@@ -192,20 +189,6 @@ def _as_contact(value: Any) -> Contact | None:
     )
 
 
-def _hunter(services: ToolServices) -> HunterClient:
-    key = require_key("hunter", services.settings.hunter_api_key, "HUNTER_API_KEY")
-    return services.providers().hunter(key)
-
-
-def _calls(services: ToolServices) -> LeadCalls:
-    return LeadCalls(
-        HUNTER,
-        at_once=HUNTER_AT_ONCE,
-        policy=services.settings.retry_policy(),
-        sleep=services.sleep,
-    )
-
-
 async def _hunter_contacts(
     services: ToolServices,
     hunter: HunterClient,
@@ -214,10 +197,9 @@ async def _hunter_contacts(
 ) -> list[Found]:
     """Every business with the contacts Hunter knows at its domain: those the domain lookup
     already found, else one search per distinct domain (a chain's branches share one)."""
-    carried = carried + [None] * (len(businesses) - len(carried))
     pairs = list(zip(businesses, carried, strict=True))
     domains = sorted({lead.domain for lead, known in pairs if lead.domain and known is None})
-    searched = await _calls(services).run(domains, lambda domain: contacts_at(hunter, domain))
+    searched = await hunter_calls(services).run(domains, lambda domain: contacts_at(hunter, domain))
     answers = dict(zip(domains, searched, strict=True))
     found = []
     for lead, known in pairs:
@@ -234,7 +216,7 @@ async def _choose(services: ToolServices, hunter: HunterClient, found: list[Foun
     """Each business's lead with its chosen contact (verified first when asked to)."""
     if not services.settings.hunter_verify:
         return [_with_contact(f.lead, best_contact(f.contacts), "hunter") for f in found]
-    checked = await _calls(services).run(
+    checked = await hunter_calls(services).run(
         found, lambda f: verified_choice(hunter, usable_contacts(f.contacts))
     )
     leads = []

@@ -20,12 +20,11 @@ from webapp.tools.providers.choice import (
     chosen_provider,
     osm_contact_missing,
 )
+from webapp.tools.providers.google_queries import PAGE_SIZE as PLACES_PAGE
+from webapp.tools.providers.google_queries import QUERY_CAP as GOOGLE_SEARCH_CAP
 from webapp.tools.providers.google_queries import queries_needed
 from webapp.tools.providers.website import MAX_PAGES as WEBSITE_PAGES
 
-PLACES_PAGE = 20  # Google Places Text Search (New) returns at most 20 places a page
-GOOGLE_MAX_PAGES = 3  # and stops issuing page tokens after 60 places
-GOOGLE_SEARCH_CAP = PLACES_PAGE * GOOGLE_MAX_PAGES
 # About this share of places list no website or only a platform's page: a lookup by name each.
 NO_WEBSITE_SHARE = 0.25
 

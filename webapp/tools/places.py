@@ -14,6 +14,7 @@ from webapp.core.tooling import ToolEnv
 from webapp.tools import demo_directory
 from webapp.tools.demo_calls import DEMO_PROVIDER, demo_call
 from webapp.tools.providers.choice import chosen_provider, require_key
+from webapp.tools.providers.google_queries import QUERY_CAP
 from webapp.tools.services import ToolServices, services_of
 from webapp.tools.step_inputs import int_param, lead_json, optional_text, text_param
 
@@ -64,7 +65,8 @@ def _summary(found: Found, count: int, wanted: int, query: str, where: str) -> s
         text = f"Found {count} of the {wanted} {query} wanted{where}"
     notes = []
     if found.queries > 1:
-        notes.append(f"{found.queries} searches: Google returns at most 60 places a search")
+        cap = f"Google returns at most {QUERY_CAP} places a search"
+        notes.append(f"{found.queries} searches: {cap}")
     if found.scope:
         notes.append(f"OpenStreetMap searched {found.scope}")
     return text + (f" ({'; '.join(notes)})" if notes else "")

@@ -11,7 +11,7 @@ from webapp.core.models import GOOGLE_PLACES_SEARCH, HUNTER_DOMAIN_LOOKUP, HUNTE
 from webapp.core.retry import RetryPolicy
 from webapp.core.tooling import ToolEnv
 from webapp.settings import Settings
-from webapp.tools import domains, enrich, hunter_contacts, lead_calls, website_contacts
+from webapp.tools import domains, hunter_contacts, lead_calls, website_contacts
 from webapp.tools.platforms import platform_of
 from webapp.tools.providers import google_places, hunter, mx, osm, website
 from webapp.tools.providers.choice import chosen_email_providers, chosen_provider
@@ -98,7 +98,7 @@ def hunter_calls_s(
     *,
     read_s: float | None = None,
 ) -> float:
-    """The longest `calls` Hunter requests take, `enrich.HUNTER_AT_ONCE` at a time, each tried
+    """The longest `calls` Hunter requests take, `domains.HUNTER_AT_ONCE` at a time, each tried
     `lead_calls.TRIES` times at its timeout with the backoff between, paced by Hunter's
     per-second and per-minute limits: pacing + rounds x the worst of one request."""
     if calls <= 0:
@@ -113,7 +113,7 @@ def hunter_calls_s(
         for attempt in range(1, lead_calls.TRIES)
     )
     one = lead_calls.TRIES * each + waits
-    rounds = math.ceil(calls / enrich.HUNTER_AT_ONCE)
+    rounds = math.ceil(calls / domains.HUNTER_AT_ONCE)
     return pacing + rounds * one
 
 
