@@ -34,7 +34,6 @@
     var el = document.getElementById("badge");
     if (el && el.dataset.state === "waiting") connected();
   }
-  document.addEventListener("htmx:oobAfterSwap", started);
   document.addEventListener("htmx:sseMessage", started);
 
   // A server that is being restarted says so before it ends the stream: show its words until

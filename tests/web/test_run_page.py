@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from tests.web.helpers import GOAL, fast_settings, finished_run, run_id_of, serve
 from webapp.leads_csv import COLUMNS
+from webapp.web.pages import csv_file_name
 from webapp.web.run_view import RunView, funnel
 
 
@@ -231,6 +232,12 @@ async def test_the_leads_download_is_a_csv_with_one_row_per_lead(
     assert rows[0] == [header for header, _ in COLUMNS]
     assert len(rows) == len(leads) + 1
     assert sorted(row[0] for row in rows[1:]) == sorted(lead["businessName"] for lead in leads)
+
+
+def test_a_csv_name_keeps_the_letters_of_an_accented_goal() -> None:
+    name = csv_file_name("Find crème brûlée cafés in Zürich", "2026-12-06T10:00:00Z", "leads")
+
+    assert name == "creme-brulee-cafes-in-zurich-leads-2026-12-06.csv"
 
 
 async def test_the_csv_of_an_unknown_run_is_not_found(client: httpx.AsyncClient) -> None:

@@ -26,7 +26,7 @@ from webapp.web.forms import form_overrides, goal_from, read_form, run_options
 from webapp.web.graph import GraphStep, layout
 from webapp.web.json_response import JSONResponse
 from webapp.web.loop_lag import LoopLagMonitor
-from webapp.web.ownership import check_owned_run, may_start_run
+from webapp.web.ownership import check_owned_run, may_start_run, owned_run
 from webapp.web.run_view import RunView, page_context, params_gist, served_by
 from webapp.web.sequences import sequence_context
 from webapp.web.state import manager_of, settings_of, store_of
@@ -139,18 +139,20 @@ async def preview(request: Request) -> Response:
         if is_htmx(request):
             return render(request, "_preview.html", {**failed, "plan": None}, 422)
         return await _index(request, failed, 422)
+    options = run_options(form, settings)
+    chosen = chosen_of(form)
     context: dict[str, Any] = {
         "goal": goal_text,
         "errors": {},
         "plan": plan,
-        "options": run_options(form, settings),
+        "options": options,
         "keys": {
             "google": bool(settings.google_places_api_key),
             "hunter": bool(settings.hunter_api_key),
         },
-        "graph": plan_graph(plan, run_options(form, settings)["providers"]),
-        "estimate": estimate_provider_calls(plan, settings, chosen_of(form)),
-        "warnings": estimate_warnings(settings, chosen_of(form)),
+        "graph": plan_graph(plan, options["providers"]),
+        "estimate": estimate_provider_calls(plan, settings, chosen),
+        "warnings": estimate_warnings(settings, chosen),
         **typed_budget(form),
     }
     if is_htmx(request):
@@ -258,14 +260,13 @@ async def leads_csv(request: Request) -> Response:
     """The run's leads as CSV, named after its goal and day; a run that saved none gives the
     places it found, if any, and otherwise says there is nothing to download."""
     run_id = request.path_params["run_id"]
-    await check_owned_run(request, run_id)
+    run = await owned_run(request, run_id)
     store = store_of(request)
-    run = await store.runs.get(run_id)
     leads = await store.outputs.leads_for_run(run_id)
     what = "leads"
     if not leads:
         leads, what = await store.runs.places_found(run_id), "places-found"
-    if not leads or run is None:
+    if not leads:
         raise HTTPException(404, "This run saved no leads and found no places: no CSV to download.")
     name = csv_file_name(run.goal, run.created_at, what)
     return Response(
@@ -277,7 +278,8 @@ async def leads_csv(request: Request) -> Response:
 
 def csv_file_name(goal: str, created_at: str, what: str) -> str:
     """ "coffee-shops-in-manchester-leads-2026-12-06.csv": the goal's words, what, the day."""
-    words = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", goal).lower()).strip("-")
+    folded = unicodedata.normalize("NFKD", goal).encode("ascii", "ignore").decode().lower()
+    words = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
     words = words.removeprefix("find-")[:60].strip("-") or "run"
     return f"{words}-{what}-{created_at[:10]}.csv"
 
