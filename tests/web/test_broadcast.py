@@ -18,6 +18,7 @@ from markupsafe import escape
 from tests.core.conftest import USER, FakeTools, gate, make_plan
 from tests.runtime.conftest import FAST, demo_services
 from tests.web.helpers import Message, parse_sse
+from webapp.core.errors import ToolError
 from webapp.core.executor import default_tools
 from webapp.core.models import GOOGLE_PLACES_SEARCH, LeadPlanEvent
 from webapp.runtime import EventHub, RunManager, RunManagerOptions, SubscriberDropped
@@ -179,6 +180,38 @@ async def test_a_watched_run_shows_each_steps_output_live_without_reading_it_bac
         await read_digest(run_id, "google_places_1")
         == (watched.store.runs.fresh_output_digest(run_id, places_done.seq)[1])
     )
+
+
+async def test_a_watched_run_that_saves_no_lead_shows_the_places_it_found_as_it_ends(
+    watched: Watched,
+) -> None:
+    # as a page opened afterwards does: the places stay visible when a later step failed
+    opened, reached = asyncio.Event(), asyncio.Event()
+
+    async def places(params: dict[str, Any], env: Any) -> Any:
+        reached.set()
+        await opened.wait()
+        found = [{"businessName": f"Cafe {n}", "website": ""} for n in range(3)]
+        return {"provider": "demo", "count": 3, "businesses": found}
+
+    async def refused(params: dict[str, Any], env: Any) -> Any:
+        raise ToolError("Hunter refused the key", retryable=False)
+
+    watched.tools.behave("google_places_1", places)
+    watched.tools.behave("hunter_domain_lookup_2", refused)
+    run_id = await watched.manager.start_run(make_plan(), USER)
+    await reached.wait()
+    page = asyncio.create_task(watch(watched.feeds, run_id, 0, "html"))
+    await until(lambda: live_viewers(watched.feeds, run_id) == 1)
+
+    opened.set()
+    messages = await page
+
+    assert messages[-1].event == "done"
+    last = [m.data for m in messages if m.event == "update"][-1]
+    assert "PLAN_COMPLETED" in last and "1 failed" in last
+    assert "This run saved no leads. The 3 places it found:" in last
+    assert all(f"Cafe {n}" in last for n in range(3))
 
 
 async def test_viewers_joining_a_watched_run_replay_from_its_feed_not_the_store(

@@ -109,6 +109,7 @@ class _Reads:
     outputs: dict[int, Any] = field(default_factory=dict)  # by the seq of STEP_SUCCEEDED
     leads: list[Lead] | None = None  # None: not read, the view's stand
     sequences: list[SequenceOverview] | None = None
+    places: list[Lead] | None = None  # what a run that ends with no lead list found
 
 
 def sse_bytes(data: str, *, event: str, seq: int | None = None) -> bytes:
@@ -230,6 +231,8 @@ class LiveFragments:
                 view.apply(event, reads.outputs.get(event.seq))
                 if touches_leads(event) and reads.leads is not None:
                     view.leads = reads.leads
+                if event.type in FINAL_EVENTS and reads.places is not None and not view.leads:
+                    view.places = reads.places
             # else a replay for a reconnecting page: the present state is the truth
         drafted = any(_drafts_sequences(event) for event in events)
         rendered: dict[int, Update] = {}
@@ -245,6 +248,8 @@ class LiveFragments:
         view = RunView.from_snapshot(*snapshot)
         view.leads = await self.store.outputs.leads_for_run(run_id)
         view.retries = await self.store.runs.retries_of(run_id)
+        if not view.leads and view.finished:
+            view.places = await self.store.runs.places_found(run_id)
         return view
 
     def _plan_reads(
@@ -274,6 +279,9 @@ class LiveFragments:
                 known.leads = outputs.take_fresh_leads(run_id)
                 if known.leads is None:
                     reads["leads"] = partial(outputs.leads_for_run, run_id)
+            ends_empty = event.type in FINAL_EVENTS and not (view.leads or known.leads)
+            if ends_empty and ahead and known.places is None:
+                reads["places"] = partial(runs.places_found, run_id)
             if self.mail is not None and _drafts_sequences(event) and known.sequences is None:
                 known.sequences = outputs.take_fresh_sequences(run_id)
                 if known.sequences is None:
@@ -292,6 +300,7 @@ class LiveFragments:
         known.outputs.update((key, value) for key, value in values.items() if isinstance(key, int))
         known.leads = values.get("leads", known.leads)
         known.sequences = values.get("sequences", known.sequences)
+        known.places = values.get("places", known.places)
         return known
 
     def render_group(
