@@ -10,10 +10,10 @@ from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_json
 
-from webapp.core.leads import Lead, leads_from_data
+from webapp.core.leads import Lead
 from webapp.core.models import (
     GOOGLE_PLACES_SEARCH,
     HUNTER_DOMAIN_LOOKUP,
@@ -414,7 +414,7 @@ class RunRepository:
             found = json.loads(output) if output else None
             businesses = found.get("businesses") if isinstance(found, dict) else None
             if isinstance(businesses, list):
-                return leads_from_data([b for b in businesses if isinstance(b, dict)])
+                return _valid_leads(businesses)
         return []
 
     async def step_output_digest(self, run_id: str, step_id: str) -> dict[str, Any] | None:
@@ -424,3 +424,14 @@ class RunRepository:
             (run_id, step_id),
         )
         return json.loads(row[0]) if row and row[0] else None
+
+
+def _valid_leads(rows: list[Any]) -> list[Lead]:
+    """The rows that read as leads; a step's output is shown, so one odd row must not stop it."""
+    leads = []
+    for row in rows:
+        try:
+            leads.append(Lead.model_validate(row))
+        except ValidationError:
+            continue
+    return leads
