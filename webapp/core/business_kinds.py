@@ -37,14 +37,15 @@ def names_a_business(persona: str) -> bool:
     """True when some word of `persona` is a kind of business we know, or has a trade's or a
     place's plural ending ("yoga studios", "plumbers", "wineries")."""
     for word in _WORD.findall(persona.lower()):
-        if word in KINDS or _singular(word) in KINDS:
+        if word in KINDS or singular(word) in KINDS:
             return True
         if len(word) >= 5 and word.endswith(_ENDINGS):
             return True
     return False
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
+    """The English singular of a plural word ("bakeries" -> "bakery"), else the word."""
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith(("ches", "shes", "sses", "xes")):

@@ -13,6 +13,7 @@ import random
 import re
 import unicodedata
 
+from webapp.core.business_kinds import singular
 from webapp.core.leads import Lead
 from webapp.tools import demo_words as words
 from webapp.tools.demo_words import Category, City
@@ -44,9 +45,9 @@ def category_for(persona: str) -> Category:
     for category in words.CATEGORIES:
         if any(re.search(r"\b" + re.escape(keyword), text) for keyword in category.keywords):
             return category
-    singular = _singular(" ".join(text.split())) or "business"
+    one = singular(" ".join(text.split())) or "business"
     return Category(
-        key=re.sub(r"[^a-z0-9]+", "_", singular).strip("_") or "business",
+        key=re.sub(r"[^a-z0-9]+", "_", one).strip("_") or "business",
         keywords=(),
         words=words.GENERIC_WORDS,
         templates=words.GENERIC_TEMPLATES,
@@ -73,7 +74,7 @@ def _make_directory(persona: str, region: str, country: str | None) -> list[Lead
     tag = "|".join(" ".join(part.lower().split()) for part in (persona, region, country or ""))
     rng = seeded_rng("places", tag)
     category = category_for(persona)
-    persona_title = _singular(" ".join(persona.split())).title() or "Business"
+    persona_title = singular(" ".join(persona.split())).title() or "Business"
     cities = cities_for(region, country)
     size = rng.randint(MIN_SIZE, MAX_SIZE)
     first_branch = rng.randint(2, 7)
@@ -240,16 +241,6 @@ def _slug(text: str) -> str:
     if len("-".join(parts)) > 28:
         parts = parts[:3]
     return "-".join(parts) or "business"
-
-
-def _singular(text: str) -> str:
-    if text.endswith("ies") and len(text) > 4:
-        return text[:-3] + "y"
-    if text.endswith(("sses", "shes", "ches", "xes")):
-        return text[:-2]
-    if text.endswith("s") and not text.endswith("ss"):
-        return text[:-1]
-    return text
 
 
 def seeded_rng(*parts: str) -> random.Random:
