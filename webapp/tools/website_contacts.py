@@ -18,12 +18,11 @@ SITES_AT_ONCE = 40  # businesses' sites read side by side (each paced on its own
 
 @dataclass(frozen=True)
 class FromSite:
-    """What one business's site gave its lead: the lead (with a contact, or as it was), the
-    pages read, and why nothing came of it (words for the notes, kept only if no later
-    provider finds an email)."""
+    """What one business's site gave its lead: the lead (with a contact, or as it was), and
+    why nothing came of it (words for the notes, kept only if no later provider finds an
+    email)."""
 
     lead: Lead
-    pages: int
     trouble: str | None = None
 
 
@@ -37,15 +36,15 @@ async def from_websites(services: ToolServices, leads: list[Lead]) -> tuple[list
 
     async def one(lead: Lead) -> FromSite:
         if not lead.website or not lead.domain:
-            return FromSite(lead, 0)
+            return FromSite(lead)
         async with slots:
             found = await site.contacts(lead.website)
         if not found.contacts:
             words = found.trouble or "Its website shows no email address"
-            return FromSite(lead, len(found.pages), words)
+            return FromSite(lead, words)
         best = found.contacts[0]
         mark = await clients.mail_servers.mark(best.email.rsplit("@", 1)[1])
-        return FromSite(_with_site_contact(lead, best, mark), len(found.pages))
+        return FromSite(_with_site_contact(lead, best, mark))
 
     results = list(await asyncio.gather(*(one(lead) for lead in leads)))
     return results, spent_so_far(WEBSITES).requests - before

@@ -12,7 +12,16 @@ from typing import Any
 
 from webapp.core.executor import REUSED_SUMMARY
 from webapp.core.leads import Lead, delivered_words
-from webapp.core.models import LEAD_LIST_SAVE, LeadGenPlan, LeadPlanEvent, StepAttempt, StepStatus
+from webapp.core.models import (
+    GOOGLE_PLACES_SEARCH,
+    HUNTER_DOMAIN_LOOKUP,
+    HUNTER_ENRICH,
+    LEAD_LIST_SAVE,
+    LeadGenPlan,
+    LeadPlanEvent,
+    StepAttempt,
+    StepStatus,
+)
 from webapp.core.status import count_by_status
 from webapp.store.records import RunRecord, StepRecord
 from webapp.tools.providers.choice import provider_label
@@ -244,13 +253,16 @@ def page_context(view: RunView) -> dict[str, Any]:
     return {"view": view, "graph": graph, "funnel": funnel(view), "retryable": RETRYABLE_RUN}
 
 
+# which of the run's providers ([places, emails]) serves each tool
+_PROVIDER_KIND = {GOOGLE_PLACES_SEARCH: 0, HUNTER_DOMAIN_LOOKUP: 1, HUNTER_ENRICH: 1}
+
+
 def served_by(tool: str, output: Any, chosen: list[str]) -> str:
     """Who serves a step, in words: the provider its output names, else the one the run chose
     for its kind of tool ([places, emails]); "" for a step no provider serves."""
     named = output.get("provider") if isinstance(output, dict) else None
     if not named:
-        kind = {"GOOGLE_PLACES_SEARCH": 0, "HUNTER_DOMAIN_LOOKUP": 1, "HUNTER_ENRICH": 1}
-        index = kind.get(tool)
+        index = _PROVIDER_KIND.get(tool)
         named = chosen[index] if index is not None and index < len(chosen) else None
     return provider_label(str(named)) if named else ""
 
@@ -287,11 +299,11 @@ def funnel(view: RunView) -> list[tuple[str, int | None]]:
             saved = len(view.leads)
         if not isinstance(step.output, dict):
             continue
-        if step.tool == "GOOGLE_PLACES_SEARCH":
+        if step.tool == GOOGLE_PLACES_SEARCH:
             places = step.output
-        elif step.tool == "HUNTER_DOMAIN_LOOKUP":
+        elif step.tool == HUNTER_DOMAIN_LOOKUP:
             domains = step.output
-        elif step.tool == "HUNTER_ENRICH":
+        elif step.tool == HUNTER_ENRICH:
             enriched = step.output
     by_provider = (enriched or {}).get("byProvider") or {}
     found_by = [
