@@ -79,6 +79,18 @@ async def test_the_funnel_counts_what_the_steps_found_on_the_page_and_live(
     page = (await client.get(f"/runs/{run_id}")).text
     shown = re.findall(r'<li><span class="funnel-n">(\d+)</span> ([\w ]+)</li>', page)
     assert [(label, int(n)) for n, label in shown] == expected
+    # what the list holds and left out adds up to the places found, and to the table's counts
+    split = re.search(
+        r"In the list: (\d+) with an email, (\d+) verified; not saved: (\d+) repeats of a "
+        r"business already in it, (\d+) beyond the 20 asked for\.",
+        page,
+    )
+    assert split is not None
+    with_email, verified, repeats, over = (int(n) for n in split.groups())
+    assert len(leads) + repeats + over == places["count"]
+    assert with_email == sum(1 for lead in leads if lead["email"])
+    assert verified == sum(1 for lead in leads if lead["emailStatus"] == "valid" and lead["email"])
+    assert f"With an email ({with_email})" in page and f"Verified ({verified})" in page
 
     # A live page applies each step's success as it comes, with what the store digests of it,
     store = app.state.store

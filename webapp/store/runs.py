@@ -106,7 +106,9 @@ OUTPUT_DIGEST = """CASE WHEN json_type(output_json) = 'object' THEN json_object(
     'withDomain', json_extract(output_json, '$.withDomain'),
     'withEmail', json_extract(output_json, '$.withEmail'),
     'byProvider', json_extract(output_json, '$.byProvider'),
-    'verified', json_extract(output_json, '$.verified')) END"""
+    'verified', json_extract(output_json, '$.verified'),
+    'duplicatesDropped', json_extract(output_json, '$.duplicatesDropped'),
+    'overCap', json_extract(output_json, '$.overCap')) END"""
 
 
 def output_digest(output: Any) -> dict[str, Any] | None:
@@ -131,6 +133,8 @@ def output_digest(output: Any) -> dict[str, Any] | None:
         "withEmail": output.get("withEmail"),
         "byProvider": output.get("byProvider"),
         "verified": output.get("verified"),
+        "duplicatesDropped": output.get("duplicatesDropped"),
+        "overCap": output.get("overCap"),
     }
 
 

@@ -39,6 +39,7 @@ async def save_lead_list(params: dict[str, Any], env: ToolEnv) -> dict[str, Any]
         "name": saved.name,
         "saved": saved.saved,
         "duplicatesDropped": saved.duplicates_dropped,
+        "overCap": len(kept) - len(chosen),  # left out: beyond the number of leads asked for
         "leads": [lead_json(lead) for lead in saved.leads],
         "summary": f"Saved {saved.saved} {noun} ({saved.duplicates_dropped} {dupes} dropped)",
     }

@@ -16,8 +16,9 @@ from webapp.web.auth import user_of
 from webapp.web.errors import ApiError
 from webapp.web.forms import api_run_request, read_body, run_options
 from webapp.web.json_response import JSONResponse
+from webapp.web.lead_table import lead_page
 from webapp.web.ownership import check_owned_run, may_start_run, owned_run
-from webapp.web.pages import plan_for
+from webapp.web.pages import lead_query, plan_for
 from webapp.web.state import manager_of, store_of
 
 MAX_LIMIT = 200
@@ -80,16 +81,25 @@ async def cancel_run(request: Request) -> Response:
 
 
 async def get_leads(request: Request) -> Response:
+    """A run's leads: all of them, or those the table's parameters ask for (`q`,
+    `has_email`, `verified`, `status`, `source`, `sort`, `order`), 50 a page when `page` is
+    given. `count` is how many are in the answer, `matching` how many the filters let through,
+    `total` how many the run saved."""
     run_id = request.path_params["run_id"]
+    query = lead_query(request)
     await check_owned_run(request, run_id)
     leads = await store_of(request).outputs.leads_for_run(run_id)
-    return JSONResponse(
-        {
-            "runId": run_id,
-            "count": len(leads),
-            "leads": [lead.model_dump(mode="json", by_alias=True) for lead in leads],
-        }
-    )
+    document: dict[str, object] = {"runId": run_id, "total": len(leads)}
+    if "page" in request.query_params:
+        table = lead_page(leads, query)
+        chosen = table.rows
+        document.update(matching=table.matching, page=table.page, pages=table.pages)
+    else:
+        chosen = query.select(leads)
+        document["matching"] = len(chosen)
+    document["count"] = len(chosen)
+    document["leads"] = [lead.model_dump(mode="json", by_alias=True) for lead in chosen]
+    return JSONResponse(document)
 
 
 routes = [

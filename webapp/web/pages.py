@@ -25,6 +25,7 @@ from webapp.web.auth import user_of
 from webapp.web.forms import form_overrides, goal_from, read_form, run_options
 from webapp.web.graph import GraphStep, layout
 from webapp.web.json_response import JSONResponse
+from webapp.web.lead_table import BadLeadQuery, LeadQuery, lead_page
 from webapp.web.loop_lag import LoopLagMonitor
 from webapp.web.ownership import check_owned_run, may_start_run, owned_run
 from webapp.web.run_view import RunView, page_context, params_gist, served_by
@@ -178,8 +179,18 @@ async def start_run(request: Request) -> Response:
     return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
 
+def lead_query(request: Request) -> LeadQuery:
+    """The leads table's search, filters, sort and page from the URL; 400 when unreadable."""
+    try:
+        return LeadQuery.from_params(request.query_params)
+    except BadLeadQuery as exc:
+        raise HTTPException(400, f"The leads table cannot show this: {exc}.") from None
+
+
 async def run_page(request: Request) -> Response:
+    query = lead_query(request)
     view = await load_view(request, request.path_params["run_id"])
+    view.lead_query = query
     context = {**page_context(view), **await sequence_context(request, view.run_id)}
     context["similar"] = await similar_runs(request, view.run_id, view.plan.goal.target_persona)
     return render(request, "run.html", context)
@@ -256,14 +267,35 @@ async def history(request: Request) -> Response:
     return render(request, "runs.html", context)
 
 
-async def leads_csv(request: Request) -> Response:
-    """The run's leads as CSV, named after its goal and day; a run that saved none gives the
-    places it found, if any, and otherwise says there is nothing to download."""
+async def lead_results(request: Request) -> Response:
+    """GET /runs/{id}/leads: one page of the leads table, searched, filtered and sorted as the
+    URL asks (the fragment the table's form and links swap in; the address bar follows)."""
     run_id = request.path_params["run_id"]
+    query = lead_query(request)
+    await check_owned_run(request, run_id)
+    leads = await store_of(request).outputs.leads_for_run(run_id)
+    table = lead_page(leads, query)
+    response = render(request, "_lead_results.html", {"table": table, "base": f"/runs/{run_id}"})
+    link = table.query.link(page=table.page)
+    response.headers["HX-Replace-Url"] = f"/runs/{run_id}" + (f"?{link}" if link else "")
+    return response
+
+
+async def leads_csv(request: Request) -> Response:
+    """The run's leads as CSV, named after its goal and day, only those the table's search and
+    filters let through when the URL carries them; a run that saved none gives the places it
+    found, if any, and otherwise says there is nothing to download."""
+    run_id = request.path_params["run_id"]
+    query = lead_query(request)
     run = await owned_run(request, run_id)
     store = store_of(request)
     leads = await store.outputs.leads_for_run(run_id)
     what = "leads"
+    if leads and (query.filtered or query.sort):
+        leads = query.select(leads)
+        if not leads:
+            raise HTTPException(404, "No lead matches this search and these filters: no CSV.")
+        what = "leads-filtered" if query.filtered else what
     if not leads:
         leads, what = await store.runs.places_found(run_id), "places-found"
     if not leads:
@@ -300,6 +332,7 @@ routes = [
     Route("/runs", history, methods=["GET"]),
     Route("/runs/{run_id}", run_page, methods=["GET"]),
     Route("/runs/{run_id}/leads.csv", leads_csv, methods=["GET"]),
+    Route("/runs/{run_id}/leads", lead_results, methods=["GET"]),
     Route("/runs/{run_id}/{action:str}", run_action, methods=["POST"]),
     Route("/healthz", healthz, methods=["GET"]),
 ]

@@ -27,6 +27,7 @@ from webapp.store.records import RunRecord, StepRecord
 from webapp.tools.providers.choice import provider_label
 from webapp.web.formatting import between
 from webapp.web.graph import GraphStep, layout
+from webapp.web.lead_table import LeadPage, LeadQuery, lead_page
 from webapp.web.states import RETRYABLE_RUN
 
 RECENT_EVENTS = 50
@@ -91,6 +92,7 @@ class RunView:
     budget: dict[str, Any] = field(default_factory=dict)
     retries: list[str] = field(default_factory=list)  # the runs started as retries of this one
     runs_ahead: int | None = None  # waiting for a run slot here: how many runs wait before it
+    lead_query: LeadQuery = field(default_factory=LeadQuery)  # the leads table's search & sort
 
     @classmethod
     def from_snapshot(
@@ -140,6 +142,10 @@ class RunView:
         verified = sum(1 for lead in self.leads if lead.email and lead.email_status == "valid")
         words = delivered_words(len(self.leads), self.plan.goal.volume, with_email, verified)
         return words if self.leads else f"{words}: {self.why_no_leads()}"
+
+    def lead_table(self) -> LeadPage:
+        """The page of the leads table that `lead_query` asks for."""
+        return lead_page(self.leads, self.lead_query)
 
     def why_no_leads(self) -> str:
         """Why a finished run saved no lead, in words: the step that failed, or the search that
@@ -250,7 +256,13 @@ def page_context(view: RunView) -> dict[str, Any]:
             for s in view.steps.values()
         ]
     )
-    return {"view": view, "graph": graph, "funnel": funnel(view), "retryable": RETRYABLE_RUN}
+    return {
+        "view": view,
+        "graph": graph,
+        "funnel": funnel(view),
+        "in_the_list": left_out(view),
+        "retryable": RETRYABLE_RUN,
+    }
 
 
 # which of the run's providers ([places, emails]) serves each tool
@@ -286,6 +298,28 @@ def params_gist(params: dict[str, Any]) -> str:
     if not parts and "sourceStepId" in params:
         parts.append(f"from {params['sourceStepId']}")
     return " · ".join(parts)
+
+
+def left_out(view: RunView) -> str | None:
+    """What the saved list holds and what it left out, in words that add up to the table:
+    "86 with an email, 66 verified; not saved: 8 repeats of a business already in it, 12 beyond
+    the 100 asked for"."""
+    save = next(
+        (s for s in view.steps.values() if s.tool == LEAD_LIST_SAVE and s.status == "succeeded"),
+        None,
+    )
+    if save is None or not isinstance(save.output, dict) or not view.leads:
+        return None
+    with_email = sum(1 for lead in view.leads if lead.email)
+    verified = sum(1 for lead in view.leads if lead.email and lead.email_status == "valid")
+    words = f"{with_email} with an email, {verified} verified"
+    repeats, over = save.output.get("duplicatesDropped") or 0, save.output.get("overCap") or 0
+    parts = []
+    if repeats:
+        parts.append(f"{repeats} repeat{'s' if repeats != 1 else ''} of a business already in it")
+    if over:
+        parts.append(f"{over} beyond the {view.plan.goal.volume} asked for")
+    return f"{words}; not saved: {', '.join(parts)}" if parts else words
 
 
 def funnel(view: RunView) -> list[tuple[str, int | None]]:
