@@ -196,12 +196,28 @@ async def test_the_outbox_lists_what_was_sent_with_its_state_and_run_to_its_owne
     empty = await client.get("/outbox")
     assert empty.status_code == 200 and "Nothing sent yet." in empty.text
     assert '<a href="/outbox" aria-current="page">Outbox</a>' in empty.text
+    assert "Nothing waits to be sent." in empty.text
     sequence = await drafted(app, client)
-    assert "Nothing sent yet." in (await client.get("/outbox")).text  # drafts are not sent
+    draft = (await client.get("/outbox")).text
+    assert "Nothing sent yet." in draft  # drafts are not sent, but they wait to be
+    to_send = draft.split('id="to-send"', 1)[1].split("</ul>\n    </li>", 1)[0]
+    assert f'href="/runs/{sequence.run_id}#sequence-{sequence.sequence_id}"' in to_send
+    assert '<span class="chip">draft</span>' in to_send
+    assert f"Step 1 <span class=\"muted\">({sequence.leads} leads)</span>:\n" in to_send
+    assert f"ready to send to {sequence.leads} leads" in to_send
+    assert "Goes only to leads who were sent step 1: send that first." in to_send
 
     await client.post(send_url(sequence), data={"step": "1"}, headers=HTMX)
 
     page = (await client.get("/outbox")).text
+    waiting = page.split('id="to-send"', 1)[1].split("</ul>\n    </li>", 1)[0]
+    assert '<span class="chip">in progress</span>' in waiting and "Step 1 " not in waiting
+    delay = sequence.steps[1].delay_days
+    assert re.search(
+        rf"Step 2 (?s:.)*Due {delay} days into the sequence: {sequence.leads} leads can be sent this "
+        r"step from \d{4}-\d\d-\d\d\.",
+        waiting,
+    )
     rows = re.findall(r'<tr class="outbox-(\w+)">(.*?)</tr>', page, re.DOTALL)
     sent = await entries(app, sequence)
     assert len(rows) == len(sent) == sequence.leads

@@ -44,6 +44,9 @@ _STEP_COUNTS = f"""
     WHERE m.sequence_id = :s GROUP BY m.step_number
 """
 _SEQUENCES_OF_RUN = "SELECT * FROM email_sequences WHERE run_id = ? ORDER BY created_at, id"
+_SEQUENCES_OF_USER = """
+    SELECT s.*, r.goal FROM email_sequences s JOIN runs r ON r.id = s.run_id
+    WHERE s.user_id = ? ORDER BY s.created_at DESC, s.id DESC LIMIT ?"""
 _SAMPLE = "SELECT * FROM sequence_messages WHERE sequence_id = ? ORDER BY step_number, id LIMIT 1"
 _SENT = """
     SELECT group_concat(DISTINCT transport) AS transports, max(sent_at) AS last_sent,
@@ -222,6 +225,13 @@ class OutboxRepository:
         async with self.readers.snapshot() as conn:
             rows = await conn.execute_fetchall(_SEQUENCES_OF_RUN, (run_id,))
             return [await _overview(conn, row, iso_timestamp(self.clock())) for row in rows]
+
+    async def overviews_of(self, user_id: str, limit: int) -> list[tuple[str, SequenceOverview]]:
+        """The person's newest `limit` sequences, each with its run's goal, newest first."""
+        async with self.readers.snapshot() as conn:
+            rows = await conn.execute_fetchall(_SEQUENCES_OF_USER, (user_id, limit))
+            now = iso_timestamp(self.clock())
+            return [(row["goal"], await _overview(conn, row, now)) for row in rows]
 
     async def entries(self, sequence_id: str) -> list[OutboxEntry]:
         rows = await self.readers.fetchall(

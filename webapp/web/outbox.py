@@ -1,5 +1,6 @@
-"""GET /outbox: the messages a person's email sequences handed to a transport, newest first,
-with their state (being sent, sent, failed and why) and the run each came from."""
+"""GET /outbox: what a person's email sequences still have to send (drafts, steps ready, steps
+waiting for their delay), then the messages handed to a transport, newest first, with their
+state (being sent, sent, failed and why) and the run each came from."""
 
 from __future__ import annotations
 
@@ -13,15 +14,27 @@ from webapp.web.pages import render
 from webapp.web.state import store_of
 
 SHOWN = 500  # the newest; older messages stay stored
+SEQUENCES = 100  # the newest sequences looked at for what is still to send
 
 
 async def outbox_page(request: Request) -> Response:
     repository = OutboxRepository.of(store_of(request))
-    messages = await repository.messages_of(user_of(request).user_id, SHOWN + 1)
+    user_id = user_of(request).user_id
+    messages = await repository.messages_of(user_id, SHOWN + 1)
+    to_send = [
+        (goal, sequence)
+        for goal, sequence in await repository.overviews_of(user_id, SEQUENCES)
+        if sequence.state != "completed" and sequence.leads
+    ]
     return render(
         request,
         "outbox.html",
-        {"messages": messages[:SHOWN], "more": len(messages) > SHOWN, "shown": SHOWN},
+        {
+            "messages": messages[:SHOWN],
+            "more": len(messages) > SHOWN,
+            "shown": SHOWN,
+            "to_send": to_send,
+        },
     )
 
 
