@@ -214,8 +214,8 @@ async def test_the_outbox_lists_what_was_sent_with_its_state_and_run_to_its_owne
     assert '<span class="chip">in progress</span>' in waiting and "Step 1 " not in waiting
     delay = sequence.steps[1].delay_days
     assert re.search(
-        rf"Step 2 (?s:.)*Due {delay} days into the sequence: {sequence.leads} leads can be sent this "
-        r"step from \d{4}-\d\d-\d\d\.",
+        rf"Step 2 (?s:.)*Due {delay} days into the sequence: {sequence.leads} leads can be "
+        r"sent this step from \d{4}-\d\d-\d\d\.",
         waiting,
     )
     rows = re.findall(r'<tr class="outbox-(\w+)">(.*?)</tr>', page, re.DOTALL)
