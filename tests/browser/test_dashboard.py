@@ -174,13 +174,18 @@ async def test_a_run_waiting_for_a_slot_says_so_until_it_starts(
     server = start_server(demo_latency_ms=60_000, max_runs=1)
     client = api(server)
     going = await create_run(client, "Find 10 dentists in Bristol")
+    first_in_line = await create_run(client, "Find 10 florists in York")
     waiting = await create_run(client, "Find 10 bakers in Leeds")
     await sign_in(page, server)
     await page.goto(f"{server.url}/runs/{waiting}")
+    await expect(page.locator("#run-waiting")).to_have_text("waiting for a free slot: 1 run ahead")
+    await expect(page.locator("#badge")).to_have_attribute("data-state", "waiting")
+
+    await client.post(f"/api/runs/{going}/cancel")  # the first in line starts: one fewer ahead
     await expect(page.locator("#run-waiting")).to_have_text("waiting for a free slot: next in line")
     await expect(page.locator("#badge")).to_have_attribute("data-state", "waiting")
 
-    await client.post(f"/api/runs/{going}/cancel")  # its slot is free: the waiting run starts
+    await client.post(f"/api/runs/{first_in_line}/cancel")  # a free slot: the run starts
 
     await expect(page.locator("#run-waiting")).to_have_count(0)
     await expect(page.locator("#badge")).to_have_attribute("data-state", "live")

@@ -22,6 +22,7 @@ GOAL = "Find 5 coffee shops in Manchester, email them and monitor for new ones"
 WALK: dict[tuple[str, str], list[str]] = {
     ("GET", "/runs/{run_id}"): ["/runs/{run}"],
     ("GET", "/runs/{run_id}/leads.csv"): ["/runs/{run}/leads.csv"],
+    ("GET", "/runs/{run_id}/waiting"): ["/runs/{run}/waiting"],
     ("GET", "/runs/{run_id}/leads"): ["/runs/{run}/leads", "/runs/{run}/leads?sort=city"],
     ("POST", "/runs/{run_id}/{action:str}"): [
         "/runs/{run}/cancel",

@@ -203,7 +203,7 @@ async def test_the_outbox_lists_what_was_sent_with_its_state_and_run_to_its_owne
     to_send = draft.split('id="to-send"', 1)[1].split("</ul>\n    </li>", 1)[0]
     assert f'href="/runs/{sequence.run_id}#sequence-{sequence.sequence_id}"' in to_send
     assert '<span class="chip">draft</span>' in to_send
-    assert f"Step 1 <span class=\"muted\">({sequence.leads} leads)</span>:\n" in to_send
+    assert f'Step 1 <span class="muted">({sequence.leads} leads)</span>:\n' in to_send
     assert f"ready to send to {sequence.leads} leads" in to_send
     assert "Goes only to leads who were sent step 1: send that first." in to_send
 

@@ -225,6 +225,16 @@ async def load_view(request: Request, run_id: str) -> RunView:
     return view
 
 
+async def run_waiting(request: Request) -> Response:
+    """GET /runs/{id}/waiting: how many runs a queued run waits behind, for its page to ask
+    again while it waits (an emptied fragment once it has started)."""
+    run_id = request.path_params["run_id"]
+    run = await owned_run(request, run_id)
+    runs_ahead = manager_of(request).runs_ahead(run_id) if run.status == "pending" else None
+    context = {"status": run.status, "run_id": run_id, "runs_ahead": runs_ahead}
+    return render(request, "_run_waiting.html", context)
+
+
 async def run_action(request: Request) -> Response:
     """POST /runs/{id}/cancel | resume | retry."""
     run_id = request.path_params["run_id"]
@@ -333,6 +343,7 @@ routes = [
     Route("/runs/{run_id}", run_page, methods=["GET"]),
     Route("/runs/{run_id}/leads.csv", leads_csv, methods=["GET"]),
     Route("/runs/{run_id}/leads", lead_results, methods=["GET"]),
+    Route("/runs/{run_id}/waiting", run_waiting, methods=["GET"]),
     Route("/runs/{run_id}/{action:str}", run_action, methods=["POST"]),
     Route("/healthz", healthz, methods=["GET"]),
 ]
