@@ -205,8 +205,13 @@ async def test_a_run_waiting_for_a_slot_says_how_many_wait_before_it(tmp_path: P
         pages = [(await client.get(f"/runs/{run}")).text for run in (going, first, second)]
 
         assert 'id="run-waiting"' not in pages[0]
-        assert '<strong id="run-waiting">waiting for a free slot: next in line</strong>' in pages[1]
-        assert '<strong id="run-waiting">waiting for a free slot: 1 run ahead</strong>' in pages[2]
+        waiting = r'<strong id="run-waiting" hx-get="/runs/{}/waiting" [^>]*>([^<]+)</strong>'
+        assert re.findall(waiting.format(first), pages[1]) == [
+            "waiting for a free slot: next in line"
+        ]
+        assert re.findall(waiting.format(second), pages[2]) == [
+            "waiting for a free slot: 1 run ahead"
+        ]
         assert (
             "asked for" in pages[2]
             and "started" not in pages[2].split('id="run-header"')[1].split("</div>")[0]
@@ -215,7 +220,15 @@ async def test_a_run_waiting_for_a_slot_says_how_many_wait_before_it(tmp_path: P
         await client.post(f"/runs/{first}/cancel")  # it leaves the line at once
         await manager.wait(first)
         second_page = (await client.get(f"/runs/{second}")).text
+        asked_again = (await client.get(f"/runs/{second}/waiting")).text
         assert "waiting for a free slot: next in line" in second_page
+        assert re.findall(waiting.format(second), asked_again) == [
+            "waiting for a free slot: next in line"
+        ]
+        await client.post(f"/runs/{second}/cancel")
+        await manager.wait(second)
+        over = (await client.get(f"/runs/{second}/waiting")).text
+        assert over.strip() == '<strong id="run-waiting" hidden></strong>'  # it stops asking
 
 
 async def test_an_unknown_run_is_a_helpful_not_found_page(client: httpx.AsyncClient) -> None:

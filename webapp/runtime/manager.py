@@ -40,7 +40,7 @@ from webapp.runtime.retry_plan import steps_to_rerun
 from webapp.runtime.tail import StoreTail
 from webapp.store import Store
 from webapp.store.records import RunRecord
-from webapp.store.writer import EventWrite
+from webapp.store.writer import EventWrite, WriterStopped
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,8 @@ class _ActiveRun:
     task: asyncio.Task[None] | None = None
     recording: bool = True
     lost: str | None = None  # why the run must stop and be marked interrupted
+    plan_id: str = ""
+    published_seq: int = 0  # its last event committed and told to the streams
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ class RunManager:
         self._housekeeping: asyncio.Task[None] | None = None
         self._stopping = False
         self._to_interrupt: dict[str, str] = {}  # stopped runs the store has not marked yet
+        # what the streams were told of the runs stopped by the writer's end (not stored)
+        self._cut_off: dict[str, LeadPlanEvent] = {}
         self.tail = StoreTail(
             store,
             self.hub,
@@ -125,6 +129,7 @@ class RunManager:
         self.closers: list[Callable[[], Awaitable[None]]] = []
         store.writer.on_commit = self._published
         store.writer.on_lost = self._events_lost
+        store.writer.on_stopped = self._writer_stopped
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -161,7 +166,12 @@ class RunManager:
                 # Stopping goes on: the next start finds the run orphaned and marks it then.
                 logger.exception("could not mark run %s interrupted while stopping", run_id)
         if self.process_id:
-            await self.store.processes.unregister(self.process_id)
+            try:
+                await self.store.processes.unregister(self.process_id)
+            except WriterStopped:  # the next start finds this process gone by its heartbeat
+                logger.warning(
+                    "could not unregister process %s: the writer stopped", self.process_id
+                )
         for close in self.closers:
             await close()
 
@@ -286,6 +296,8 @@ class RunManager:
     def _refuse_while_stopping(self) -> None:
         if self._stopping:
             raise RunStateError("The server is stopping; try again once it is back.")
+        if self.store.writer.stopped is not None:
+            raise WriterStopped(self.store.writer.stopped)  # (no run could be saved)
 
     # -- subscriptions ----------------------------------------------------------------------
 
@@ -317,6 +329,10 @@ class RunManager:
                     return
                 if len(chunk) < REPLAY_CHUNK:
                     break
+            cut_off = self._cut_off.get(run_id)
+            if cut_off is not None and cut_off.seq > last:  # the writer stopped under it
+                yield [cut_off]
+                return
             local = self.is_local(run_id)
             if not local:  # another process's run (or one over): its events come by the tail
                 progress = await self.store.runs.progress(run_id)
@@ -376,7 +392,13 @@ class RunManager:
         resumed: bool = False,
         options: Mapping[str, Any],
     ) -> None:
-        active = _ActiveRun(run_id=run_id, user_id=user.user_id, cancel=asyncio.Event())
+        active = _ActiveRun(
+            run_id=run_id,
+            user_id=user.user_id,
+            cancel=asyncio.Event(),
+            plan_id=plan.id,
+            published_seq=first_seq - 1,
+        )
         self._active[run_id] = active
         services = self.services_for(run_id, options)
         active.task = asyncio.create_task(
@@ -477,7 +499,40 @@ class RunManager:
                 self._slots.release()
 
     def _published(self, writes: list[EventWrite]) -> None:
-        self.hub.publish(w.payload for w in writes if isinstance(w.payload, LeadPlanEvent))
+        events = [w.payload for w in writes if isinstance(w.payload, LeadPlanEvent)]
+        for event in events:
+            active = self._active.get(event.run_id or "")
+            if active is not None:
+                active.published_seq = event.seq
+        self.hub.publish(events)
+
+    def _writer_stopped(self, error: BaseException) -> None:
+        """The store's writer stopped for good: every run here stops, and its watchers are told
+        it was interrupted (the store cannot record it now: the next start marks it so, from
+        where its stored log ends, and it can be resumed)."""
+        reason = (
+            f"The database writer stopped ({type(error).__name__}), so this run could not be "
+            "saved any further. Restart the server, then resume it."
+        )
+        told = []
+        for active in self._active.values():
+            active.recording = False
+            active.lost = active.lost or reason
+            active.cancel.set()
+            told.append(
+                LeadPlanEvent(
+                    seq=active.published_seq + 1,
+                    timestamp=iso_timestamp(self.clock()),
+                    type="RUN_INTERRUPTED",
+                    plan_id=active.plan_id,
+                    run_id=active.run_id,
+                    user_id=active.user_id,
+                    status="interrupted",
+                    summary=active.lost,
+                )
+            )
+        self._cut_off.update((event.run_id or "", event) for event in told)
+        self.hub.publish(told)
 
     def _events_lost(self, lost: Mapping[str, Exception]) -> None:
         """The store could not write these runs' events (and refuses their next ones): each

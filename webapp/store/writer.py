@@ -10,6 +10,9 @@ a reader sees in the database, the live stream never gets ahead of it.
 A run whose events cannot be written (the disk is full, the database stays locked) must not
 go on with a hole in its log: the writer refuses its later events, tells `on_lost`, and takes
 them again once its interruption is recorded (`readmit`, from that write).
+
+A listener's error is logged and contained. Should the writer stop for any other reason, it
+says so (`alive`, `WriterStopped` to every waiting and later write) and tells `on_stopped`.
 """
 
 from __future__ import annotations
@@ -52,6 +55,17 @@ GATHER_S = 0.001  # how long writes are gathered into one transaction, unless fl
 LOCKED_GIVE_UP_S = 30.0
 
 
+class WriterStopped(RuntimeError):
+    """The writer has stopped: nothing more can be saved until the server is restarted."""
+
+    def __init__(self, cause: BaseException | None) -> None:
+        why = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
+        super().__init__(
+            f"The database writer has stopped{why}, so nothing more can be saved. Restart the "
+            "server; the runs that were going will show as interrupted and can be resumed."
+        )
+
+
 @dataclass(frozen=True)
 class EventWrite:
     """One event and the row changes it brings, as rows for the statements above.
@@ -82,6 +96,7 @@ class Writer:
         *,
         on_commit: Callable[[list[EventWrite]], None] | None = None,
         on_lost: Callable[[dict[str, Exception]], None] | None = None,
+        on_stopped: Callable[[BaseException], None] | None = None,
         max_batch: int = 5000,
         max_queued_events: int = 20_000,
     ) -> None:
@@ -89,6 +104,8 @@ class Writer:
         self.thread = thread
         self.on_commit = on_commit
         self.on_lost = on_lost  # hears which runs' events could not be written, and why
+        self.on_stopped = on_stopped  # hears that the writer stopped for good, and why
+        self.stopped: BaseException | None = None  # why the writer stopped, once it has
         self.max_batch = max_batch
         self.max_queued_events = max_queued_events
         self._queue: deque[EventWrite | _Op] = deque()
@@ -110,9 +127,19 @@ class Writer:
         if self._task is None:
             self._task = asyncio.create_task(self._loop(), name="leadgen-store-writer")
 
-    def add_event(self, write: EventWrite) -> None:
+    @property
+    def alive(self) -> bool:
+        """Started, not closed and not stopped: what is queued will be written."""
+        return self._task is not None and not self._task.done() and self.stopped is None
+
+    def _refuse_if_stopped(self) -> None:
+        if self.stopped is not None:
+            raise WriterStopped(self.stopped)
         if self._closing:
             raise RuntimeError("the store is closed")
+
+    def add_event(self, write: EventWrite) -> None:
+        self._refuse_if_stopped()
         self._queue.append(write)
         self._queued_events += 1
         if self._queued_events >= self.max_queued_events:
@@ -133,8 +160,7 @@ class Writer:
 
     def submit(self, op: Op | None) -> asyncio.Future[Any]:
         """Queue `op` now (in order with what is queued) and return a future of its result."""
-        if self._closing:
-            raise RuntimeError("the store is closed")
+        self._refuse_if_stopped()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append(_Op(op, future))
         self._wake.set()
@@ -153,9 +179,38 @@ class Writer:
         self._wake.set()
         self._hurry()
         task, self._task = self._task, None
+        if self.stopped is not None:  # it ended already, and said why
+            if task.done() and not task.cancelled():
+                task.exception()  # (retrieved: it was logged when it stopped the writer)
+            return
         await task
 
     async def _loop(self) -> None:
+        try:
+            await self._write_until_closed()
+        except BaseException as error:  # (a cancellation too: the writer is gone either way)
+            self._stop(error)
+            raise
+
+    def _stop(self, error: BaseException) -> None:
+        """The loop ended abnormally: every queued and later write hears it, and so does
+        `on_stopped`; nothing waits for ever."""
+        self.stopped = error
+        logger.critical("the database writer stopped: %r; no write is possible now", error)
+        refused = WriterStopped(error)
+        while self._queue:
+            item = self._queue.popleft()
+            if isinstance(item, _Op) and not item.future.done():
+                item.future.set_exception(refused)
+        self._queued_events = 0
+        self._room.set()  # (a writer waiting for room hears the refusal when it adds)
+        if self.on_stopped is not None:
+            try:
+                self.on_stopped(error)
+            except Exception:
+                logger.exception("the writer's on_stopped listener failed")
+
+    async def _write_until_closed(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
@@ -217,7 +272,10 @@ class Writer:
         self.batches += 1
         self.events_written += len(committed)
         if committed and self.on_commit is not None:
-            self.on_commit(committed)
+            try:
+                self.on_commit(committed)
+            except Exception:  # a listener's fault must not stop the writer (or its waiters)
+                logger.exception("a commit listener failed; the writes were committed")
         self._report_lost(lost)
         ops = [item for item in batch if isinstance(item, _Op)]
         for item, (ok, value) in zip(ops, results, strict=True):
@@ -230,7 +288,10 @@ class Writer:
 
     def _report_lost(self, lost: dict[str, Exception]) -> None:
         if lost and self.on_lost is not None:
-            self.on_lost(lost)
+            try:
+                self.on_lost(lost)
+            except Exception:
+                logger.exception("a lost-writes listener failed")
 
     # -- in the writer thread ---------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from webapp.runtime import RunNotFound, RunStateError
 from webapp.store import CursorError
+from webapp.store.writer import WriterStopped
 from webapp.web.json_response import JSONResponse
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ TITLES = {
     401: "Log in",
     403: "Refused",
     429: "Slow down",
+    503: "Unavailable",
 }
 
 
@@ -87,6 +89,10 @@ async def on_cursor_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 400, "bad_cursor", str(exc))
 
 
+async def on_writer_stopped(request: Request, exc: Exception) -> Response:
+    return error_response(request, 503, "unavailable", str(exc))
+
+
 async def on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "That did not work."
@@ -113,6 +119,7 @@ HANDLERS = {
     RunNotFound: on_not_found,
     RunStateError: on_state_error,
     CursorError: on_cursor_error,
+    WriterStopped: on_writer_stopped,
     HTTPException: on_http,
     Exception: on_unexpected,
 }

@@ -327,8 +327,12 @@ def csv_file_name(goal: str, created_at: str, what: str) -> str:
 
 
 async def healthz(request: Request) -> Response:
+    store = store_of(request)
+    if not store.writer.alive:  # nothing could be saved: no run, no event, no account
+        why = "the database writer has stopped; restart the server"
+        return JSONResponse({"status": "unavailable", "reason": why}, status_code=503)
     try:
-        await store_of(request).readers.fetchone("SELECT 1")
+        await store.readers.fetchone("SELECT 1")
     except Exception:  # any failure to answer is what this check reports
         return JSONResponse({"status": "unavailable"}, status_code=503)
     loop_lag: LoopLagMonitor = request.app.state.loop_lag
