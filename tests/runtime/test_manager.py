@@ -365,3 +365,34 @@ def test_run_ids_made_one_after_another_sort_in_that_order(monkeypatch: pytest.M
     ids = [manager_module.new_run_id() for _ in range(3)]
     assert ids == sorted(ids) and len(set(ids)) == 3
     assert all(re.fullmatch(r"run_[0-9a-f]{18}", run_id) for run_id in ids)
+
+
+async def test_a_run_cancelled_in_the_turn_its_slot_comes_free_gives_the_slot_back(
+    make_manager: ManagerFactory, store: Store
+) -> None:
+    manager = await make_manager(FakeTools(), max_runs=1)
+    slots = manager._slots
+    await slots.acquire()  # a run holds the only slot
+
+    async def wait_for_a_slot() -> None:
+        async with manager._slot_or_cancel("run_waiting", asyncio.Event()):
+            await asyncio.Event().wait()
+
+    waiting = asyncio.create_task(wait_for_a_slot())
+    for _ in range(1000):  # until it waits in line
+        if manager.runs_ahead("run_waiting") is not None:
+            break
+        await asyncio.sleep(0)
+    assert manager.runs_ahead("run_waiting") == 0
+
+    slots.release()  # the holder ends, and in the same turn the waiting run is cancelled
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+    assert manager.runs_ahead("run_waiting") is None
+    assert not slots.locked()  # the slot it had just been given is free again
+    run_id = await manager.start_run(make_plan(), USER)  # ... and a run can take it
+    await asyncio.wait_for(manager.wait(run_id), 30)
+    finished = await store.runs.get(run_id)
+    assert finished is not None and finished.status == "succeeded"

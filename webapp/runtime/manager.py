@@ -486,6 +486,13 @@ class RunManager:
         self._queue.append(run_id)
         try:
             await asyncio.wait({acquire, cancelled}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            # Cancelled while waiting: a slot given in this same turn goes back (else it would
+            # be lost for the life of the process); one still coming is cancelled (a semaphore
+            # gives back a permit it woke a cancelled waiter with).
+            if acquire.done() and not acquire.cancelled() and acquire.exception() is None:
+                self._slots.release()
+            raise
         finally:
             self._queue.remove(run_id)
             cancelled.cancel()
