@@ -33,6 +33,7 @@ from webapp.core.models import (
     utc_now,
 )
 from webapp.core.retry import RetryPolicy
+from webapp.core.tasks import cancel_and_wait
 from webapp.core.tooling import ToolMap
 from webapp.core.validation import validate_plan
 from webapp.runtime.hub import EventHub, SubscriptionClosed
@@ -144,20 +145,12 @@ class RunManager:
         if self._stopping:
             return
         self._stopping = True
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._housekeeping
+        await cancel_and_wait(self._housekeeping)
         await self.tail.close()  # the streams following other processes' runs end
         active = list(self._active.values())
         for run in active:
             run.recording = False  # what the cut-off steps emit now is not the truth
-            if run.task is not None:
-                run.task.cancel()
-        for run in active:
-            if run.task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await run.task
+        await cancel_and_wait(*(run.task for run in active))
         reasons = {run.run_id: run.lost or reason for run in active} | self._to_interrupt
         for run_id, why in reasons.items():
             try:

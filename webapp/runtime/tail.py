@@ -16,11 +16,11 @@ that time, not at the next heartbeat.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection
 
+from webapp.core.tasks import cancel_and_wait
 from webapp.runtime.hub import EventHub
 from webapp.store import Store
 
@@ -68,10 +68,7 @@ class StoreTail:
     async def close(self) -> None:
         """Stop, and end the subscriptions to the runs followed (SubscriptionClosed)."""
         self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         executing = self.executing()
         for run_id in self.hub.runs():  # the followers still replaying too
             if run_id not in executing:

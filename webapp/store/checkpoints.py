@@ -17,12 +17,12 @@ copy takes) and the log starts again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from webapp.core.tasks import cancel_and_wait
 from webapp.store.connection import BUSY_TIMEOUT_MS
 
 logger = logging.getLogger(__name__)
@@ -86,11 +86,8 @@ class Checkpointer:
         self.checkpoints += 1
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
         if self._conn is not None:
             await self.checkpoint()
             await asyncio.get_running_loop().run_in_executor(self._thread, self._conn.close)

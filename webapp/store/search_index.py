@@ -11,11 +11,11 @@ transaction, so they take turns and never index a run twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
 
+from webapp.core.tasks import cancel_and_wait
 from webapp.store.rows import insert_rows
 from webapp.store.writer import Writer
 
@@ -75,7 +75,5 @@ class GoalIndexer:
     async def close(self) -> None:
         if self._task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)

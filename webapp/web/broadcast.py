@@ -31,7 +31,6 @@ took the p99 of `python -m bench.sse --viewers 1000` from about 60 ms to about 2
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncGenerator, Generator
 from types import CoroutineType
@@ -40,6 +39,7 @@ from typing import Any
 from starlette.types import Send
 
 from webapp.core.models import LeadPlanEvent
+from webapp.core.tasks import cancel_and_wait
 from webapp.runtime import RunManager, SubscriberDropped
 from webapp.runtime.manager import REPLAY_CHUNK
 from webapp.web.live import Kind, LiveFragments, Update, fold, sse_bytes
@@ -487,8 +487,4 @@ class RunFeeds:
     async def close(self) -> None:
         feeds = list(self._feeds.values())
         self._feeds.clear()
-        for feed in feeds:
-            feed.task.cancel()
-        for feed in feeds:
-            with contextlib.suppress(asyncio.CancelledError):
-                await feed.task
+        await cancel_and_wait(*(feed.task for feed in feeds))

@@ -5,7 +5,8 @@ while one callback holds the loop, every request and stream waits that long."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
+
+from webapp.core.tasks import cancel_and_wait
 
 INTERVAL_S = 0.025
 
@@ -30,10 +31,7 @@ class LoopLagMonitor:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):  # the cancel we just asked for
-                await task
+        await cancel_and_wait(task)
 
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()
