@@ -11,6 +11,7 @@ from tests.core.conftest import make_plan
 from webapp.core import Lead, LeadGenStepResult, LeadPlanEvent, StepAttempt
 from webapp.core.ports import EmailSequence, Monitor, SequenceMessage, SequenceStep
 from webapp.store import CursorError, Store, StoreError
+from webapp.store import outputs as outputs_module
 from webapp.store.schema import MIGRATIONS
 
 
@@ -312,3 +313,22 @@ async def test_a_save_leaves_the_runs_leads_at_hand_once_for_its_live_page(store
     )
     assert store.outputs.take_fresh_leads("run_1") is None
     assert len(await store.outputs.leads_for_run("run_1")) == 3
+
+
+async def test_leads_kept_for_live_pages_are_bounded_by_their_number_not_only_by_runs(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outputs_module, "KEEP_FRESH_ITEMS", 100)
+    runs = ["run_001", "run_002", "run_003", "run_004"]
+    sizes = [50, 50, 50, 150]  # the last alone is larger than what is kept in all
+    for run_id, size in zip(runs, sizes, strict=True):
+        await create_run(store, run_id)
+        many = [lead(f"{run_id} {n}", sourceId=f"{run_id}-{n}") for n in range(size)]
+        await store.outputs.save_lead_list(
+            run_id=run_id, step_id="s4", user_id="u1", name="L", leads=many, duplicates_dropped=0
+        )
+
+    kept = [store.outputs.take_fresh_leads(run_id) for run_id in runs]
+
+    # the oldest made room for the newer ones; the too large one was never kept (its page reads it)
+    assert [len(leads) if leads else None for leads in kept] == [None, 50, 50, None]

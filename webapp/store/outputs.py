@@ -27,12 +27,17 @@ from webapp.store.rows import insert_rows
 from webapp.store.writer import Writer
 
 KEEP_FRESH = 256  # runs whose just-saved leads or sequences wait for their live page
+KEEP_FRESH_ITEMS = 20_000  # ... and the leads (or sequences) they hold together, at most
 LEAD_COLUMNS: tuple[str, ...] = tuple(Lead.model_fields)
 _INSERT_LEADS = f"INSERT OR IGNORE INTO leads (list_id, position, {', '.join(LEAD_COLUMNS)}) VALUES"
 
 
 def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def _size(value: object) -> int:
+    return len(value) if isinstance(value, list) else 0
 
 
 def lead_from_row(row: sqlite3.Row) -> Lead:
@@ -51,6 +56,7 @@ class OutputRepository:
         # (a read waits for a reader's thread, and under load for the loop). Taken once, so
         # nothing changed later (a monitor's new leads, a message sent) hides behind them.
         self._fresh: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._fresh_items = 0  # the leads (or sequences) held in _fresh
 
     def take_fresh_leads(self, run_id: str) -> list[Lead] | None:
         """The run's leads (`leads_for_run`) if a save here just committed them, else None."""
@@ -64,13 +70,22 @@ class OutputRepository:
         return sequences
 
     def _take_fresh(self, what: str, run_id: str) -> Any:
-        return self._fresh.pop((what, run_id), None)
+        value = self._fresh.pop((what, run_id), None)
+        self._fresh_items -= _size(value)
+        return value
 
-    def _keep_fresh(self, what: str, run_id: str, value: Any) -> None:
+    def _keep_fresh(self, what: str, run_id: str, value: list[Any]) -> None:
+        """Keep `value` for the run's live page, the oldest kept making room: at most
+        KEEP_FRESH runs and KEEP_FRESH_ITEMS leads in all (a list larger than that is not kept:
+        its page reads it)."""
+        self._take_fresh(what, run_id)
+        if len(value) > KEEP_FRESH_ITEMS:
+            return
         self._fresh[(what, run_id)] = value
-        self._fresh.move_to_end((what, run_id))
-        while len(self._fresh) > KEEP_FRESH:
-            self._fresh.popitem(last=False)
+        self._fresh_items += len(value)
+        while len(self._fresh) > KEEP_FRESH or self._fresh_items > KEEP_FRESH_ITEMS:
+            _, dropped = self._fresh.popitem(last=False)
+            self._fresh_items -= _size(dropped)
 
     async def save_lead_list(
         self,
