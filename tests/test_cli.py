@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,7 @@ def test_options_override_the_goal_text(capsys: pytest.CaptureFixture[str]) -> N
         (["run", "Find 20 dentists in Leeds", "--volume", "-5"], "between 1 and 500"),
         (["run", "<script>alert(1)</script> dentists"], "HTML markup"),
         (["run", "x" * 600], "500"),
-        (["run", "Find 20 dentists", "--demo-failure-rate", "5"], "demo_failure_rate"),
+        (["run", "Find 20 dentists", "--demo-failure-rate", "5"], "--demo-failure-rate"),
     ],
 )
 def test_unusable_input_exits_2_with_a_message(
@@ -125,11 +126,117 @@ def test_unknown_run_ids_are_a_one_line_error_with_status_1(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     db = str(tmp_path / "runs.db")
+    assert main(["users", "list", "--db", db]) == 0  # makes the (empty) database
     for command in (["show", "run_nope"], ["export", "run_nope"], ["resume", "run_nope"]):
         assert main([*command, "--db", db]) == 1
         err = capsys.readouterr().err
         assert err.strip() == "error: There is no run 'run_nope'."
     assert main(["retry", "run_nope", "--db", db]) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--retries", "-3"], "--retries must be 0 or more (got -3)."),
+        (["--max-concurrency", "0"], "--max-concurrency must be 1 or more (got 0)."),
+        (["--demo-latency-ms", "-1"], "--demo-latency-ms must be 0 or more (got -1)."),
+        (["--demo-failure-rate", "1.5"], "--demo-failure-rate must be 1 or less (got 1.5)."),
+    ],
+)
+def test_a_bad_option_value_names_the_option_typed(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["run", "Find 5 coffee shops in Leeds", *argv]) == 2
+
+    assert capsys.readouterr().err == f"error: {message}\n"
+    assert not Path("default.db").exists()
+
+
+def test_a_bad_setting_from_the_environment_names_the_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADGEN_RETRY_MAX_RETRIES", "-1")
+
+    assert main(["run", "Find 5 coffee shops in Leeds"]) == 2
+    assert (
+        capsys.readouterr().err == "error: LEADGEN_RETRY_MAX_RETRIES must be 0 or more (got -1).\n"
+    )
+    assert main(["run", "Find 5 coffee shops in Leeds", "--retries", "1", "--json"]) == 0
+
+
+@pytest.mark.parametrize("command", [["runs"], ["show", "run_x"], ["export", "run_x"]])
+def test_reading_a_database_that_does_not_exist_says_so_and_makes_none(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
+) -> None:
+    db = tmp_path / "typo.db"
+
+    assert main([*command, "--db", str(db)]) == 1
+
+    err = capsys.readouterr().err
+    assert err == f"error: There is no database at {db}; give --db the file your runs are in.\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def not_sqlite(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.txt"
+    path.write_text("shopping list: coffee, more coffee\n" * 20)
+    return path
+
+
+def under_a_file(tmp_path: Path) -> Path:
+    plain = tmp_path / ("a-file-not-a-folder-" * 4)  # long: the message must not wrap
+    plain.write_text("a file, so no folder can be made in it")
+    return plain / "runs.db"  # like /proc/x/runs.db: its folder cannot be made
+
+
+@pytest.mark.parametrize(
+    ("command", "place", "reason"),
+    [
+        *[
+            (command, place, reason)
+            for command in (["run", "Find 2 cafes in Leeds"], ["users", "list"], ["runs"])
+            for place, reason in (
+                (lambda tmp: tmp, "is a folder, not a database file"),
+                (not_sqlite, "is not a SQLite database"),
+            )
+        ],
+        (["run", "Find 2 cafes in Leeds"], under_a_file, "cannot make its folder"),
+        (["users", "list"], under_a_file, "cannot make its folder"),
+    ],
+)
+def test_a_database_that_cannot_be_used_is_a_one_line_error_with_status_1(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    place: Callable[[Path], Path],
+    reason: str,
+    command: list[str],
+) -> None:
+    db = place(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+
+    assert main([*command, "--db", str(db)]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {db} {reason}") or err.startswith(f"error: {db}: {reason}")
+    assert err.endswith("use another --db file.\n") and err.count("\n") == 1
+    assert sorted(tmp_path.rglob("*")) == before  # nothing made beside it
+
+
+def test_export_into_a_missing_folder_is_a_one_line_error_with_status_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "runs.db")
+    _, result = run_json(capsys, "run", "Find 2 bakeries in Leeds", "--db", db, "--json")
+    assert isinstance(result, dict)
+    out = tmp_path / "missing" / "leads.csv"
+
+    assert main(["export", result["runId"], "--db", db, "--output", str(out)]) == 1
+
+    err = capsys.readouterr().err
+    assert err == f"error: cannot write --output {out}: there is no folder {out.parent}.\n"
+    assert not out.parent.exists()
+    assert main(["export", result["runId"], "--db", db, "--output", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.startswith(f"error: cannot write --output {tmp_path}: ")
 
 
 def test_retry_of_a_failed_run_reruns_it_as_a_new_run(

@@ -140,6 +140,27 @@ def test_serve_keeps_idle_connections_longer_than_clients_reuse_them(
     assert f"--timeout-keep-alive {started['timeout_keep_alive']}" in procfile
 
 
+def test_serve_refuses_a_database_it_cannot_use_before_it_listens(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import uvicorn
+
+    started: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.append(app))
+    for name in ("LEADGEN_DB", "LEADGEN_WORKERS"):  # serve sets them: put them back after
+        monkeypatch.setenv(name, "./leadgen.db" if name == "LEADGEN_DB" else "1")
+    (tmp_path / "notes.txt").write_text("not a database\n" * 20)
+
+    status, _, err = out_of(capsys, "serve", "--db", str(tmp_path / "notes.txt"))
+
+    assert status == 1 and started == []
+    assert (
+        err == f"error: {tmp_path / 'notes.txt'} is not a SQLite database; use another --db file.\n"
+    )
+    assert out_of(capsys, "serve", "--db", str(tmp_path / "new.db"))[0] == 0
+    assert started == ["webapp.web:create_app"]
+
+
 @pytest.mark.parametrize(
     ("environment", "noted"),
     [

@@ -2,7 +2,8 @@
 `users add|list|remove`, `tokens create` (also installed as `leadgen`).
 
 Exit status: 0 when the command did what it was asked and a run it watched succeeded; 1 when
-a run ended otherwise or a run id is unknown; 2 when the goal or an option is unusable.
+a run ended otherwise, a run id is unknown, or the database or --output file cannot be used;
+2 when the goal or an option is unusable. Errors are one line on stderr, naming the option.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+from rich.markup import escape
 
 from webapp import __version__, cli_accounts
 from webapp.cli_runs import (
     EXIT_OK,
+    EXIT_RUN_NOT_OK,
     EXIT_USAGE,
     export_run,
     list_runs,
@@ -29,11 +33,30 @@ from webapp.console import goal_text, make_console, plan_table
 from webapp.core import GoalError, LeadGenPlan, PlanContext, parse_goal, plan_lead_generation
 from webapp.runtime.accounts import LOCAL_USER
 from webapp.settings import Settings
+from webapp.store import StoreError
+from webapp.store.connection import open_writer
 from webapp.tools.providers.choice import email_providers, osm_contact_missing
 from webapp.web.auth import is_loopback
 
 CLI_USER = LOCAL_USER.user_id  # the one user of LEADGEN_AUTH=off sees the shell's runs
 RUN_STATUSES = ("pending", "running", "succeeded", "partial", "failed", "cancelled", "interrupted")
+SETTING_OPTIONS = {  # each setting an option sets, and the option: errors name what was typed
+    "db": "--db",
+    "host": "--host",
+    "port": "--port",
+    "workers": "--workers",
+    "demo_failure_rate": "--demo-failure-rate",
+    "demo_latency_ms": "--demo-latency-ms",
+    "max_concurrency": "--max-concurrency",
+    "retry_max_retries": "--retries",
+    "email_providers": "--email-providers",
+}
+BOUND_WORDS = {  # pydantic's error type: (its limit in the error's ctx, how to say it)
+    "greater_than_equal": ("ge", "must be {} or more"),
+    "greater_than": ("gt", "must be more than {}"),
+    "less_than_equal": ("le", "must be {} or less"),
+    "less_than": ("lt", "must be less than {}"),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,7 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         plan = _plan(args, settings) if args.command in ("plan", "run") else None
     except (GoalError, ValueError) as error:
-        errors.print(f"[red]error:[/red] {_message(error)}", highlight=False)
+        errors.print(
+            f"[red]error:[/red] {escape(_message(error))}", highlight=False, soft_wrap=True
+        )
         return EXIT_USAGE
     if args.command == "serve":
         return serve(settings, reload=args.reload)
@@ -221,6 +246,13 @@ def serve(settings: Settings, *, reload: bool) -> int:
             "[red]error:[/red] --reload runs one process; leave out --workers.", highlight=False
         )
         return EXIT_USAGE
+    try:
+        open_writer(settings.db).close()  # makes or migrates it now, as the app would
+    except StoreError as error:
+        make_console(stderr=True).print(
+            f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
+        return EXIT_RUN_NOT_OK
     # The app reads its settings from the environment, so each worker (and a reloaded one)
     # sees the same ones.
     os.environ["LEADGEN_DB"] = settings.db
@@ -271,15 +303,8 @@ def _print_plan(plan: LeadGenPlan, *, as_json: bool) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     options = {
-        "db": args.db,
-        "host": getattr(args, "host", None),
-        "port": getattr(args, "port", None),
-        "workers": getattr(args, "workers", None),
-        "demo_failure_rate": getattr(args, "demo_failure_rate", None),
-        "demo_latency_ms": getattr(args, "demo_latency_ms", None),
-        "max_concurrency": getattr(args, "max_concurrency", None),
-        "retry_max_retries": getattr(args, "retries", None),
-        "email_providers": getattr(args, "email_providers", None),
+        setting: getattr(args, option.removeprefix("--").replace("-", "_"), None)
+        for setting, option in SETTING_OPTIONS.items()
     }
     if getattr(args, "limit", 1) < 1:
         raise ValueError("--limit must be 1 or more.")
@@ -290,7 +315,46 @@ def _settings(args: argparse.Namespace) -> Settings:
             raise ValueError(
                 str(error).replace("email_providers", "--email-providers", 1)
             ) from None
-    return Settings(**{key: value for key, value in options.items() if value is not None})
+    given = {key: value for key, value in options.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        raise ValueError(_setting_problems(error, given)) from None
+
+
+def _setting_problems(error: ValidationError, given: Mapping[str, object]) -> str:
+    """Each problem under the name the user set it by: the option typed, or else the
+    environment variable (PORT and the like are their own names in the error)."""
+    problems = []
+    for problem in error.errors():
+        name = ".".join(map(str, problem["loc"]))
+        if name in given:
+            name = SETTING_OPTIONS[name]
+        elif name in Settings.model_fields:
+            name = f"LEADGEN_{name.upper()}"
+        problems.append(f"{name} {_must(problem)}")
+    return "; ".join(problems).removesuffix(".") + "."
+
+
+def _must(problem: ErrorDetails) -> str:
+    kind, context, got = problem["type"], problem.get("ctx", {}), problem["input"]
+    if kind in BOUND_WORDS:
+        limit, words = BOUND_WORDS[kind]
+        return f"{words.format(_plain(context[limit]))} (got {_plain(got)})"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"must be a whole number (got {got!r})"
+    if kind in ("float_parsing", "float_type"):
+        return f"must be a number (got {got!r})"
+    if kind == "literal_error":
+        return f"must be {context['expected']} (got {got!r})"
+    if kind == "value_error":  # a validator's own words
+        return problem["msg"].removeprefix("Value error, ")
+    return f"is unusable ({problem['msg']})"
+
+
+def _plain(number: object) -> object:
+    """5 rather than the 5.0 of a float setting or option, as the user would write it."""
+    return int(number) if isinstance(number, float) and number.is_integer() else number
 
 
 def _plan(args: argparse.Namespace, settings: Settings) -> LeadGenPlan:

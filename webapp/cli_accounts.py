@@ -6,6 +6,8 @@ from __future__ import annotations
 import getpass
 import sys
 
+from rich.markup import escape
+
 from webapp.cli_runs import EXIT_OK, EXIT_RUN_NOT_OK, EXIT_USAGE, open_store
 from webapp.console import make_console
 from webapp.runtime.accounts import AccountError, Accounts, check_password
@@ -34,7 +36,7 @@ async def add_user(settings: Settings, username: str, password: str | None, admi
         errors.print(f"[red]error:[/red] {error.message}", highlight=False)
         return EXIT_USAGE
     except StoreError as error:
-        errors.print(f"[red]error:[/red] {error}", highlight=False)
+        errors.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
         return EXIT_RUN_NOT_OK
     assert user is not None
     role = " (admin, as the first account)" if first and not admin else ""
@@ -48,7 +50,9 @@ async def list_users(settings: Settings) -> int:
         async with open_store(settings) as store:
             users = await Accounts(store).users()
     except StoreError as error:
-        make_console(stderr=True).print(f"[red]error:[/red] {error}", highlight=False)
+        make_console(stderr=True).print(
+            f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
         return EXIT_RUN_NOT_OK
     if not users:
         make_console().print("No accounts yet: `python -m webapp users add NAME` makes the first.")
@@ -63,7 +67,9 @@ async def remove_user(settings: Settings, username: str) -> int:
         async with open_store(settings) as store:
             removed = await Accounts(store).remove_user(username)
     except StoreError as error:
-        make_console(stderr=True).print(f"[red]error:[/red] {error}", highlight=False)
+        make_console(stderr=True).print(
+            f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
         return EXIT_RUN_NOT_OK
     if not removed:
         make_console(stderr=True).print(
@@ -89,7 +95,9 @@ async def create_token(settings: Settings, username: str, name: str) -> int:
                 return EXIT_RUN_NOT_OK
             token, _ = await accounts.create_token(user, name)
     except StoreError as error:
-        make_console(stderr=True).print(f"[red]error:[/red] {error}", highlight=False)
+        make_console(stderr=True).print(
+            f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
         return EXIT_RUN_NOT_OK
     sys.stdout.write(token + "\n")
     return EXIT_OK

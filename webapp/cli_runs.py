@@ -1,5 +1,6 @@
 """The CLI's commands that work on the store: run (persisted), runs, show, export, resume,
-retry. Each opens the database, does its work and closes it."""
+retry. Each opens the database, does its work and closes it; runs, show and export only read
+one that exists, and make none."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from rich.live import Live
+from rich.markup import escape
 
 from webapp.console import (
     LiveProgress,
@@ -49,7 +51,12 @@ async def _session(settings: Settings) -> AsyncIterator[tuple[Store, RunManager]
 
 
 @contextlib.asynccontextmanager
-async def open_store(settings: Settings) -> AsyncIterator[Store]:
+async def open_store(settings: Settings, *, existing: bool = False) -> AsyncIterator[Store]:
+    """The store at settings.db; with `existing`, StoreError rather than making a new one."""
+    if existing and not await asyncio.to_thread(Path(settings.db).exists):
+        raise StoreError(
+            f"There is no database at {settings.db}; give --db the file your runs are in."
+        )
     store = await Store.open(settings.db)
     try:
         yield store
@@ -58,7 +65,9 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
 
 
 def _fail(message: str, status: int = EXIT_RUN_NOT_OK) -> int:
-    make_console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    make_console(stderr=True).print(
+        f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True
+    )
     return status
 
 
@@ -175,7 +184,7 @@ async def list_runs(
     settings: Settings, *, status: str | None, q: str | None, limit: int, as_json: bool
 ) -> int:
     try:
-        async with open_store(settings) as store:
+        async with open_store(settings, existing=True) as store:
             page = await store.history.page(status=status, q=q, limit=limit)
     except StoreError as error:
         return _fail(str(error))
@@ -188,7 +197,7 @@ async def list_runs(
 
 async def show_run(settings: Settings, run_id: str, *, as_json: bool) -> int:
     try:
-        async with open_store(settings) as store:
+        async with open_store(settings, existing=True) as store:
             snapshot = await store.runs.snapshot(run_id)
             if snapshot is None:
                 return _fail(f"There is no run {run_id!r}.")
@@ -226,7 +235,7 @@ async def show_run(settings: Settings, run_id: str, *, as_json: bool) -> int:
 
 async def export_run(settings: Settings, run_id: str, output: str | None) -> int:
     try:
-        async with open_store(settings) as store:
+        async with open_store(settings, existing=True) as store:
             if await store.runs.get(run_id) is None:
                 return _fail(f"There is no run {run_id!r}.")
             leads = await store.outputs.leads_for_run(run_id)
@@ -236,6 +245,16 @@ async def export_run(settings: Settings, run_id: str, output: str | None) -> int
     if output is None:
         sys.stdout.write(text)
     else:
-        await asyncio.to_thread(Path(output).write_text, text, encoding="utf-8", newline="")
+        try:
+            await asyncio.to_thread(Path(output).write_text, text, encoding="utf-8", newline="")
+        except OSError as error:
+            return _fail(f"cannot write --output {output}: {_write_failure(output, error)}.")
         make_console(stderr=True).print(f"Wrote {len(leads)} leads to {output}", highlight=False)
     return EXIT_OK
+
+
+def _write_failure(output: str, error: OSError) -> str:
+    folder = Path(output).parent
+    if isinstance(error, FileNotFoundError) and not folder.is_dir():
+        return f"there is no folder {folder}"
+    return error.strerror or str(error)

@@ -21,23 +21,42 @@ class StoreError(Exception):
 
 
 def open_writer(path: str) -> sqlite3.Connection:
-    """The writer's connection, in WAL mode and migrated. Call it in the writer's thread."""
-    Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    # isolation_level=None: no implicit transactions; every write says BEGIN IMMEDIATE itself.
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    """The writer's connection, in WAL mode and migrated. Call it in the writer's thread.
+    StoreError, saying why, when the path is a folder or not SQLite or cannot be made."""
+    if Path(path).expanduser().is_dir():
+        raise StoreError(f"{path} is a folder, not a database file; use another --db file.")
+    try:
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: no implicit transactions; every write says BEGIN IMMEDIATE.
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except (OSError, sqlite3.Error) as error:
+        raise StoreError(f"{path}: {_cannot_open(error)}; use another --db file.") from error
     try:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()  # the first read of the file
         if mode is None or str(mode[0]).lower() != "wal":
             raise StoreError(f"{path}: SQLite could not switch the database to WAL mode.")
         conn.execute("PRAGMA synchronous = NORMAL")
         migrate(conn, path)
+    except sqlite3.Error as error:
+        conn.close()
+        if str(error) == "file is not a database":
+            raise StoreError(f"{path} is not a SQLite database; use another --db file.") from error
+        raise StoreError(
+            f"{path}: SQLite cannot use it ({error}); use another --db file."
+        ) from error
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _cannot_open(error: OSError | sqlite3.Error) -> str:
+    if isinstance(error, OSError):  # from making its folder
+        return f"cannot make its folder ({error.strerror or error})"
+    return f"SQLite cannot open it ({error})"
 
 
 async def connect_reader(path: str) -> aiosqlite.Connection:
