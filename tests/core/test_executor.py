@@ -261,13 +261,18 @@ async def test_default_policy_waits_one_then_two_seconds(fake_tools: FakeTools) 
 
 
 async def test_jitter_spreads_delays_within_its_bounds(fake_tools: FakeTools) -> None:
-    fake_tools.behave("google_places_1", fail_times(2))
-    sleep = RecordingSleep()
+    firsts, seconds = [], []
+    for _ in range(20):  # twenty runs, each with two failed tries before its success
+        fake_tools.behave("google_places_1", fail_times(2))
+        sleep = RecordingSleep()
+        await run(make_plan(), fake_tools, sleep=sleep, retry_policy=RetryPolicy(jitter=0.5))
+        firsts.append(sleep.delays[0])
+        seconds.append(sleep.delays[1])
 
-    await run(make_plan(), fake_tools, sleep=sleep, retry_policy=RetryPolicy(jitter=0.5))
-
-    assert 0.5 <= sleep.delays[0] <= 1.5
-    assert 1.0 <= sleep.delays[1] <= 3.0
+    assert all(0.5 <= delay <= 1.5 for delay in firsts)
+    assert all(1.0 <= delay <= 3.0 for delay in seconds)
+    # spread: runs retrying together do not all come back at the same instant
+    assert max(firsts) - min(firsts) > 0.2 and max(seconds) - min(seconds) > 0.4
 
 
 async def test_retry_after_from_the_provider_is_honoured(fake_tools: FakeTools) -> None:

@@ -44,6 +44,18 @@ def test_jitter_is_reproducible_with_a_seeded_generator() -> None:
     assert 1.4 <= first <= 2.6
 
 
+def test_jitter_spreads_delays_over_its_whole_band_and_no_further() -> None:
+    policy = RetryPolicy(jitter=0.3)  # the second try waits 2 s, give or take 30%
+    rng = random.Random(11)
+
+    delays = [policy.delay_for(2, rng=rng) for _ in range(500)]
+
+    assert all(1.4 <= delay <= 2.6 for delay in delays)
+    assert min(delays) < 1.5 and max(delays) > 2.5  # both ends of the band are reached
+    assert sum(delay < 2 for delay in delays) > 150 and sum(delay > 2 for delay in delays) > 150
+    assert RetryPolicy(jitter=0).delay_for(2, rng=rng) == 2.0  # none asked: none given
+
+
 @pytest.mark.parametrize(
     "bad",
     [

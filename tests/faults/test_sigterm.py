@@ -147,7 +147,7 @@ def follow(base_url: str, path: str, started: threading.Event) -> list[Message]:
 
 async def test_sigterm_mid_run_streams_are_told_and_the_run_resumes(tmp_path: Path) -> None:
     db = tmp_path / "sigterm.db"
-    server = ServerProcess(db, tmp_path / "server.log", LEADGEN_DEMO_LATENCY_MS="400")
+    server = ServerProcess(db, tmp_path / "server.log", LEADGEN_DEMO_LATENCY_MS="60000")
     try:
         server.wait_until_up()
         run_id = start_local_run(server.base_url, GOAL)
