@@ -4,11 +4,12 @@ pause / resume / delete / run now through the routes, as htmx fragments or plain
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
 
-from tests.web.helpers import fast_settings, finished_run, serve
+from tests.web.helpers import add_account, client_for, fast_settings, finished_run, serve
 
 HTMX = {"hx-request": "true"}
 
@@ -137,3 +138,40 @@ async def test_the_app_runs_a_scheduler_at_the_configured_interval(db: str) -> N
     async with serve(fast_settings(db, monitor_interval_s=5)) as (app, client):
         assert app.state.monitors.interval_s == 5
         assert (await client.get("/monitors")).status_code == 200
+
+
+async def test_a_removed_persons_monitors_are_paused_and_an_admin_sees_and_deletes_them(
+    tmp_path: Path,
+) -> None:
+    async with serve(fast_settings(str(tmp_path / "web.db")), user="alice") as (app, alice):
+        repository = app.state.monitors.monitors
+        async with client_for(app, "bob") as bob:
+            await finished_run(app, bob, monitoring=True)
+            [monitor] = await repository.list_monitors("usr_bob")
+            assert monitor.status == "active"
+
+        removed = await alice.post("/settings/users/usr_bob/remove")
+        paused = await repository.get(monitor.monitor_id)
+        due = await repository.due("2999-01-01T00:00:00Z")
+        page = (await alice.get("/monitors")).text
+        await add_account(app, "carol", admin=False)
+        async with client_for(app, "carol") as carol:
+            carols_page = (await carol.get("/monitors")).text
+            carols_delete = await carol.post(f"/monitors/{monitor.monitor_id}/delete")
+        deleted = await alice.post(f"/monitors/{monitor.monitor_id}/delete", headers=HTMX)
+        gone = await repository.get(monitor.monitor_id)
+
+    assert removed.status_code == 303
+    assert paused is not None and paused.status == "paused"  # it spends nothing any more
+    assert monitor.monitor_id not in {m.monitor_id for m in due}
+    orphans = page.split('id="orphaned-monitors"', 1)[1]
+    assert cells(row_of(orphans, monitor.monitor_id))[:4] == [
+        "coffee shops",
+        "Manchester (GB)",
+        "weekly",
+        "paused",
+    ]
+    assert "orphaned-monitors" not in carols_page and monitor.monitor_id not in carols_page
+    assert carols_delete.status_code == 404
+    assert (deleted.status_code, deleted.text) == (200, "")
+    assert gone is None

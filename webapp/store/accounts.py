@@ -106,10 +106,18 @@ class AccountRepository:
         return [UserRecord.of(row) for row in rows]
 
     async def remove_user(self, user_id: str) -> bool:
-        """Delete the account with its sessions and tokens (its runs stay, seen by nobody)."""
+        """Delete the account with its sessions and tokens (its runs stay, seen by nobody), and
+        pause its monitors in the same transaction: nobody would see what they find, and with
+        real keys they would go on spending. An admin sees and deletes them on /monitors."""
 
         def delete(conn: sqlite3.Connection) -> bool:
-            return conn.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount > 0
+            removed = conn.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount > 0
+            if removed:
+                conn.execute(
+                    "UPDATE monitors SET status = 'paused' WHERE user_id = ? AND status = 'active'",
+                    (user_id,),
+                )
+            return removed
 
         removed: bool = await self.writer.run(delete)
         return removed

@@ -100,6 +100,15 @@ class MonitorRepository:
         )
         return [_record(row) for row in rows]
 
+    async def orphaned(self) -> list[MonitorRecord]:
+        """The monitors of people who were removed, newest first (paused when they were)."""
+        rows = await self.readers.fetchall(
+            f"{_SELECT}WHERE m.user_id NOT IN (SELECT id FROM users) "
+            "ORDER BY m.created_at DESC, m.id DESC",
+            (),
+        )
+        return [_record(row) for row in rows]
+
     async def get(self, monitor_id: str) -> MonitorRecord | None:
         row = await self.readers.fetchone(f"{_SELECT}WHERE m.id = ?", (monitor_id,))
         return _record(row) if row is not None else None

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from webapp.core.models import parse_timestamp
+from webapp.runtime.accounts import LOCAL_USER
 from webapp.runtime.monitors import MonitorScheduler
 from webapp.store.monitors import CHECK_FAILED, PAUSED, MonitorRecord
 from webapp.web.auth import user_of
@@ -68,9 +69,20 @@ def _scheduler(request: Request) -> MonitorScheduler:
 async def monitors_page(request: Request) -> Response:
     scheduler = _scheduler(request)
     now = scheduler.clock()
-    mine = await scheduler.monitors.list_monitors(user_of(request).user_id)
+    user = user_of(request)
+    mine = await scheduler.monitors.list_monitors(user.user_id)
     rows = [MonitorRow.of(m, now) for m in mine]
-    return render(request, "monitors.html", {"rows": rows})
+    orphans = [MonitorRow.of(m, now) for m in await orphaned(request)]
+    return render(request, "monitors.html", {"rows": rows, "orphans": orphans})
+
+
+async def orphaned(request: Request) -> list[MonitorRecord]:
+    """For an admin, the monitors of people who were removed (paused then): theirs to see and
+    delete. Nobody else sees them."""
+    user = user_of(request)
+    if not user.is_admin or user.user_id == LOCAL_USER.user_id:  # (no accounts: no one removed)
+        return []
+    return await _scheduler(request).monitors.orphaned()
 
 
 async def monitor_action(request: Request) -> Response:
@@ -81,6 +93,9 @@ async def monitor_action(request: Request) -> Response:
         raise HTTPException(404)
     scheduler = _scheduler(request)
     repository = scheduler.monitors
+    if action == "delete" and monitor_id in {m.monitor_id for m in await orphaned(request)}:
+        await repository.delete(monitor_id)  # a removed person's, deleted by an admin
+        return Response("") if is_htmx(request) else RedirectResponse("/monitors", 303)
     owned_monitor(request, await repository.get(monitor_id))
     if action == "delete":
         if not await repository.delete(monitor_id):
