@@ -135,6 +135,19 @@ async def test_a_body_over_64_kb_is_too_large(client: httpx.AsyncClient) -> None
     assert await run_ids(client) == []
 
 
+@pytest.mark.parametrize("declared", [b"\xb2", b"9" * 4301], ids=["²", "4301-digits"])
+async def test_an_unreadable_content_length_is_ignored_not_a_crash(
+    db: str, declared: bytes
+) -> None:
+    # a server in front normally refuses these; in-process the header reaches the app as is
+    headers = {b"Content-Type": b"application/json", b"Content-Length": declared}
+    async with serve(fast_settings(db), raise_app_exceptions=False) as (_, client):
+        response = await client.post("/api/runs", content=b'{"goal": ', headers=headers)
+
+        assert error_of(response, 400)["code"] == "invalid_json"  # the body itself was read
+        assert await run_ids(client) == []
+
+
 async def test_deeply_nested_json_is_a_bad_request(db: str) -> None:
     async with serve(fast_settings(db), raise_app_exceptions=False) as (_, client):
         response = await client.post("/api/runs", content=b"[" * 50_000)
@@ -173,9 +186,13 @@ async def test_a_limit_out_of_range_is_a_bad_request(client: httpx.AsyncClient, 
     assert error_of(response, 400)["code"] == "bad_limit"
 
 
-async def test_a_limit_in_unusual_digits_is_a_bad_request_not_a_crash(db: str) -> None:
+@pytest.mark.parametrize(
+    "limit", ["²", "①", "1" * 4301, "0" * 4300 + "50"], ids=["²", "①", "4301-digits", "zeros"]
+)
+async def test_a_limit_in_unusual_digits_is_a_bad_request_not_a_crash(db: str, limit: str) -> None:
+    # isdigit() takes "²" and "①", int() does not; int() refuses more than 4,300 digits
     async with serve(fast_settings(db), raise_app_exceptions=False) as (_, client):
-        response = await client.get("/api/runs", params={"limit": "²"})
+        response = await client.get("/api/runs", params={"limit": limit})
 
     assert error_of(response, 400)["code"] == "bad_limit"
 

@@ -154,6 +154,18 @@ async def test_a_step_out_of_range_is_refused(app: Starlette, client: httpx.Asyn
     assert await entries(app, sequence) == []
 
 
+async def test_a_step_in_digits_int_cannot_read_is_refused_not_a_crash(db: str) -> None:
+    # isdigit() takes "²" and "①", int() does not; int() refuses more than 4,300 digits;
+    # "٣" (an Arabic-Indic 3) int() reads, but a step number is written in ASCII digits
+    async with serve(fast_settings(db), raise_app_exceptions=False) as (app, client):
+        sequence = await drafted(app, client)
+        for step in ("²", " ① ", "1" * 4301, "٣"):
+            response = await client.post(send_url(sequence), data={"step": step})
+            assert response.status_code == 422, step
+            assert "Choose a step from 1 to 3." in response.text
+        assert await entries(app, sequence) == []
+
+
 async def test_smtp_sends_through_the_server_at_the_process_rate(tmp_path: Path) -> None:
     handler, time = Capture(), FakeTime()
     async with smtp_server(handler, password=PASSWORD) as port:

@@ -17,6 +17,7 @@ from webapp.web.errors import ApiError
 from webapp.web.forms import api_run_request, read_body, run_options
 from webapp.web.json_response import JSONResponse
 from webapp.web.lead_table import lead_page
+from webapp.web.numbers import whole_number
 from webapp.web.ownership import check_owned_run, may_start_run, owned_run
 from webapp.web.pages import lead_query, plan_for
 from webapp.web.state import manager_of, store_of
@@ -54,8 +55,8 @@ async def create_run(request: Request) -> Response:
 async def list_runs(request: Request) -> Response:
     params = request.query_params
     raw_limit = params.get("limit", "50")
-    limit = int(raw_limit) if raw_limit.isascii() and raw_limit.isdecimal() else 0
-    if not 1 <= limit <= MAX_LIMIT:
+    limit = whole_number(raw_limit)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise ApiError(400, "bad_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
     page = await store_of(request).history.page(
         status=params.get("status") or None,

@@ -19,6 +19,7 @@ from webapp.tools.providers.choice import (
     validate_overrides,
 )
 from webapp.web.errors import ApiError
+from webapp.web.numbers import whole_number
 
 MAX_BODY_BYTES = 64 * 1024
 OVERRIDE_FIELDS = ("persona", "region", "country", "volume", "email", "monitoring")
@@ -27,8 +28,8 @@ PROVIDER_FIELDS = RUN_OPTION_FIELDS[:3]
 
 
 async def read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    declared = whole_number(request.headers.get("content-length", ""))  # unreadable: counted below
+    if declared is not None and declared > MAX_BODY_BYTES:
         raise ApiError(413, "too_large", f"The request body is over {MAX_BODY_BYTES:,} bytes.")
     body = bytearray()
     async for chunk in request.stream():

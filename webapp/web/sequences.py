@@ -30,6 +30,7 @@ from webapp.store.outbox import (
 )
 from webapp.tools.providers.http import TokenBucket
 from webapp.web.forms import read_form
+from webapp.web.numbers import whole_number
 from webapp.web.ownership import check_owned_run
 from webapp.web.state import settings_of, store_of
 
@@ -113,10 +114,8 @@ async def send_sequence_step(request: Request) -> Response:
 
 def chosen_step(raw: object, sequence: SequenceOverview) -> int | None:
     """The form's `step` when it names one of the sequence's steps; None otherwise."""
-    if not isinstance(raw, str) or not raw.strip().isdigit():
-        return None
-    number = int(raw.strip())
-    return number if sequence.step(number) is not None else None
+    number = whole_number(raw.strip()) if isinstance(raw, str) else None
+    return number if number is not None and sequence.step(number) is not None else None
 
 
 def _fragment(

@@ -17,6 +17,8 @@ import os
 import signal
 import sys
 
+from webapp.web.numbers import whole_number
+
 logger = logging.getLogger(__name__)
 
 SERVE_PID = "LEADGEN_SERVE_PID"  # set by `serve` for its workers; not a setting
@@ -26,8 +28,8 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 def end_with_parent() -> bool:
     """In a worker of `serve --workers N` on Linux: be sent SIGTERM when `serve` dies (at once
     if it already has). True when that is arranged."""
-    expected = os.environ.get(SERVE_PID, "")
-    if not expected.isdigit() or int(expected) == os.getpid() or sys.platform != "linux":
+    expected = whole_number(os.environ.get(SERVE_PID, ""))
+    if expected is None or expected == os.getpid() or sys.platform != "linux":
         return False
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
@@ -36,6 +38,6 @@ def end_with_parent() -> bool:
             os.strerror(ctypes.get_errno()),
         )
         return False
-    if os.getppid() != int(expected):  # it died before the request: nobody will tell us
+    if os.getppid() != expected:  # it died before the request: nobody will tell us
         os.kill(os.getpid(), signal.SIGTERM)
     return True
