@@ -306,6 +306,18 @@ async def test_verify_waits_as_long_as_retry_after_says(
     assert sleeps.calls == [5.0]
 
 
+async def test_a_202_asking_for_a_huge_wait_waits_no_longer_than_the_verifier_works(
+    hunter: Hunter, sleeps: RecordingSleep
+) -> None:
+    status, body = IN_PROGRESS
+    app = hunter_app(
+        script={"email-verifier": [(status, {**body, "_headers": {"Retry-After": "86400"}})]}
+    )
+    async with hunter(app) as client:
+        assert await client.verify(f"omar@{NORTHERN}") == "valid"
+    assert sleeps.calls == [20.0]  # Hunter's verifier works for 20 s at most
+
+
 @pytest.mark.parametrize(
     ("options", "requests", "waits"), [({}, 3, [2.0, 2.0]), ({"tries": 5}, 5, [2.0] * 4)]
 )

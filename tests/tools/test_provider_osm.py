@@ -759,6 +759,10 @@ async def test_the_status_page_counts_against_the_run_budget(
         ("Slot available after: x, in -3 seconds.\n", 1.0),
         ("Rate limit: 2\nCurrently running queries:\n", None),
         ("<html>Gateway Timeout</html>", None),
+        # numbers int() cannot read (it refuses 4,301 digits, and "²") are not read at all
+        (f"{'9' * 4301} slots available now.\nSlot available after: x, in 7 seconds.\n", 8.0),
+        (f"Slot available after: x, in {'9' * 4301} seconds.\n", None),
+        ("² slots available now.\nSlot available after: x, in ² seconds.\n", None),
     ],
 )
 def test_the_status_page_says_how_long_to_wait(page: str, wait: float | None) -> None:

@@ -138,6 +138,33 @@ async def test_a_throttled_search_is_retried_after_the_providers_wait(
     assert result.overall_status == "succeeded"
 
 
+@pytest.mark.parametrize("retry_after", ["²", "in a minute", "Wed, 99 Oct 2026 07:28:00 GMT"])
+async def test_an_unreadable_retry_after_is_ignored_and_the_search_retried(
+    services: ToolServices, retry_after: str
+) -> None:
+    # "²" is a digit to isdigit(), not to float(): it must not fail the step as a fault of ours
+    unreadable = (RATE_LIMITED[0], RATE_LIMITED[1], {"Retry-After": retry_after})
+    throttled = google_places_app(script=[unreadable])
+    with serving(throttled) as url:
+        settings = services.settings.model_copy(update={"google_places_url": url})
+        clients = ProviderClients(settings)
+        sleep = RecordingSleep()
+        try:
+            result = await execute_lead_generation_plan(
+                coffee_plan(5),
+                USER,
+                services=ToolServices(settings=settings, clients=clients),
+                retry_policy=RetryPolicy(jitter=0),
+                sleep=sleep,
+            )
+        finally:
+            await clients.aclose()
+
+    assert result.step_results[0].attempts == 2
+    assert sleep.delays == [1.0]  # the policy's own backoff, as with no Retry-After
+    assert result.overall_status == "succeeded"
+
+
 async def test_a_run_can_choose_the_demo_directory_over_configured_keys(
     services: ToolServices,
 ) -> None:

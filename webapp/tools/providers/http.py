@@ -27,6 +27,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 CACHE_HEADER = "x-leadgen-cache"  # set on answers served from the cache
 TRUNCATED_HEADER = "x-leadgen-truncated"  # set on answers read up to `max_bytes` only
 Sleep = Callable[[float], Awaitable[None]]
+LONGEST_WAIT_S = 1e9  # about 32 years: a longer `Retry-After` (even 5,000 digits) reads as this
 
 
 def user_agent(contact: str) -> str:
@@ -159,20 +160,21 @@ class RateLimits:
 
 
 def retry_after_seconds(response: httpx.Response, now: datetime | None = None) -> float | None:
-    """`Retry-After` as seconds, from a number or an HTTP date; None when absent or unusable."""
+    """`Retry-After` as seconds, from a number or an HTTP date, at most LONGEST_WAIT_S; None
+    when absent or unusable (the retry policy's own backoff applies then)."""
     value = response.headers.get("retry-after")
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdecimal():  # isdigit() takes "²" and "①"; float() does not
+        return min(float(value), LONGEST_WAIT_S)
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+    return min(max(0.0, (moment - (now or datetime.now(UTC))).total_seconds()), LONGEST_WAIT_S)
 
 
 class AnswerCache(Protocol):

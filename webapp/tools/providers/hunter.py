@@ -38,6 +38,7 @@ RATE_LIMITS: dict[str, tuple[int, int]] = {
 }
 VERIFY_TRIES = 3
 VERIFY_WAIT_S = 2.0
+VERIFY_LONGEST_WAIT_S = 20.0  # Hunter's verifier works up to 20 s (providers.md)
 THROTTLE_WAIT_S = 1.0
 NO_DATA = frozenset({204, 451})  # 451: the person asked Hunter not to process their data
 EMAIL_STATUSES = frozenset({"valid", "invalid", "accept_all", "webmail", "disposable", "unknown"})
@@ -262,7 +263,10 @@ class HunterClient:
                 return await self._charged_status(self._json(response), response)
             if attempt < tries:
                 wait = retry_after_seconds(response)
-                await self.sleep(VERIFY_WAIT_S if wait is None else wait)
+                # (a 202's wait is the verifier still working: never longer than it would take)
+                await self.sleep(
+                    VERIFY_WAIT_S if wait is None else min(wait, VERIFY_LONGEST_WAIT_S)
+                )
         return "unknown"
 
     async def _charged_status(self, body: dict[str, Any], response: httpx.Response) -> Verdict:

@@ -18,8 +18,9 @@ MARGIN_S = 1.0  # the page counts whole seconds: arrive just after the slot free
 
 logger = logging.getLogger(__name__)
 
-_FREE_NOW = re.compile(r"^\s*(\d+) slots? available now", re.MULTILINE)
-_SLOT_AFTER = re.compile(r"^\s*Slot available after: \S+, in (-?\d+) seconds?", re.MULTILINE)
+# ASCII digits, at most nine: a line with a longer number (int() refuses 4,301) is not read
+_FREE_NOW = re.compile(r"^\s*([0-9]{1,9}) slots? available now", re.MULTILINE)
+_SLOT_AFTER = re.compile(r"^\s*Slot available after: \S+, in (-?[0-9]{1,9}) seconds?", re.MULTILINE)
 
 
 def slot_wait_s(text: str) -> float | None:
