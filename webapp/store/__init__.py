@@ -23,6 +23,7 @@ from webapp.store.readers import ReaderPool
 from webapp.store.records import RunPage, RunRecord, RunRow, StepRecord
 from webapp.store.runs import RunRepository
 from webapp.store.search_index import GoalIndexer
+from webapp.store.unwritable import DatabaseUnwritable
 from webapp.store.usage import UsageRepository
 from webapp.store.writer import EventWrite, Writer
 
@@ -107,6 +108,7 @@ class Store:
 
 __all__ = [
     "CursorError",
+    "DatabaseUnwritable",
     "EventWrite",
     "RunPage",
     "RunRecord",

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from webapp.store.rows import insert_rows, update_rows
+from webapp.store.unwritable import refusal
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +231,7 @@ class Writer:
                     lost = {w.run_id: error for w in batch if isinstance(w, EventWrite)}
                     self._refused.update(lost)
                     self._report_lost(lost)
-                    _fail_all(batch, error)
+                    _fail_all(batch, refusal(error))
                     continue
                 self._deliver(batch, *outcome)
             if self._closing and not self._queue:
@@ -333,9 +334,9 @@ class Writer:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
                 return
-            except sqlite3.OperationalError as error:  # another process holds the write lock
-                if time.monotonic() > deadline:
-                    raise
+            except sqlite3.OperationalError as error:  # another process holds the write lock?
+                if not _held_elsewhere(error) or time.monotonic() > deadline:
+                    raise  # e.g. read-only: waiting would not help
                 logger.warning("database busy, retrying the write: %s", error)
                 time.sleep(LOCKED_RETRY_S)
 
@@ -349,13 +350,16 @@ class Writer:
             self._write_savepoint(segment)
             return segment
         except sqlite3.Error:
-            pass
+            if not self.conn.in_transaction:  # SQLite ended it: the whole batch is lost
+                raise
         written: list[EventWrite] = []
         for run_id in dict.fromkeys(w.run_id for w in segment):
             writes = [w for w in segment if w.run_id == run_id]
             try:
                 self._write_savepoint(writes)
             except sqlite3.Error as error:
+                if not self.conn.in_transaction:
+                    raise
                 # Losing events silently would break the log's promise: say so loudly.
                 logger.exception("could not write %d events of run %s", len(writes), run_id)
                 self._refused.add(run_id)
@@ -371,8 +375,9 @@ class Writer:
             update_rows(self.conn, UPDATE_STEPS, merged_step_updates(segment))
             update_rows(self.conn, UPDATE_RUNS, merged_run_updates(segment))
         except sqlite3.Error:
-            self.conn.execute("ROLLBACK TO events")
-            self.conn.execute("RELEASE events")
+            if self.conn.in_transaction:  # (see _run_op)
+                self.conn.execute("ROLLBACK TO events")
+                self.conn.execute("RELEASE events")
             raise
         self.conn.execute("RELEASE events")
 
@@ -383,9 +388,13 @@ class Writer:
         try:
             value = op(self.conn)
         except Exception as error:
+            if not self.conn.in_transaction:
+                # SQLite rolled the whole transaction back (it may, on a full disk or an I/O
+                # error): the ops before this one are lost too, so the batch fails as a whole.
+                raise
             self.conn.execute("ROLLBACK TO op")
             self.conn.execute("RELEASE op")
-            return False, error
+            return False, refusal(error)
         self.conn.execute("RELEASE op")
         return True, value
 
@@ -424,6 +433,12 @@ def merged_run_updates(segment: list[EventWrite]) -> list[tuple[Any, ...]]:
         row[5] = summary if summary is not None else row[5]
         row[6] = row[6] or release
     return [tuple(row) for row in merged.values()]
+
+
+def _held_elsewhere(error: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED: another connection has the write lock, for now."""
+    code = getattr(error, "sqlite_errorcode", sqlite3.SQLITE_BUSY)  # (made by hand: as before)
+    return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _fail_all(batch: list[EventWrite | _Op], error: Exception) -> None:
