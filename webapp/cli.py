@@ -277,6 +277,7 @@ def serve(settings: Settings, *, reload: bool) -> int:
         log_level="info",
         timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=int(SERVER_GRACE_S),  # the streams end first (shutdown.py)
+        proxy_headers=False,  # the app believes them only from LEADGEN_TRUSTED_PROXIES
     )
     return EXIT_OK
 

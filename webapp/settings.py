@@ -5,6 +5,7 @@ Precedence: command-line options, then the environment (and a `.env` file), then
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -43,6 +44,13 @@ class Settings(BaseSettings):
     )
     runs_per_minute: int = Field(
         10, ge=1, le=10_000, description="Most runs one user may start per minute."
+    )
+    trusted_proxies: str = Field(
+        "127.0.0.0/8,::1",
+        description="Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: "
+        "addresses or networks, comma-separated (e.g. 10.0.0.0/8); empty, none. A request "
+        "through them is from the last address in X-Forwarded-For that is not one of them; "
+        "from anyone else those headers are ignored.",
     )
 
     max_volume: int = Field(500, ge=1, description="Most leads one goal may ask for.")
@@ -172,6 +180,28 @@ class Settings(BaseSettings):
                 f"(e.g. website,hunter); got {value!r}"
             )
         return ",".join(dict.fromkeys(names))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    "LEADGEN_TRUSTED_PROXIES lists the addresses or networks of your proxies "
+                    f"(e.g. 10.0.0.0/8,::1); {item!r} is neither"
+                    + (": believing every address would believe any client." if item == "*" else "")
+                ) from None
+        return ",".join(items)
+
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(
+            ipaddress.ip_network(item, strict=False)
+            for item in self.trusted_proxies.split(",")
+            if item
+        )
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(

@@ -70,13 +70,19 @@ async def add_account(app: Starlette, username: str, *, admin: bool = True) -> U
 
 @contextlib.asynccontextmanager
 async def client_for(
-    app: Starlette, username: str | None, *, raise_app_exceptions: bool = True
+    app: Starlette,
+    username: str | None,
+    *,
+    raise_app_exceptions: bool = True,
+    address: str = "127.0.0.1",
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the served app, logged in as `username` (made if new) unless None. With
-    LEADGEN_AUTH=off the client talks from and to 127.0.0.1, as that mode requires."""
+    """A client of the served app at `address`, logged in as `username` (made if new) unless
+    None. With LEADGEN_AUTH=off the client talks to 127.0.0.1, as that mode requires."""
     auth = app.state.auth
     local = not auth.enabled
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+    transport = httpx.ASGITransport(
+        app=app, raise_app_exceptions=raise_app_exceptions, client=(address, 123)
+    )
     base_url = "http://127.0.0.1" if local else "http://test"
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
         binding = f"test-binding-{username or 'nobody'}-0123456789"

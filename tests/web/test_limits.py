@@ -56,6 +56,23 @@ def test_one_of_two_workers_blocks_an_account_after_its_share_of_failed_logins()
     assert limiter.retry_after("bob", "10.0.0.2") == 0
 
 
+def test_a_login_counts_before_its_check_and_is_taken_back_when_it_was_no_failure() -> None:
+    limiter = LoginLimiter(clock=Clock())
+    # Five attempts at once: each is counted as it goes ahead, so the sixth is turned away
+    # before any of the five has been checked.
+    assert [limiter.reserve("alice", "10.0.0.1") for _ in range(5)] == [0.0] * 5
+    assert limiter.reserve("alice", "10.0.0.1") > 0
+    limiter.succeeded("alice", "10.0.0.1")  # one was right: the account starts afresh
+    assert limiter.reserve("alice", "10.0.0.1") == 0
+    # An attempt the server was too busy to check is no failure, of the account or address.
+    for n in range(20):
+        assert limiter.reserve(f"user{n}", "10.0.0.2") == 0
+    assert limiter.reserve("user98", "10.0.0.2") > 0
+    limiter.unchecked("user0", "10.0.0.2")
+    assert limiter.reserve("user99", "10.0.0.2") == 0  # the twentieth again
+    assert limiter.reserve("user100", "10.0.0.2") > 0
+
+
 async def test_one_of_two_workers_sends_half_a_providers_requests_a_second() -> None:
     clock = Clock()
     limits = RateLimits(sleep=clock.sleep, share=0.5)

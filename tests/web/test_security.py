@@ -3,15 +3,22 @@ token, framing, inline script, oversized bodies, and starting runs as fast as po
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import re
 import sqlite3
 from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
+import pytest
+from argon2 import PasswordHasher
+from pydantic import ValidationError
 
 from tests.web.helpers import GOAL, client_for, fast_settings, finished_run, serve
+from webapp.settings import Settings
 from webapp.web.auth import CSRF_HEADER
+from webapp.web.limits import LOGIN_FAILURES_PER_ADDRESS
 
 STATE_CHANGING = [
     ("/plan", {"goal": GOAL}),
@@ -206,3 +213,101 @@ async def test_a_local_script_needs_no_token_with_auth_off(tmp_path: Path) -> No
         form_post = await client.post("/runs", data={"goal": GOAL})
         assert form_post.status_code == 403  # a page still needs its token
         assert await count_runs(db) == 1
+
+
+async def test_the_address_limit_believes_x_forwarded_for_only_from_a_named_proxy(
+    tmp_path: Path,
+) -> None:
+    settings = fast_settings(str(tmp_path / "web.db"), trusted_proxies="10.0.0.0/8")
+    async with serve(settings, user=None) as (app, _):
+        # Names nobody has cost a check with the hasher's own (here cheap) parameters.
+        app.state.auth.accounts.hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        names = itertools.count()  # a new name each time: only the address limit applies
+
+        async def failures(client: httpx.AsyncClient, forwarded: list[str]) -> list[int]:
+            return [
+                (
+                    await client.post(
+                        "/login",
+                        data={"username": f"nobody{next(names)}", "password": "guess-guess"},
+                        headers={"x-forwarded-for": value},
+                    )
+                ).status_code
+                for value in forwarded
+            ]
+
+        # A client no setting names says it is someone new each time: still one address.
+        async with client_for(app, None, address="203.0.113.9") as stranger:
+            rotating = [f"198.51.100.{n}" for n in range(LOGIN_FAILURES_PER_ADDRESS + 1)]
+            assert await failures(stranger, rotating) == [401] * LOGIN_FAILURES_PER_ADDRESS + [429]
+        # Through the proxy, each client is its own address, the one the proxy added last.
+        async with client_for(app, None, address="10.0.0.2") as proxy:
+            one = ["198.51.100.7"] * LOGIN_FAILURES_PER_ADDRESS
+            assert await failures(proxy, one) == [401] * LOGIN_FAILURES_PER_ADDRESS
+            forged = "192.0.2.1, 198.51.100.7"  # what the client sent, then what the proxy saw
+            assert await failures(proxy, [forged, "198.51.100.7"]) == [429, 429]
+            assert await failures(proxy, ["198.51.100.8"]) == [401]
+            # Proxies named in a chain are skipped: the first address from the right not named.
+            assert await failures(proxy, ["198.51.100.7, 10.0.0.3"]) == [429]
+        # Loopback, trusted by default, is not trusted once the setting names others.
+        async with client_for(app, None) as local:
+            rotating = [f"192.0.2.{n}" for n in range(LOGIN_FAILURES_PER_ADDRESS + 1)]
+            assert await failures(local, rotating) == [401] * LOGIN_FAILURES_PER_ADDRESS + [429]
+
+
+async def test_x_forwarded_proto_is_believed_only_from_a_named_proxy(tmp_path: Path) -> None:
+    settings = fast_settings(str(tmp_path / "web.db"), trusted_proxies="10.0.0.2, 10.1.0.0/16")
+    async with serve(settings, user="alice") as (app, _):
+        for address, secure in (("10.0.0.2", True), ("10.1.2.3", True), ("203.0.113.9", False)):
+            async with client_for(app, None, address=address) as client:
+                answer = await client.post(
+                    "/login",
+                    data={"username": "alice", "password": "password-of-alice"},
+                    headers={"x-forwarded-proto": "https"},
+                )
+                assert answer.status_code == 303
+                assert ("Secure" in answer.headers["set-cookie"]) is secure, address
+
+
+def test_the_trusted_proxies_are_loopback_unless_named() -> None:
+    assert Settings(_env_file=None).trusted_proxy_networks() == (  # type: ignore[call-arg]
+        ipaddress.ip_network("127.0.0.0/8"),
+        ipaddress.ip_network("::1"),
+    )
+    named = Settings(_env_file=None, trusted_proxies=" 10.0.0.0/8 ,fd00::1")  # type: ignore[call-arg]
+    assert named.trusted_proxies == "10.0.0.0/8,fd00::1"
+    none = Settings(_env_file=None, trusted_proxies="")  # type: ignore[call-arg]
+    assert none.trusted_proxy_networks() == ()
+    for wrong in ("*", "proxy.internal", "10.0.0.0/33"):
+        with pytest.raises(ValidationError, match="LEADGEN_TRUSTED_PROXIES"):
+            Settings(_env_file=None, trusted_proxies=wrong)  # type: ignore[call-arg]
+    # The Procfile's uvicorn leaves the forwarded headers to the app, which reads the setting.
+    procfile = (Path(__file__).parents[2] / "Procfile").read_text()
+    command = next(line for line in procfile.splitlines() if line.startswith("web:"))
+    assert "--no-proxy-headers" in command and "forwarded-allow-ips" not in command
+
+
+async def test_auth_off_answers_only_to_a_loopback_host(tmp_path: Path) -> None:
+    """A page of another site can point its own name at 127.0.0.1 (DNS rebinding) and read what
+    this server says to it; its requests still carry its own name in Host."""
+    db = str(tmp_path / "web.db")
+    async with serve(fast_settings(db, auth="off")) as (_, client):
+        for host in ("localhost:8000", "LOCALHOST", "127.0.0.1:8000", "127.9.9.9", "[::1]:8000"):
+            assert (await client.get("/", headers={"host": host})).status_code == 200, host
+        for host in (
+            "evil.example",
+            "evil.example:8000",
+            "127.0.0.1.evil.example",
+            "localhost.evil.example:8000",
+            "[::2]:8000",
+            "::1",
+            "",
+        ):
+            page = await client.get("/runs", headers={"host": host})
+            assert page.status_code == 421, host
+            assert "open it as localhost, 127.0.0.1 or [::1]" in page.text
+            api = await client.post("/api/runs", json={"goal": GOAL}, headers={"host": host})
+            assert api.status_code == 421 and api.json()["error"]["code"] == "wrong_host"
+        assert await count_runs(db) == 0
+    async with serve(fast_settings(db)) as (_, client):  # accounts on: any name may be served
+        assert (await client.get("/runs", headers={"host": "leads.example"})).status_code == 200

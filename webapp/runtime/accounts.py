@@ -1,7 +1,8 @@
 """Accounts: people with passwords (argon2), their browser sessions and their API tokens.
 
-argon2 is slow on purpose (tens of ms of CPU), so hashing and checking run in a worker
-thread: a login never stalls the event loop that serves everyone's live pages. What a
+argon2 is slow on purpose (tens of ms of CPU, 64 MiB), so hashing and checking run in a worker
+thread: a login never stalls the event loop that serves everyone's live pages; and only a few
+at once, so that a burst of logins cannot take the server's memory. What a
 browser or a script holds is a random token; the database keeps its SHA-256 only. The
 web layer signs the session token into a cookie; scripts send an API token as
 `Authorization: Bearer lg_...`. The shell (`python -m webapp users|tokens`) and the settings
@@ -17,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -29,6 +31,17 @@ USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,39}")
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024
 TOKEN_PREFIX = "lg_"
 MAX_TOKEN_NAME = 80
+PASSWORD_CHECKS_AT_ONCE = 4  # argon2 holds 64 MiB for each hash or check while it runs
+PASSWORD_CHECK_WAIT_S = 3.0  # longest a login waits for a turn before it is told to come back
+
+T = TypeVar("T")
+
+
+class PasswordChecksBusy(Exception):
+    """Every turn to hash or check a password stayed taken while this one waited."""
+
+    def __init__(self) -> None:
+        super().__init__("The server is busy checking other logins. Try again in a few seconds.")
 
 
 class AccountError(Exception):
@@ -88,12 +101,16 @@ class Accounts:
         hasher: PasswordHasher | None = None,
         session_s: float = 14 * 86400,
         wall_clock: Callable[[], float] = time.time,
+        checks_at_once: int = PASSWORD_CHECKS_AT_ONCE,
+        check_wait_s: float = PASSWORD_CHECK_WAIT_S,
     ) -> None:
         self.store = store
         self.repo = store.accounts
         self.hasher = hasher or PasswordHasher()
         self.session_s = session_s
         self.wall_clock = wall_clock
+        self.check_wait_s = check_wait_s
+        self._turns = asyncio.Semaphore(checks_at_once)
         self._dummy_hash: str | None = None
 
     # -- users ----------------------------------------------------------------------------------
@@ -110,7 +127,7 @@ class Accounts:
         record = UserRecord(
             user_id=f"usr_{uuid.uuid4().hex[:16]}",
             username=username,
-            password_hash=await asyncio.to_thread(self.hasher.hash, password),
+            password_hash=await self._argon2(lambda: self.hasher.hash(password)),
             is_admin=admin,
             created_at=iso_timestamp(utc_now()),
         )
@@ -137,15 +154,34 @@ class Accounts:
         so the answer's timing does not tell which names exist."""
         record = await self.repo.user_named(username.strip())
         if record is None or len(password) > MAX_PASSWORD:
-            dummy = await asyncio.to_thread(self._dummy)
-            await asyncio.to_thread(self._verify, dummy, password[:MAX_PASSWORD])
+            await self._argon2(lambda: self._verify(self._dummy(), password[:MAX_PASSWORD]))
             return None
-        if not await asyncio.to_thread(self._verify, record.password_hash, password):
+        password_hash = record.password_hash
+        if not await self._argon2(lambda: self._verify(password_hash, password)):
             return None
-        if self.hasher.check_needs_rehash(record.password_hash):
-            rehashed = await asyncio.to_thread(self.hasher.hash, password)
+        if self.hasher.check_needs_rehash(password_hash):
+            rehashed = await self._argon2(lambda: self.hasher.hash(password))
             await self.repo.set_password(record.user_id, rehashed)
         return User.of(record)
+
+    async def _argon2(self, work: Callable[[], T]) -> T:
+        """`work` in a worker thread once one of the few turns is free; PasswordChecksBusy
+        when none was for `check_wait_s`."""
+        try:
+            async with asyncio.timeout(self.check_wait_s):
+                await self._turns.acquire()
+        except TimeoutError:
+            raise PasswordChecksBusy() from None
+        # The turn comes back when the thread ends, not when a cancelled request stops
+        # waiting for it: the thread runs on, holding its memory, until it is done.
+        running = asyncio.ensure_future(asyncio.to_thread(work))
+        running.add_done_callback(self._turn_over)
+        return await asyncio.shield(running)
+
+    def _turn_over(self, running: asyncio.Future[Any]) -> None:
+        self._turns.release()
+        if not running.cancelled():
+            running.exception()  # seen, even when nobody awaits it any more
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
@@ -175,6 +211,15 @@ class Accounts:
     async def session_user(self, token: str) -> User | None:
         record = await self.repo.session_user(token_hash(token), self.wall_clock())
         return User.of(record) if record else None
+
+    async def session_holds(self, token: str) -> bool:
+        """The session still lets its user in (not ended, not expired, the user not removed)."""
+        return await self.session_user(token) is not None
+
+    async def token_holds(self, token: str) -> bool:
+        """The API token still lets its user in (not revoked, the user not removed); unlike
+        `token_user`, asking does not count as a use."""
+        return await self.repo.token_user(token_hash(token)) is not None
 
     async def end_session(self, token: str) -> None:
         await self.repo.end_session(token_hash(token))

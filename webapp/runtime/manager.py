@@ -161,9 +161,10 @@ class RunManager:
         if self.process_id:
             try:
                 await self.store.processes.unregister(self.process_id)
-            except WriterStopped:  # the next start finds this process gone by its heartbeat
+            except Exception:  # (the writer stopped, the file unwritable): the next start finds
+                # this process gone by its heartbeat
                 logger.warning(
-                    "could not unregister process %s: the writer stopped", self.process_id
+                    "could not unregister process %s: nothing can be written", self.process_id
                 )
         for close in self.closers:
             await close()

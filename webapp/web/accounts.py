@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from webapp.runtime.accounts import AccountError, User
+from webapp.runtime.accounts import AccountError, PasswordChecksBusy, User
 from webapp.web.auth import (
     NEW_TOKEN_COOKIE,
     SESSION_COOKIE,
@@ -19,6 +19,7 @@ from webapp.web.auth import (
     maybe_user,
     user_of,
 )
+from webapp.web.broadcast import RunFeeds
 from webapp.web.forms import read_form
 from webapp.web.limits import wait_words
 from webapp.web.pages import render
@@ -85,18 +86,23 @@ async def login(request: Request) -> Response:
     username, password = _text(form.get("username"), 200), _text(form.get("password"))
     target = local_path(_text(form.get("next")))
     context: dict[str, Any] = {"username": username, "next": target}
-    wait = auth.logins.retry_after(username, _address(request))
+    address = _address(request)
+    # Counted before the check: logins sent at once each see the others already counted.
+    wait = auth.logins.reserve(username, address)
     if wait > 0:
         context["error"] = f"Too many failed logins. Try again in {wait_words(wait)}."
         response = render(request, "login.html", context, 429)
         response.headers["Retry-After"] = str(int(wait) + 1)
         return response
-    user = await auth.accounts.authenticate(username, password)
+    try:
+        user = await auth.accounts.authenticate(username, password)
+    except PasswordChecksBusy:
+        auth.logins.unchecked(username, address)
+        raise
     if user is None:
-        auth.logins.failed(username, _address(request))
         context["error"] = "Wrong username or password."
         return render(request, "login.html", context, 401)
-    auth.logins.succeeded(username)
+    auth.logins.succeeded(username, address)
     return await _signed_in(request, user, target)
 
 
@@ -105,9 +111,19 @@ async def logout(request: Request) -> Response:
     token = auth.session_token(request.cookies.get(SESSION_COOKIE))
     if token is not None:
         await auth.accounts.end_session(token)
+        user = maybe_user(request)
+        if user is not None:
+            await _end_streams(request, user.user_id)
     response = RedirectResponse("/login" if auth.enabled else "/", status_code=303)
     auth.clear_session(request, response)
     return response
+
+
+async def _end_streams(request: Request, user_id: str) -> None:
+    """The person's open event streams whose credential just ended end now (in the other
+    processes, at their next check)."""
+    feeds: RunFeeds = request.app.state.feeds
+    await feeds.access.check(user_id)
 
 
 async def _settings(
@@ -160,6 +176,7 @@ async def revoke_token(request: Request) -> Response:
     )
     if not revoked:
         raise HTTPException(404)
+    await _end_streams(request, user_of(request).user_id)
     return RedirectResponse("/settings", status_code=303)
 
 
@@ -194,6 +211,7 @@ async def remove_user(request: Request) -> Response:
         errors = {"people": "You cannot remove yourself; another admin can."}
         return await _settings(request, {"errors": errors}, 409)
     await auth.accounts.remove_user(person.username)
+    await _end_streams(request, person.user_id)
     return RedirectResponse("/settings", status_code=303)
 
 

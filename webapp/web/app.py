@@ -29,6 +29,7 @@ from webapp.web.broadcast import RunFeeds
 from webapp.web.errors import HANDLERS
 from webapp.web.live import LiveFragments
 from webapp.web.loop_lag import LoopLagMonitor
+from webapp.web.proxies import ForwardedHeaders, TrustedProxies
 from webapp.web.resources import site_dir
 from webapp.web.security import SecurityHeaders
 from webapp.web.sequences import mail_view
@@ -137,7 +138,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *outbox.routes,
         Mount("/static", StaticFiles(directory=str(site_dir("static"))), name="static"),
     ]
-    middleware = [Middleware(SecurityHeaders), Middleware(AuthMiddleware)]
+    middleware = [
+        Middleware(ForwardedHeaders, proxies=TrustedProxies(settings.trusted_proxy_networks())),
+        Middleware(SecurityHeaders),
+        Middleware(AuthMiddleware),
+    ]
     app = LeadgenApp(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=HANDLERS
     )

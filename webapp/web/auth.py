@@ -13,7 +13,9 @@ Every request passes through `AuthMiddleware`:
   site can neither read nor forge it. A JSON body to `/api/*` needs no token: another site's
   page cannot send one without a CORS preflight, which this app never grants. Bodies are
   read here within the size limit, then passed on.
-- `LEADGEN_AUTH=off`: everyone is the one local user, and only loopback addresses are served.
+- `LEADGEN_AUTH=off`: everyone is the one local user, and only loopback addresses are served,
+  under a loopback name in `Host`: a page of another site whose name resolves to 127.0.0.1
+  (DNS rebinding) still sends its own name, and is refused (421).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import logging
 import secrets
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -35,8 +38,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from webapp.runtime.accounts import LOCAL_USER, Accounts, User
+from webapp.runtime.accounts import LOCAL_USER, Accounts, User, token_hash
 from webapp.settings import Settings
+from webapp.web.access import Credential
 from webapp.web.errors import error_response
 from webapp.web.forms import MAX_BODY_BYTES
 from webapp.web.json_response import JSONResponse
@@ -52,6 +56,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 USER_KEY = "leadgen.user"
 CSRF_KEY = "leadgen.csrf"
+CREDENTIAL_KEY = "leadgen.credential"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 OPEN_PATHS = ("/login", "/setup", "/healthz")
@@ -160,6 +165,12 @@ def user_of(request: Request) -> User:
     return user
 
 
+def credential_of(request: Request) -> Credential | None:
+    """What the request's user signed in with (None with LEADGEN_AUTH=off)."""
+    credential: Credential | None = request.scope.get(CREDENTIAL_KEY)
+    return credential
+
+
 def maybe_user(request: Request) -> User | None:
     user = request.scope.get(USER_KEY)
     return user if isinstance(user, User) else None
@@ -172,6 +183,15 @@ def is_loopback(host: str | None) -> bool:
         return host is not None and ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def host_name(host: str | None) -> str | None:
+    """The name or address in a `Host` header, without its port or an IPv6 address's brackets."""
+    if not host:
+        return None
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.partition(":")[0].lower()
 
 
 def local_path(target: str | None) -> str:
@@ -221,6 +241,16 @@ class AuthMiddleware:
                     "This server runs with LEADGEN_AUTH=off, which serves only this machine. "
                     "Set LEADGEN_AUTH=on and create accounts to serve others.",
                 )
+            elif not is_loopback(host_name(request.headers.get("host"))):
+                # 421, not 400: the request is well formed, but this server is not the one
+                # for the name it was sent to (RFC 9110, 15.5.20).
+                refusal = error_response(
+                    request,
+                    421,
+                    "wrong_host",
+                    "This server runs with LEADGEN_AUTH=off and answers only to this machine's "
+                    "own name: open it as localhost, 127.0.0.1 or [::1].",
+                )
             scope[USER_KEY] = LOCAL_USER
         else:
             user, via_token = await self._identify(request, auth)
@@ -255,15 +285,30 @@ class AuthMiddleware:
         await self.app(scope, receive, reply)
 
     async def _identify(self, request: Request, auth: Auth) -> tuple[User | None, bool]:
-        """The user and whether a bearer token (not a browser session) says so."""
+        """The user and whether a bearer token (not a browser session) says so; the
+        credential is kept in the scope (a stream ends with it: webapp/web/access.py)."""
+        accounts = auth.accounts
         if request.url.path.startswith("/api/"):
             scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() == "bearer" and credentials:
-                return await auth.accounts.token_user(credentials.strip()), True
+                api_token = credentials.strip()
+                user = await accounts.token_user(api_token)
+                if user is not None:
+                    request.scope[CREDENTIAL_KEY] = Credential(
+                        user.user_id,
+                        f"token:{token_hash(api_token)}",
+                        partial(accounts.token_holds, api_token),
+                    )
+                return user, True
         token = auth.session_token(request.cookies.get(SESSION_COOKIE))
         if token is None:
             return None, False
-        return await auth.accounts.session_user(token), False
+        user = await accounts.session_user(token)
+        if user is not None:
+            request.scope[CREDENTIAL_KEY] = Credential(
+                user.user_id, f"session:{token_hash(token)}", partial(accounts.session_holds, token)
+            )
+        return user, False
 
     async def _unauthenticated(self, request: Request, auth: Auth) -> Response:
         path = request.url.path

@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from webapp.runtime import RunNotFound, RunStateError
-from webapp.store import CursorError
+from webapp.runtime.accounts import PasswordChecksBusy
+from webapp.store import CursorError, DatabaseUnwritable
 from webapp.store.writer import WriterStopped
 from webapp.web.json_response import JSONResponse
 
@@ -26,6 +27,7 @@ TITLES = {
     422: "Check the form",
     401: "Log in",
     403: "Refused",
+    421: "Wrong address",
     429: "Slow down",
     503: "Unavailable",
 }
@@ -93,6 +95,19 @@ async def on_writer_stopped(request: Request, exc: Exception) -> Response:
     return error_response(request, 503, "unavailable", str(exc))
 
 
+async def on_password_checks_busy(request: Request, exc: Exception) -> Response:
+    response = error_response(request, 503, "busy", str(exc))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+async def on_unwritable(request: Request, exc: Exception) -> Response:
+    logger.warning(
+        "%s %s saved nothing: %s (%r)", request.method, request.url.path, exc, exc.__cause__
+    )
+    return error_response(request, 503, "unwritable", str(exc))
+
+
 async def on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "That did not work."
@@ -119,6 +134,8 @@ HANDLERS = {
     RunNotFound: on_not_found,
     RunStateError: on_state_error,
     CursorError: on_cursor_error,
+    DatabaseUnwritable: on_unwritable,
+    PasswordChecksBusy: on_password_checks_busy,
     WriterStopped: on_writer_stopped,
     HTTPException: on_http,
     Exception: on_unexpected,

@@ -48,6 +48,14 @@ class FailureWindow:
             self._forget_oldest()
         self._failures.setdefault(key, deque(maxlen=self.limit)).append(self.clock())
 
+    def forgive(self, key: str) -> None:
+        """Take back the latest failure of `key`: an attempt counted ahead that did not fail."""
+        failures = self._failures.get(key)
+        if failures:
+            failures.pop()
+            if not failures:
+                del self._failures[key]
+
     def clear(self, key: str) -> None:
         self._failures.pop(key, None)
 
@@ -58,7 +66,9 @@ class FailureWindow:
 
 class LoginLimiter:
     """Five failed logins an account, twenty an address, each per fifteen minutes; one of N
-    workers keeps its share of each (rounded up: together at most N - 1 more)."""
+    workers keeps its share of each (rounded up: together at most N - 1 more). An attempt is
+    counted as failed before its password is checked (`reserve`), so that a burst of attempts
+    made at once sees itself, and is taken back once it turns out otherwise."""
 
     def __init__(self, *, workers: int = 1, clock: Callable[[], float] = time.monotonic) -> None:
         per_account = math.ceil(LOGIN_FAILURES_PER_ACCOUNT / workers)
@@ -72,12 +82,27 @@ class LoginLimiter:
             self.addresses.retry_after(address),
         )
 
+    def reserve(self, username: str, address: str) -> float:
+        """0 when the attempt may be checked, and it is counted as failed from now on; else the
+        seconds to wait (nothing counted). No await between looking and counting."""
+        wait = self.retry_after(username, address)
+        if wait == 0:
+            self.failed(username, address)
+        return wait
+
     def failed(self, username: str, address: str) -> None:
         self.accounts.failed(username.strip().lower())
         self.addresses.failed(address)
 
-    def succeeded(self, username: str) -> None:
+    def succeeded(self, username: str, address: str) -> None:
+        """A reserved attempt was right: the account starts afresh, the address is not blamed."""
         self.accounts.clear(username.strip().lower())
+        self.addresses.forgive(address)
+
+    def unchecked(self, username: str, address: str) -> None:
+        """A reserved attempt was never checked (the server was too busy): not a failure."""
+        self.accounts.forgive(username.strip().lower())
+        self.addresses.forgive(address)
 
 
 class RunStartLimiter:
