@@ -42,6 +42,7 @@ from webapp.core.models import LeadPlanEvent
 from webapp.core.tasks import cancel_and_wait
 from webapp.runtime import RunManager, SubscriberDropped
 from webapp.runtime.manager import REPLAY_CHUNK
+from webapp.web.access import Credential, StreamAccess
 from webapp.web.live import Kind, LiveFragments, Update, fold, sse_bytes
 
 logger = logging.getLogger(__name__)
@@ -420,9 +421,17 @@ class RunFeeds:
     """The live feeds of this process's viewers: one per run they watch, whichever process
     executes it."""
 
-    def __init__(self, manager: RunManager, live: LiveFragments, *, limit: int = 0) -> None:
+    def __init__(
+        self,
+        manager: RunManager,
+        live: LiveFragments,
+        *,
+        limit: int = 0,
+        access: StreamAccess | None = None,
+    ) -> None:
         self.manager = manager
         self.live = live
+        self.access = access or StreamAccess()  # the viewers' credentials, checked
         self.limit = limit or manager.hub.queue_size  # events a viewer may have waiting
         self._feeds: dict[str, Feed] = {}
         self.dropped = 0
@@ -448,13 +457,21 @@ class RunFeeds:
             feed.task.cancel()  # nobody watches: stop following the run
 
     async def follow(
-        self, run_id: str, after: int, kind: Kind, outlet: Outlet | None = None
+        self,
+        run_id: str,
+        after: int,
+        kind: Kind,
+        outlet: Outlet | None = None,
+        credential: Credential | None = None,
     ) -> AsyncGenerator[bytes, None]:
         """A viewer's stream: its replay after `after` (from the feed's copy of the run's
         events, or the store's when the feed keeps none), then the feed's live bytes, then
         `done`. Raises SubscriberDropped if it falls too far behind. With an `outlet`, the
-        feed writes the live bytes through it while this waits, parked, for more."""
+        feed writes the live bytes through it while this waits, parked, for more. With a
+        `credential`, the stream ends (as a dropped one) once it no longer holds."""
         viewer = self.join(run_id, kind, outlet)
+        if credential is not None:
+            self.access.opened(viewer, credential)
         try:
             await asyncio.shield(viewer.feed.ready)  # the feed's copy is filled: replay
             last = after
@@ -482,9 +499,11 @@ class RunFeeds:
             await asyncio.shield(viewer.feed.over)
             yield DONE
         finally:
+            self.access.closed(viewer)
             self.leave(viewer)
 
     async def close(self) -> None:
         feeds = list(self._feeds.values())
         self._feeds.clear()
         await cancel_and_wait(*(feed.task for feed in feeds))
+        await self.access.close()

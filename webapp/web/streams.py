@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
+from webapp.web.auth import credential_of
 from webapp.web.broadcast import Outlet, RunFeeds
 from webapp.web.errors import ApiError
 from webapp.web.live import Kind
@@ -81,7 +82,7 @@ async def _stream(request: Request, kind: Kind) -> Response:
     await check_owned_run(request, run_id)
     feeds: RunFeeds = request.app.state.feeds
     outlet = Outlet()
-    source = feeds.follow(run_id, after, kind, outlet)
+    source = feeds.follow(run_id, after, kind, outlet, credential_of(request))
 
     shutdown: Shutdown = request.app.state.shutdown
     return EventStream(
