@@ -135,7 +135,7 @@ def test_serve_keeps_idle_connections_longer_than_clients_reuse_them(
         monkeypatch.setenv(name, "./leadgen.db" if name == "LEADGEN_DB" else "1")
     status, _, _ = out_of(capsys, "serve")
     assert status == 0
-    assert started["timeout_keep_alive"] > httpx.Limits().keepalive_expiry  # type: ignore[operator]
+    assert started["timeout_keep_alive"] > httpx.Limits().keepalive_expiry
     procfile = (Path(__file__).parent.parent / "Procfile").read_text()
     assert f"--timeout-keep-alive {started['timeout_keep_alive']}" in procfile
 

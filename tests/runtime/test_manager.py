@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from typing import Any
 
 import pytest
@@ -318,9 +319,8 @@ async def test_runs_of_a_dead_process_are_interrupted_and_a_live_ones_are_left(
 
     manager = await make_manager(FakeTools())
 
-    statuses = {
-        r: (await store.runs.get(r)).status for r in ("run_dead", "run_alive", "run_nobody")
-    }  # type: ignore[union-attr]
+    records = {r: await store.runs.get(r) for r in ("run_dead", "run_alive", "run_nobody")}
+    statuses = {r: record.status if record else None for r, record in records.items()}
     assert statuses == {
         "run_dead": "interrupted",
         "run_alive": "running",
@@ -361,7 +361,7 @@ def test_run_ids_made_one_after_another_sort_in_that_order(monkeypatch: pytest.M
     # Sorted ids keep each new run's rows together at the end of the store's tables.
     start = 1_795_000_000_000_000_000  # ns
     moments = iter([start, start + 1_000_000, start + 100_000_000_000])
-    monkeypatch.setattr(manager_module.time, "time_ns", lambda: next(moments))
+    monkeypatch.setattr(time, "time_ns", lambda: next(moments))
     ids = [manager_module.new_run_id() for _ in range(3)]
     assert ids == sorted(ids) and len(set(ids)) == 3
     assert all(re.fullmatch(r"run_[0-9a-f]{18}", run_id) for run_id in ids)

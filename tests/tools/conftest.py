@@ -85,7 +85,7 @@ def make_services(sleeps: RecordingSleep) -> Callable[..., ToolServices]:
     def make(**settings: Any) -> ToolServices:
         values = {"demo_latency_ms": 0, "demo_failure_rate": 0.0, **settings}
         return ToolServices(
-            settings=Settings(_env_file=None, **values),  # type: ignore[call-arg]
+            settings=Settings(_env_file=None, **values),
             sleep=sleeps,
             clock=lambda: FIXED_NOW,
         )

@@ -4,6 +4,7 @@ concerns every call (a bad key, a provider down for most calls) fails the step."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 import pytest
 
@@ -24,7 +25,7 @@ def calls(sleeps: RecordingSleep, at_once: int = 4) -> LeadCalls:
 class Script:
     """A provider that answers each item by a list of outcomes, one per try."""
 
-    def __init__(self, outcomes: dict[str, list[ToolError | str]]) -> None:
+    def __init__(self, outcomes: Mapping[str, list[ToolError | str]]) -> None:
         self.outcomes = outcomes
         self.asked: list[str] = []
 
@@ -86,7 +87,8 @@ async def test_one_item_unanswered_after_its_tries_is_left_for_later(
 async def test_a_provider_down_for_most_calls_fails_them_all_as_retryable(
     sleeps: RecordingSleep,
 ) -> None:
-    script = Script({item: [DOWN] * TRIES for item in "abc"} | {"d": []})
+    down: list[ToolError | str] = [DOWN] * TRIES
+    script = Script({item: list(down) for item in "abc"} | {"d": []})
 
     with pytest.raises(ToolError) as caught:
         await calls(sleeps).run(list("abcd"), script)

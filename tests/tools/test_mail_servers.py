@@ -3,10 +3,11 @@ answer it says "unchecked", and it can be turned off. DNS is a stand-in here: no
 
 from __future__ import annotations
 
+import dns.asyncresolver
+import dns.exception
 import dns.resolver
 import pytest
 
-from webapp.tools.providers import mx
 from webapp.tools.providers.mx import MX_OK, NO_MX, UNCHECKED, MailServers
 
 
@@ -35,10 +36,10 @@ async def test_turned_off_it_asks_nothing() -> None:
 @pytest.mark.parametrize(
     ("error", "mark"),
     [
-        (dns.resolver.NXDOMAIN(), NO_MX),  # the domain does not exist
-        (dns.resolver.NoAnswer(), NO_MX),  # it names no mail server
-        (dns.resolver.NoNameservers(), UNCHECKED),  # no resolver answers
-        (dns.exception.Timeout(), UNCHECKED),
+        (dns.resolver.NXDOMAIN(), NO_MX),  # type: ignore[no-untyped-call]  # no such domain
+        (dns.resolver.NoAnswer(), NO_MX),  # type: ignore[no-untyped-call]  # no mail server
+        (dns.resolver.NoNameservers(), UNCHECKED),  # type: ignore[no-untyped-call]
+        (dns.exception.Timeout(), UNCHECKED),  # type: ignore[no-untyped-call]
         (OSError("no resolv.conf"), UNCHECKED),
     ],
 )
@@ -48,6 +49,6 @@ async def test_what_dns_says_is_the_mark(
     async def failing(*args: object, **kwargs: object) -> object:
         raise error
 
-    monkeypatch.setattr(mx.dns.asyncresolver, "resolve", failing)
+    monkeypatch.setattr(dns.asyncresolver, "resolve", failing)
 
     assert await MailServers(enabled=True).mark("joes.co.uk") == mark

@@ -142,6 +142,7 @@ def hunter_asked(app: Starlette, name: str) -> list[str]:
 async def test_one_refused_domain_stays_that_leads_trouble() -> None:
     places = PLACES[:10]
     refused = domain_of(places[0]["websiteUri"])
+    assert refused is not None
     hunter = hunter_app(domains=staffed(places), refused={refused})
     with fakes(google_places_app(places), hunter) as settings:
         ran = await run_on(settings)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.tools.conftest import RecordingSleep
 from webapp.core.errors import ToolError
 from webapp.core.tooling import ToolEnv
 from webapp.tools.demo_calls import demo_call
@@ -31,7 +32,7 @@ async def test_a_failure_rate_of_one_fails_every_call_retryably(
 async def test_latency_is_waited_through_the_injected_sleep(
     make_services: Callable[..., ToolServices],
     make_env: Callable[..., ToolEnv],
-    sleeps: Any,
+    sleeps: RecordingSleep,
 ) -> None:
     services = make_services(demo_latency_ms=250)
     await demo_call(services, make_env("google_places_1", with_services=services), "a test")

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from webapp.core.leads import Lead
 from webapp.tools import demo_directory
 from webapp.tools.demo_contacts import contacts_for
 from webapp.tools.domains import domain_of
@@ -19,7 +20,7 @@ QUERIES = [
 ]
 
 
-def everything(persona: str, region: str, country: str) -> list[demo_directory.Lead]:
+def everything(persona: str, region: str, country: str) -> list[Lead]:
     return demo_directory.search(persona, region, country, 10_000)
 
 

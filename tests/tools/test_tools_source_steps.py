@@ -48,7 +48,7 @@ async def test_a_source_step_that_did_not_succeed_fails_for_good(
     source: str,
     status: str,
 ) -> None:
-    prior = {source: LeadGenStepResult(step_id=source, status=status)}  # type: ignore[arg-type]
+    prior = {source: LeadGenStepResult(step_id=source, status=status)}
     with pytest.raises(ToolError) as caught:
         await TOOLS[tool](params_of(step), make_env(step, prior))
     assert caught.value.retryable is False

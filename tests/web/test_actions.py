@@ -19,6 +19,7 @@ from tests.web.helpers import (
     run_ids,
     serve,
 )
+from webapp.core.models import LeadPlanEvent
 
 SLOW = 60_000  # ms per demo provider call: a run that is surely still going
 
@@ -135,7 +136,7 @@ async def test_a_page_following_a_run_sees_its_cut_off_attempt_end(db: str) -> N
     async with serve(fast_settings(db, demo_latency_ms=SLOW)) as (app, client):
         run_id = run_id_of(await client.post("/runs", data={"goal": GOAL}))
         store, live = app.state.store, app.state.live
-        events = []
+        events: list[LeadPlanEvent] = []
         while not any(e.type == "STEP_STARTED" for e in events):
             await store.writer.flush()
             events = await store.runs.events(run_id)

@@ -96,6 +96,6 @@ def test_the_workers_uvicorn_starts_for_web_concurrency_are_the_workers_the_limi
     # A Procfile platform sets WEB_CONCURRENCY; uvicorn starts that many workers.
     monkeypatch.delenv("LEADGEN_WORKERS", raising=False)
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
-    assert Settings(_env_file=None).workers == 3  # type: ignore[call-arg]
+    assert Settings(_env_file=None).workers == 3
     monkeypatch.setenv("LEADGEN_WORKERS", "2")  # our own name wins
-    assert Settings(_env_file=None).workers == 2  # type: ignore[call-arg]
+    assert Settings(_env_file=None).workers == 2

@@ -270,17 +270,17 @@ async def test_x_forwarded_proto_is_believed_only_from_a_named_proxy(tmp_path: P
 
 
 def test_the_trusted_proxies_are_loopback_unless_named() -> None:
-    assert Settings(_env_file=None).trusted_proxy_networks() == (  # type: ignore[call-arg]
+    assert Settings(_env_file=None).trusted_proxy_networks() == (
         ipaddress.ip_network("127.0.0.0/8"),
         ipaddress.ip_network("::1"),
     )
-    named = Settings(_env_file=None, trusted_proxies=" 10.0.0.0/8 ,fd00::1")  # type: ignore[call-arg]
+    named = Settings(_env_file=None, trusted_proxies=" 10.0.0.0/8 ,fd00::1")
     assert named.trusted_proxies == "10.0.0.0/8,fd00::1"
-    none = Settings(_env_file=None, trusted_proxies="")  # type: ignore[call-arg]
+    none = Settings(_env_file=None, trusted_proxies="")
     assert none.trusted_proxy_networks() == ()
     for wrong in ("*", "proxy.internal", "10.0.0.0/33"):
         with pytest.raises(ValidationError, match="LEADGEN_TRUSTED_PROXIES"):
-            Settings(_env_file=None, trusted_proxies=wrong)  # type: ignore[call-arg]
+            Settings(_env_file=None, trusted_proxies=wrong)
     # The Procfile's uvicorn leaves the forwarded headers to the app, which reads the setting.
     procfile = (Path(__file__).parents[2] / "Procfile").read_text()
     command = next(line for line in procfile.splitlines() if line.startswith("web:"))

@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -235,7 +236,7 @@ async def test_a_request_leaves_the_servers_send_out_of_its_scope(app: Starlette
     # uvicorn's request cycle holds the scope, and its `send` is a method of that cycle: the
     # app keeps `send` in the scope for the live writes, and a scope still holding it after the
     # request would keep the connection in a cycle until the collector's next full pass.
-    scope = {
+    scope: dict[str, Any] = {
         "type": "http",
         "method": "GET",
         "path": "/healthz",

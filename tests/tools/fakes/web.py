@@ -111,7 +111,7 @@ class FakeWeb:
     async def __call__(self, scope: dict[str, object], receive: object, send: object) -> None:
         if scope["type"] != "http":
             return
-        request = Request(scope)  # type: ignore[arg-type]
+        request = Request(scope)
         host = (request.headers.get("host") or "").split(":")[0]
         self.requests.append((host, request.url.path))
         response = await self.answer(host, request.url.path)
