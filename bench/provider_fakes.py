@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 
 from tests.tools.fakes.google_places import google_places_app, grid_places
 from tests.tools.fakes.hunter import hunter_app, person
-from webapp.tools.domains import domain_of
+from webapp.tools.providers.web_domains import domain_of
 
 # Who Hunter knows at each domain, in turn: (first, last, position, seniority, dept, status).
 PEOPLE = [

@@ -77,13 +77,13 @@ from webapp.core.models import (
 )
 from webapp.settings import Settings
 from webapp.store import Store
-from webapp.tools import ToolServices, domains
+from webapp.tools import ToolServices, default_tool_map, domains
 from webapp.tools.providers import google_places as google_module
 from webapp.tools.providers import hunter as hunter_module
 from webapp.tools.providers.clients import ProviderClients
 from webapp.tools.providers.http import RateLimits
+from webapp.tools.providers.usage import ProviderUsage, RunUsage
 from webapp.tools.step_timeouts import step_timeout
-from webapp.tools.usage import ProviderUsage, RunUsage
 
 USER = SupervisorUserContext(user_id="bench")
 POLICY = RetryPolicy(jitter=0)
@@ -188,7 +188,12 @@ async def run_plan(plan: LeadGenPlan, clients: ProviderClients, fakes: Fakes) ->
     before = fakes.received()
     started = time.perf_counter()
     result = await execute_lead_generation_plan(
-        plan, USER, services=services, retry_policy=POLICY, step_timeout=step_timeout
+        plan,
+        USER,
+        tools=default_tool_map(),
+        services=services,
+        retry_policy=POLICY,
+        step_timeout=step_timeout,
     )
     wall = time.perf_counter() - started
     after = fakes.received()

@@ -1,4 +1,6 @@
-"""Layering rules of DESIGN.md: the core imports only the stdlib, pydantic and itself."""
+"""The layers of ARCHITECTURE.md: each package imports only the standard library, the
+third-party packages of its row and the `webapp` layers below it; the core loads no web,
+storage or HTTP module, and reaches the tools only through what it is given."""
 
 from __future__ import annotations
 
@@ -63,6 +65,111 @@ def test_importing_the_core_loads_no_web_storage_or_http_module() -> None:
     loaded = set(json.loads(subprocess.check_output([sys.executable, "-c", code], text=True)))
 
     assert loaded & FORBIDDEN_AT_RUNTIME == set()
+
+
+WEBAPP = CORE.parent
+# ARCHITECTURE.md's table: a module's layer -> (the webapp layers it may import, third party)
+LAYERS: dict[str, tuple[set[str], set[str]]] = {
+    "webapp.core": (set(), {"pydantic"}),
+    "webapp.settings": ({"webapp.core"}, {"pydantic", "pydantic_settings"}),
+    "webapp.tools.providers": (
+        {"webapp.core", "webapp.settings"},
+        {"httpx", "selectolax", "protego", "dns", "publicsuffixlist", "aiosmtplib", "pydantic"},
+    ),
+    "webapp.tools": ({"webapp.core", "webapp.settings", "webapp.tools.providers"}, {"httpx"}),
+    "webapp.store": ({"webapp.core"}, {"aiosqlite", "pydantic", "pydantic_core"}),
+    "webapp.runtime": (
+        {
+            "webapp.core",
+            "webapp.settings",
+            "webapp.tools",
+            "webapp.tools.providers",
+            "webapp.store",
+        },
+        {"argon2", "pydantic"},
+    ),
+    "webapp.leads_csv": ({"webapp.core"}, set()),
+    "webapp.web": (
+        {
+            "webapp.core",
+            "webapp.settings",
+            "webapp.tools",
+            "webapp.tools.providers",
+            "webapp.store",
+            "webapp.runtime",
+            "webapp.leads_csv",
+        },
+        {
+            "starlette",
+            "sse_starlette",
+            "jinja2",
+            "markupsafe",
+            "itsdangerous",
+            "anyio",
+            "uvicorn",
+            "pydantic",
+            "pydantic_core",
+        },
+    ),
+}
+COMMAND_LINE = ("webapp.cli", "webapp.console", "webapp.__main__")  # may import everything
+
+
+def layer_of(module: str) -> str:
+    """The row of ARCHITECTURE.md's table a module belongs to."""
+    for name in sorted(LAYERS, key=len, reverse=True):
+        if module == name or module.startswith(name + "."):
+            return name
+    return module
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(WEBAPP.parent).with_suffix("").parts).removesuffix(".__init__")
+
+
+def test_every_layer_imports_only_what_its_row_allows() -> None:
+    offenders: dict[str, set[str]] = {}
+    seen_layers = set()
+    for path in sorted(WEBAPP.rglob("*.py")):
+        module = module_name(path)
+        if module == "webapp" or module.startswith(COMMAND_LINE):
+            continue
+        own = layer_of(module)
+        assert own in LAYERS, f"{module} is in no layer of ARCHITECTURE.md: add it to the table"
+        seen_layers.add(own)
+        allowed_layers, third_party = LAYERS[own]
+        bad = set()
+        for name in imported_modules(path):
+            top = name.split(".")[0]
+            if top in sys.stdlib_module_names or name == "webapp":
+                continue
+            if top == "webapp":
+                if layer_of(name) not in allowed_layers | {own}:
+                    bad.add(name)
+            elif top not in third_party and top not in ALLOWED_THIRD_PARTY:
+                bad.add(name)
+        if bad:
+            offenders[module] = bad
+    assert offenders == {}
+    assert seen_layers == set(LAYERS)  # every row has modules: the table is the code's
+
+
+def test_the_tools_and_their_providers_import_each_other_one_way() -> None:
+    providers = WEBAPP / "tools" / "providers"
+    back = {
+        path.name: {
+            name
+            for name in imported_modules(path)
+            if name.startswith("webapp.tools") and not name.startswith("webapp.tools.providers")
+        }
+        for path in providers.rglob("*.py")
+    }
+    assert {name: found for name, found in back.items() if found} == {}
+
+
+def test_the_core_is_given_its_tools() -> None:
+    executor = (CORE / "executor.py").read_text()
+    assert "importlib" not in executor and "import_module" not in executor
 
 
 def test_the_check_itself_notices_a_forbidden_import(tmp_path: Path) -> None:

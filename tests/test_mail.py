@@ -23,7 +23,12 @@ import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tests.store.test_outbox import drafted_sequence
-from webapp.mail import (
+from webapp.runtime.sending import send_step
+from webapp.settings import Settings
+from webapp.store import Store
+from webapp.store.outbox import OutboxRepository, OutgoingMessage
+from webapp.tools.providers.http import TokenBucket
+from webapp.tools.providers.mail import (
     OUTBOX_LABEL,
     MailConfigError,
     Mailer,
@@ -32,13 +37,8 @@ from webapp.mail import (
     compose,
     new_send_limit,
     parse_smtp_url,
-    send_step,
     sender_address,
 )
-from webapp.settings import Settings
-from webapp.store import Store
-from webapp.store.outbox import OutboxRepository, OutgoingMessage
-from webapp.tools.providers.http import TokenBucket
 
 PASSWORD = "hunter2-Very-Secret"
 

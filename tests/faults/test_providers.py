@@ -18,9 +18,9 @@ from tests.tools.live_server import serving
 from tests.web.helpers import fast_settings, serve
 from webapp.settings import Settings
 from webapp.tools import lead_calls
-from webapp.tools.domains import domain_of
 from webapp.tools.providers import clients
 from webapp.tools.providers.timeouts import CallTimeouts
+from webapp.tools.providers.web_domains import domain_of
 
 DEPENDENTS = {  # each step after the search, and the step that blocks it when the search fails
     "hunter_domain_lookup_2": "google_places_1",

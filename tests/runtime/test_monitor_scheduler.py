@@ -26,7 +26,7 @@ from webapp.runtime.monitors import MonitorScheduler
 from webapp.store import Store
 from webapp.store.monitors import MonitorRecord
 from webapp.tools import demo_directory
-from webapp.tools.domains import domain_of
+from webapp.tools.providers.web_domains import domain_of
 from webapp.tools.registry import run_lead_tool
 
 NEW_PLACE = {

@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from webapp.tools.page_contacts import PageContact, contact_links, contacts_on_page, rank_contacts
+from webapp.tools.providers.page_contacts import (
+    PageContact,
+    contact_links,
+    contacts_on_page,
+    rank_contacts,
+)
 
 URL = "https://www.joes.co.uk/"
 DOMAIN = "joes.co.uk"

@@ -55,7 +55,7 @@ from webapp.tools.providers.osm import (
 from webapp.tools.providers.osm_tags import CATEGORIES, filters_for, tag_filters_for
 from webapp.tools.providers.overpass_status import slot_wait_s
 from webapp.tools.providers.timeouts import DOCUMENTED, CallTimeouts
-from webapp.tools.usage import Budget, RunUsage, spending_for
+from webapp.tools.providers.usage import Budget, RunUsage, spending_for
 
 NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 CONTACT = "ops@leadgen.example"

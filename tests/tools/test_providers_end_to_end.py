@@ -23,10 +23,10 @@ from webapp.core import (
     plan_lead_generation,
 )
 from webapp.settings import Settings
-from webapp.tools import ToolServices
-from webapp.tools.domains import domain_of
+from webapp.tools import ToolServices, default_tool_map
 from webapp.tools.providers.clients import ProviderClients
-from webapp.tools.usage import RunUsage
+from webapp.tools.providers.usage import RunUsage
+from webapp.tools.providers.web_domains import domain_of
 
 USER = SupervisorUserContext(user_id="u1")
 STAFFED_EVERY = 3  # one business in three has a person Hunter knows
@@ -86,7 +86,11 @@ def coffee_plan(volume: int = 20) -> Any:
 
 async def test_a_whole_plan_runs_on_google_places_and_hunter(services: ToolServices) -> None:
     result = await execute_lead_generation_plan(
-        coffee_plan(), USER, services=services, retry_policy=RetryPolicy(jitter=0)
+        coffee_plan(),
+        USER,
+        tools=default_tool_map(),
+        services=services,
+        retry_policy=RetryPolicy(jitter=0),
     )
 
     assert result.overall_status == "succeeded"
@@ -126,6 +130,7 @@ async def test_a_throttled_search_is_retried_after_the_providers_wait(
             result = await execute_lead_generation_plan(
                 coffee_plan(5),
                 USER,
+                tools=default_tool_map(),
                 services=ToolServices(settings=settings, clients=clients),
                 retry_policy=RetryPolicy(jitter=0),
                 sleep=sleep,
@@ -153,6 +158,7 @@ async def test_an_unreadable_retry_after_is_ignored_and_the_search_retried(
             result = await execute_lead_generation_plan(
                 coffee_plan(5),
                 USER,
+                tools=default_tool_map(),
                 services=ToolServices(settings=settings, clients=clients),
                 retry_policy=RetryPolicy(jitter=0),
                 sleep=sleep,
@@ -175,7 +181,11 @@ async def test_a_run_can_choose_the_demo_directory_over_configured_keys(
     )
 
     result = await execute_lead_generation_plan(
-        coffee_plan(5), USER, services=demo, retry_policy=RetryPolicy(jitter=0)
+        coffee_plan(5),
+        USER,
+        tools=default_tool_map(),
+        services=demo,
+        retry_policy=RetryPolicy(jitter=0),
     )
 
     assert [step.data.get("provider") for step in result.step_results[:3]] == ["demo"] * 3
@@ -185,7 +195,7 @@ async def test_a_provider_chosen_without_its_key_fails_with_the_setting_to_fix()
     settings = Settings(_env_file=None, places_provider="google", demo_latency_ms=0)
 
     result = await execute_lead_generation_plan(
-        coffee_plan(5), USER, services=ToolServices(settings=settings)
+        coffee_plan(5), USER, tools=default_tool_map(), services=ToolServices(settings=settings)
     )
 
     first = result.step_results[0]
@@ -214,7 +224,11 @@ async def test_a_run_can_search_openstreetmap_and_keep_demo_emails() -> None:
         )
         try:
             result = await execute_lead_generation_plan(
-                coffee_plan(5), USER, services=services, retry_policy=RetryPolicy(jitter=0)
+                coffee_plan(5),
+                USER,
+                tools=default_tool_map(),
+                services=services,
+                retry_policy=RetryPolicy(jitter=0),
             )
         finally:
             await clients.aclose()
@@ -247,11 +261,15 @@ async def test_a_warm_cache_makes_no_paid_hunter_call_and_keeps_no_google_conten
     clients = ProviderClients(settings, cache=store.cache)
     try:
         cold = ToolServices(settings=settings, clients=clients, usage=RunUsage())
-        first = await execute_lead_generation_plan(coffee_plan(), USER, services=cold)
+        first = await execute_lead_generation_plan(
+            coffee_plan(), USER, tools=default_tool_map(), services=cold
+        )
         await store.writer.flush()  # the answers are kept
         sent = len(received(google))
         warm = ToolServices(settings=settings, clients=clients, usage=RunUsage())
-        second = await execute_lead_generation_plan(coffee_plan(), USER, services=warm)
+        second = await execute_lead_generation_plan(
+            coffee_plan(), USER, tools=default_tool_map(), services=warm
+        )
     finally:
         await clients.aclose()
         await store.close()
@@ -283,7 +301,9 @@ async def test_runs_at_once_count_only_their_own_requests(services: ToolServices
 
     results = await asyncio.gather(
         *(
-            execute_lead_generation_plan(coffee_plan(volume), USER, services=own())
+            execute_lead_generation_plan(
+                coffee_plan(volume), USER, tools=default_tool_map(), services=own()
+            )
             for volume in (20, 10)
         )
     )

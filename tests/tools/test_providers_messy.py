@@ -39,11 +39,11 @@ from webapp.core import (
 from webapp.core.leads import Lead
 from webapp.leads_csv import leads_to_csv
 from webapp.settings import Settings
-from webapp.tools import ToolServices
-from webapp.tools.domains import domain_of
+from webapp.tools import ToolServices, default_tool_map
 from webapp.tools.providers.clients import ProviderClients
 from webapp.tools.providers.http import RateLimits, TokenBucket
-from webapp.tools.usage import RunUsage
+from webapp.tools.providers.usage import RunUsage
+from webapp.tools.providers.web_domains import domain_of
 
 USER = SupervisorUserContext(user_id="u1")
 POLICY = RetryPolicy(jitter=0, base_delay_s=0)
@@ -124,7 +124,7 @@ async def run_on(settings: Settings, volume: int = 5, **changes: Any) -> Ran:
     services = ToolServices(settings=settings, clients=clients, usage=usage)
     try:
         result = await execute_lead_generation_plan(
-            plan(volume), USER, services=services, retry_policy=POLICY
+            plan(volume), USER, tools=default_tool_map(), services=services, retry_policy=POLICY
         )
     finally:
         await clients.aclose()
@@ -286,6 +286,7 @@ async def test_a_region_written_uk_is_sent_as_gb() -> None:
             result = await execute_lead_generation_plan(
                 plan_lead_generation(goal, PlanContext(user_id="u1")),
                 USER,
+                tools=default_tool_map(),
                 services=ToolServices(settings=settings, clients=clients),
                 retry_policy=POLICY,
             )
@@ -337,6 +338,7 @@ async def run_on_osm(settings: Settings, vtime: VirtualTime, region: str, volume
         result = await execute_lead_generation_plan(
             plan_lead_generation(goal, PlanContext(user_id="u1")),
             USER,
+            tools=default_tool_map(),
             services=ToolServices(settings=settings, clients=clients, usage=usage),
             retry_policy=POLICY,
         )

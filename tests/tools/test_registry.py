@@ -8,7 +8,7 @@ import pytest
 
 from tests.core.conftest import USER, make_plan
 from webapp.core import TOOL_IDS, RetryPolicy, ToolEnv, ToolError, execute_lead_generation_plan
-from webapp.tools import registry, run_lead_tool
+from webapp.tools import default_tool_map, registry, run_lead_tool
 
 
 async def test_the_default_registry_routes_every_tool_id(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,7 +25,10 @@ async def test_the_default_registry_routes_every_tool_id(monkeypatch: pytest.Mon
         monkeypatch.setitem(registry.TOOLS, tool, recorder(tool))
 
     result = await execute_lead_generation_plan(
-        make_plan(email=True, monitoring=True), USER, retry_policy=RetryPolicy(jitter=0)
+        make_plan(email=True, monitoring=True),
+        USER,
+        tools=default_tool_map(),
+        retry_policy=RetryPolicy(jitter=0),
     )
 
     assert result.overall_status == "succeeded"

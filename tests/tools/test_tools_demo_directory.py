@@ -9,7 +9,7 @@ import pytest
 from webapp.core.leads import Lead
 from webapp.tools import demo_directory
 from webapp.tools.demo_contacts import contacts_for
-from webapp.tools.domains import domain_of
+from webapp.tools.providers.web_domains import domain_of
 
 QUERIES = [
     ("coffee shops", "Manchester", "GB"),

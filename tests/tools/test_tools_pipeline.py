@@ -8,6 +8,7 @@ from typing import Any
 from webapp.core.executor import execute_lead_generation_plan
 from webapp.core.models import LeadGenPlan, SupervisorUserContext
 from webapp.core.retry import RetryPolicy
+from webapp.tools import default_tool_map
 from webapp.tools.services import ToolServices
 
 USER = SupervisorUserContext(user_id="u1")
@@ -19,7 +20,7 @@ async def test_the_coffee_shop_plan_succeeds_and_saves_its_leads(
 ) -> None:
     services = make_services(demo_latency_ms=5)
     result = await execute_lead_generation_plan(
-        plan, USER, services=services, retry_policy=FAST, sleep=sleeps
+        plan, USER, tools=default_tool_map(), services=services, retry_policy=FAST, sleep=sleeps
     )
     assert result.overall_status == "succeeded"
     assert [r.status for r in result.step_results] == ["succeeded"] * 6
@@ -40,7 +41,7 @@ async def test_a_failing_directory_fails_the_search_after_its_retries(
 ) -> None:
     services = make_services(demo_failure_rate=1.0)
     result = await execute_lead_generation_plan(
-        plan, USER, services=services, retry_policy=FAST, sleep=sleeps
+        plan, USER, tools=default_tool_map(), services=services, retry_policy=FAST, sleep=sleeps
     )
     assert result.overall_status == "failed"
     search, *rest = result.step_results
@@ -58,6 +59,7 @@ async def test_a_flaky_directory_is_retried_to_success(
     result = await execute_lead_generation_plan(
         plan,
         USER,
+        tools=default_tool_map(),
         services=services,
         retry_policy=RetryPolicy(jitter=0, base_delay_s=0, max_retries=30),
         sleep=sleeps,

@@ -11,8 +11,8 @@ import pytest
 from webapp.core.errors import ToolError
 from webapp.core.models import LeadGenStepResult, iso_timestamp
 from webapp.core.tooling import ToolEnv
-from webapp.tools.domains import domain_of
 from webapp.tools.places import search_places
+from webapp.tools.providers.web_domains import domain_of
 
 RunSteps = Callable[..., Awaitable[dict[str, LeadGenStepResult]]]
 CONTACT_KEYS = {"email", "emailStatus", "contactFirstName", "contactLastName", "contactTitle"}

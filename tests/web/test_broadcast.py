@@ -19,12 +19,12 @@ from tests.core.conftest import USER, FakeTools, gate, make_plan
 from tests.runtime.conftest import FAST, demo_services
 from tests.web.helpers import Message, parse_sse
 from webapp.core.errors import ToolError
-from webapp.core.executor import default_tools
 from webapp.core.models import GOOGLE_PLACES_SEARCH, LeadPlanEvent
 from webapp.runtime import EventHub, RunManager, RunManagerOptions, SubscriberDropped
 from webapp.settings import Settings
 from webapp.store import Store
 from webapp.store.outbox import sequences_for_run
+from webapp.tools import default_tool_map
 from webapp.web import broadcast
 from webapp.web import live as live_module
 from webapp.web.broadcast import Chunk, RunFeeds
@@ -432,7 +432,7 @@ async def test_a_watched_run_shows_its_saved_leads_and_sequences_live_without_re
     watched: Watched, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The real tools on the demo directory; the first step held until the page is watching.
-    tools = dict(default_tools())
+    tools = dict(default_tool_map())
     find_places = tools[GOOGLE_PLACES_SEARCH]
     opened, reached = asyncio.Event(), asyncio.Event()
 

@@ -31,9 +31,9 @@ from tests.tools.live_server import free_port, serving
 from tests.web.helpers import fast_settings, serve
 from webapp.store.outbox import sequences_for_run
 from webapp.tools import lead_calls
-from webapp.tools.domains import domain_of
 from webapp.tools.providers import clients
 from webapp.tools.providers.timeouts import CallTimeouts
+from webapp.tools.providers.web_domains import domain_of
 
 GOOGLE_KEY = "AIzaFAKE-google-4f1d9c7e2b"
 HUNTER_KEY = "hunterFAKE-5e0a8b3c61"

@@ -9,13 +9,12 @@ running tool calls and backoff waits at once; unfinished steps become `cancelled
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from webapp.core.errors import ToolError
 from webapp.core.events import EventEmitter, OnEvent, OnRecord
@@ -34,7 +33,7 @@ from webapp.core.models import (
 )
 from webapp.core.retry import RetryPolicy
 from webapp.core.status import overall_status, status_counts_summary
-from webapp.core.tooling import DEFAULT_TOOLS_MODULE, ToolEnv, ToolFn, ToolMap
+from webapp.core.tooling import ToolEnv, ToolFn, ToolMap
 from webapp.core.validation import validate_plan
 
 logger = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ async def execute_lead_generation_plan(
     plan: LeadGenPlan,
     user: SupervisorUserContext,
     *,
-    tools: ToolMap | None = None,
+    tools: ToolMap,
     retry_policy: RetryPolicy | None = None,
     on_event: OnEvent | None = None,
     cancel: asyncio.Event | None = None,
@@ -77,14 +76,13 @@ async def execute_lead_generation_plan(
     state, for persistence. `sleep` and `clock` are injectable so tests never wait for real.
     `step_timeout` gives each attempt its time limit (else the policy's `timeout_s`).
     """
-    tool_map = tools if tools is not None else default_tools()
-    order = validate_plan(plan, tool_map.keys())
+    order = validate_plan(plan, tools.keys())
     if max_concurrency < 1:
         raise ValueError("max_concurrency must be at least 1")
     execution = _Execution(
         plan=plan,
         user=user,
-        tools=tool_map,
+        tools=tools,
         policy=retry_policy or RetryPolicy(),
         emitter=EventEmitter(
             plan_id=plan.id,
@@ -102,12 +100,6 @@ async def execute_lead_generation_plan(
         step_timeout=step_timeout,
     )
     return await execution.run(order, cancel, reuse or {}, start_event)
-
-
-def default_tools() -> ToolMap:
-    """The configured tool registry, loaded by name so the core never imports the tool layer."""
-    module = importlib.import_module(DEFAULT_TOOLS_MODULE)
-    return cast(ToolMap, module.default_tool_map())
 
 
 class _Execution:

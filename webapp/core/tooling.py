@@ -32,7 +32,3 @@ class ToolEnv:
 
 ToolFn = Callable[[dict[str, Any], ToolEnv], Awaitable[Any]]
 ToolMap = Mapping[str, ToolFn]
-
-# The registry the executor uses when it is given none. The core names it by module so that it
-# never imports the tool layer itself (see DESIGN.md, "Layers"); it is loaded on first use.
-DEFAULT_TOOLS_MODULE = "webapp.tools"

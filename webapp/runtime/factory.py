@@ -11,8 +11,8 @@ from webapp.store import Store
 from webapp.tools import ToolServices
 from webapp.tools.providers.choice import validate_overrides
 from webapp.tools.providers.clients import ProviderClients
+from webapp.tools.providers.usage import Budget, RunUsage
 from webapp.tools.step_timeouts import step_timeout
-from webapp.tools.usage import Budget, RunUsage
 
 
 def manager_options(settings: Settings) -> RunManagerOptions:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from webapp.core.executor import StepTimeout, default_tools, execute_lead_generation_plan
+from webapp.core.executor import StepTimeout, execute_lead_generation_plan
 from webapp.core.models import (
     LeadGenPlan,
     LeadGenStepResult,
@@ -42,6 +42,7 @@ from webapp.runtime.tail import StoreTail
 from webapp.store import Store
 from webapp.store.records import RunRecord
 from webapp.store.writer import EventWrite, WriterStopped
+from webapp.tools import default_tool_map
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class RunManager:
     ) -> None:
         self.store = store
         self.services_for = services_for
-        self.tools = tools
+        self.tools = tools if tools is not None else default_tool_map()  # the executor's
         self.options = options or RunManagerOptions()
         self.hub = hub or EventHub()
         self.clock = clock
@@ -180,7 +181,7 @@ class RunManager:
         run_id: str | None = None,
     ) -> str:
         self._refuse_while_stopping()
-        validate_plan(plan, (self.tools or default_tools()).keys())
+        validate_plan(plan, self.tools.keys())
         run_id = run_id or new_run_id()
         created = self.store.runs.create_soon(
             run_id=run_id,

@@ -35,8 +35,8 @@ from webapp.core.tooling import ToolEnv
 from webapp.settings import Settings
 from webapp.store import Store
 from webapp.store.monitors import KnownLeads, MonitorCheck, MonitorRecord, MonitorRepository
-from webapp.tools.domains import domain_of
 from webapp.tools.monitor import DEFAULT_FREQUENCY, PERIODS
+from webapp.tools.providers.web_domains import domain_of
 from webapp.tools.registry import run_lead_tool
 from webapp.tools.services import ToolServices
 from webapp.tools.step_inputs import lead_json

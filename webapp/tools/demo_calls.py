@@ -10,8 +10,8 @@ import random
 
 from webapp.core.errors import ToolError
 from webapp.core.tooling import ToolEnv
+from webapp.tools.providers.usage import before_request
 from webapp.tools.services import ToolServices
-from webapp.tools.usage import before_request
 
 logger = logging.getLogger(__name__)
 

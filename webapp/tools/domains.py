@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from webapp.core.leads import Lead
 from webapp.core.tooling import ToolEnv
@@ -22,9 +21,10 @@ from webapp.tools.platforms import platform_of
 from webapp.tools.providers.choice import chosen_email_providers, require_key
 from webapp.tools.providers.hunter import PROVIDER as HUNTER
 from webapp.tools.providers.hunter import HunterClient
+from webapp.tools.providers.usage import spent_so_far
+from webapp.tools.providers.web_domains import domain_of
 from webapp.tools.services import ToolServices, services_of
 from webapp.tools.step_inputs import lead_json, source_leads
-from webapp.tools.usage import spent_so_far
 
 HUNTER_AT_ONCE = 15  # requests in flight (Hunter's rate x a slow answer); the limiter paces them
 CONTACTS_KEY = "hunterContacts"  # a row's contacts found with its domain by name
@@ -88,21 +88,6 @@ def from_website(lead: Lead) -> Business:
     if domain:
         return Business(lead.model_copy(update={"domain": domain}), "found")
     return Business(lead, "no_website")
-
-
-def domain_of(website: str | None) -> str | None:
-    """The lowercase host of a website without `www.`; None when there is none to read."""
-    if not website or not website.strip():
-        return None
-    text = website.strip()
-    try:
-        host = urlsplit(text if "://" in text else f"https://{text}").hostname
-    except ValueError:
-        return None
-    if not host or "." not in host:
-        return None
-    host = host.lower().rstrip(".")
-    return host[4:] if host.startswith("www.") and "." in host[4:] else host
 
 
 def hunter_client(services: ToolServices) -> HunterClient:

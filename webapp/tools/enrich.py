@@ -22,9 +22,9 @@ from webapp.tools.hunter_contacts import contacts_at, verified_choice
 from webapp.tools.providers.choice import chosen_email_providers, provider_label
 from webapp.tools.providers.hunter import PROVIDER as HUNTER
 from webapp.tools.providers.hunter import HunterClient
+from webapp.tools.providers.usage import spent_so_far
 from webapp.tools.services import ToolServices, services_of
 from webapp.tools.step_inputs import lead_json, leads_in, source_output
-from webapp.tools.usage import spent_so_far
 from webapp.tools.website_contacts import from_websites
 
 # Lower is better: (type, verification status) -> rank. Anything not listed is never chosen.

@@ -23,9 +23,9 @@ from webapp.tools.enrich import enrich_contacts
 from webapp.tools.lead_list import save_lead_list
 from webapp.tools.monitor import set_up_monitor
 from webapp.tools.places import search_places
+from webapp.tools.providers.usage import RunUsage, spending_for
 from webapp.tools.sequence import set_up_email_sequence
 from webapp.tools.services import ToolServices
-from webapp.tools.usage import RunUsage, spending_for
 
 TOOLS: dict[str, ToolFn] = {
     GOOGLE_PLACES_SEARCH: search_places,

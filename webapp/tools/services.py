@@ -18,7 +18,7 @@ from webapp.core.ports import LeadListStore, MonitorStore, SequenceStore
 from webapp.core.tooling import ToolEnv
 from webapp.settings import Settings
 from webapp.tools.memory import MemoryLeadLists, MemoryMonitors, MemorySequences
-from webapp.tools.usage import RunUsage
+from webapp.tools.providers.usage import RunUsage
 
 if TYPE_CHECKING:  # the clients import the tools' helpers, which import this module
     from webapp.tools.providers.clients import ProviderClients

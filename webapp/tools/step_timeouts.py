@@ -16,6 +16,7 @@ from webapp.tools.platforms import platform_of
 from webapp.tools.providers import google_places, hunter, mx, osm, website
 from webapp.tools.providers.choice import chosen_email_providers, chosen_provider
 from webapp.tools.providers.timeouts import CallTimeouts
+from webapp.tools.providers.web_domains import domain_of
 from webapp.tools.services import services_of
 
 FLOOR_S = 60.0  # no step gets less: what every step had before timeouts were derived
@@ -130,5 +131,5 @@ def _source_rows(env: ToolEnv, params: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _own_domain(row: dict[str, Any]) -> bool:
-    domain = domains.domain_of(row.get("website")) or row.get("domain")
+    domain = domain_of(row.get("website")) or row.get("domain")
     return bool(domain) and platform_of(domain) is None

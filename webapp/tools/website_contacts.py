@@ -7,10 +7,10 @@ import asyncio
 from dataclasses import dataclass
 
 from webapp.core.leads import Lead
-from webapp.tools.page_contacts import PageContact
+from webapp.tools.providers.page_contacts import PageContact
+from webapp.tools.providers.usage import spent_so_far
 from webapp.tools.providers.website import PROVIDER as WEBSITES
 from webapp.tools.services import ToolServices
-from webapp.tools.usage import spent_so_far
 
 PROVIDER = "website"
 SITES_AT_ONCE = 40  # businesses' sites read side by side (each paced on its own host)

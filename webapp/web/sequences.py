@@ -12,15 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from webapp.mail import (
-    DEFAULT_FROM,
-    MailConfigError,
-    build_mailer,
-    new_send_limit,
-    send_step,
-    sender_address,
-    with_unsubscribe,
-)
+from webapp.runtime.sending import send_step
 from webapp.settings import Settings
 from webapp.store.outbox import (
     OutboxRepository,
@@ -29,6 +21,14 @@ from webapp.store.outbox import (
     sequences_for_run,
 )
 from webapp.tools.providers.http import TokenBucket
+from webapp.tools.providers.mail import (
+    DEFAULT_FROM,
+    MailConfigError,
+    build_mailer,
+    new_send_limit,
+    sender_address,
+    with_unsubscribe,
+)
 from webapp.web.forms import read_form
 from webapp.web.numbers import whole_number
 from webapp.web.ownership import check_owned_run

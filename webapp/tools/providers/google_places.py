@@ -16,7 +16,6 @@ import httpx
 from webapp.core.errors import ToolError
 from webapp.core.leads import Lead
 from webapp.core.models import iso_timestamp, utc_now
-from webapp.tools.domains import domain_of
 from webapp.tools.providers.google_queries import (
     MAX_DEPTH,
     MAX_PAGES,
@@ -30,6 +29,7 @@ from webapp.tools.providers.google_queries import (
 )
 from webapp.tools.providers.http import ProviderHttp, RateLimits, retry_after_seconds
 from webapp.tools.providers.timeouts import DOCUMENTED, CallTimeouts
+from webapp.tools.providers.web_domains import domain_of
 
 PROVIDER = "Google Places"
 SOURCE = "google_places"

@@ -21,7 +21,7 @@ import httpx
 
 from webapp import __version__
 from webapp.core.errors import ToolError
-from webapp.tools.usage import before_request, cache_hit
+from webapp.tools.providers.usage import before_request, cache_hit
 
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 CACHE_HEADER = "x-leadgen-cache"  # set on answers served from the cache

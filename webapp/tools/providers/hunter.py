@@ -26,7 +26,7 @@ from webapp.tools.providers.http import (
     retry_after_seconds,
 )
 from webapp.tools.providers.timeouts import DOCUMENTED, CallTimeouts
-from webapp.tools.usage import add_credits
+from webapp.tools.providers.usage import add_credits
 
 PROVIDER = "Hunter"
 # Requests a second and a minute, per API key and endpoint (providers.md §2.3).

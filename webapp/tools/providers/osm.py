@@ -18,7 +18,6 @@ import httpx
 from webapp.core.errors import ToolError
 from webapp.core.leads import Lead
 from webapp.core.models import iso_timestamp, utc_now
-from webapp.tools.domains import domain_of
 from webapp.tools.providers.http import ProviderHttp, RateLimits, Sleep, retry_after_seconds
 from webapp.tools.providers.osm_tags import TagFilter, category_of, tag_filters_for
 from webapp.tools.providers.overpass_status import (
@@ -28,6 +27,7 @@ from webapp.tools.providers.overpass_status import (
     read_slot_wait,
 )
 from webapp.tools.providers.timeouts import DOCUMENTED, CallTimeouts
+from webapp.tools.providers.web_domains import domain_of
 
 NOMINATIM = "OpenStreetMap Nominatim"
 OVERPASS = "OpenStreetMap Overpass"

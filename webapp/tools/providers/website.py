@@ -14,10 +14,15 @@ import httpx
 from protego import Protego
 
 from webapp.core.errors import ToolError
-from webapp.tools.page_contacts import PageContact, contact_links, contacts_on_page, rank_contacts
 from webapp.tools.providers.http import TRUNCATED_HEADER, ProviderHttp, RateLimits, Sleep
+from webapp.tools.providers.page_contacts import (
+    PageContact,
+    contact_links,
+    contacts_on_page,
+    rank_contacts,
+)
 from webapp.tools.providers.timeouts import DOCUMENTED, CallTimeouts
-from webapp.tools.web_domains import registrable_domain, same_site
+from webapp.tools.providers.web_domains import registrable_domain, same_site
 
 PROVIDER = "Websites"  # free: counted, never against a run's budget (usage.FREE_PROVIDERS)
 ROBOTS_AGENT = "leadgen"  # the token robots.txt rules name us by

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from webapp.tools.web_domains import registrable_domain, same_site
+from webapp.tools.providers.web_domains import registrable_domain, same_site
 
 
 @dataclass(frozen=True)

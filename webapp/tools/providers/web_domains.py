@@ -4,6 +4,7 @@ List that ships inside the `publicsuffixlist` package: nothing is downloaded at 
 from __future__ import annotations
 
 from functools import cache
+from urllib.parse import urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
@@ -30,3 +31,18 @@ def same_site(host: str | None, domain: str | None) -> bool:
     """Whether `host` belongs to the registrable domain of `domain`."""
     ours = registrable_domain(domain)
     return ours is not None and registrable_domain(host) == ours
+
+
+def domain_of(website: str | None) -> str | None:
+    """The lowercase host of a website without `www.`; None when there is none to read."""
+    if not website or not website.strip():
+        return None
+    text = website.strip()
+    try:
+        host = urlsplit(text if "://" in text else f"https://{text}").hostname
+    except ValueError:
+        return None
+    if not host or "." not in host:
+        return None
+    host = host.lower().rstrip(".")
+    return host[4:] if host.startswith("www.") and "." in host[4:] else host

@@ -1,8 +1,8 @@
-"""Sending a drafted sequence's emails when the user asks, and only then: over SMTP (aiosmtplib)
-when LEADGEN_SMTP_URL is set, else into the database's outbox. Each message gets an unsubscribe
-line and a List-Unsubscribe header; SMTP sends share one rate limit per process; each message
-ends `sent` or `failed` with words a person can act on. The SMTP password never appears in an
-error, a log line or a page."""
+"""The mail provider: SMTP (aiosmtplib) when LEADGEN_SMTP_URL is set, else the database's
+outbox; the email for one message, with its unsubscribe line and List-Unsubscribe header; one
+rate limit per process for SMTP. Errors are in words a person can act on; the SMTP password
+never appears in an error, a log line or a page. Sending a sequence's step, when the user
+asks and only then, is webapp/runtime/sending.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import email.errors
 import logging
 import ssl
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -23,7 +22,6 @@ import aiosmtplib
 from pydantic import SecretStr
 
 from webapp.settings import Settings
-from webapp.store.outbox import OutboxRepository, OutgoingMessage
 from webapp.tools.providers.http import Sleep, TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -84,6 +82,19 @@ def parse_smtp_url(url: str) -> SmtpTarget:
         username=unquote(parts.username) if parts.username else None,
         password=SecretStr(unquote(parts.password)) if parts.password else None,
     )
+
+
+class Outgoing(Protocol):
+    """What an email is made of: one claimed message of a sequence."""
+
+    @property
+    def to_email(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def business_name(self) -> str: ...
 
 
 class Sender(Protocol):
@@ -231,7 +242,7 @@ def with_unsubscribe(body: str, to_email: str, business_name: str) -> str:
     return f"{body.rstrip()}\n\n-- \n{unsubscribe_line(to_email, business_name)}\n"
 
 
-def compose(message: OutgoingMessage, mail_from: str) -> EmailMessage:
+def compose(message: Outgoing, mail_from: str) -> EmailMessage:
     """The email for one claimed message, with its unsubscribe line and header."""
     try:
         mail = EmailMessage()
@@ -246,77 +257,3 @@ def compose(message: OutgoingMessage, mail_from: str) -> EmailMessage:
     except (ValueError, email.errors.MessageError) as error:
         raise SendError(f"Could not build the email to {message.to_email!r}: {error}") from error
     return mail
-
-
-@dataclass
-class SendReport:
-    step: int
-    label: str
-    claimed: int = 0
-    sent: int = 0
-    failed: int = 0
-    released: int = 0
-    last_error: str | None = None
-
-    def describe(self) -> str:
-        if not self.claimed:
-            return f"Nothing of step {self.step} was left to send."
-        leads = "lead" if self.sent == 1 else "leads"
-        text = f"Step {self.step} went to {self.sent} {leads} via {self.label}."
-        if self.failed:
-            text += f" {self.failed} failed: {self.last_error}"
-        if self.released:
-            text += f" {self.released} not tried, because of that error."
-        return text
-
-
-async def send_step(
-    outbox: OutboxRepository,
-    mailer: Sender,
-    limit: TokenBucket,
-    *,
-    sequence_id: str,
-    step: int,
-    mail_from: str,
-) -> SendReport:
-    """Send `step` of a sequence to every lead it may go to now, one message at a time."""
-    claimed = await outbox.claim(sequence_id, step, mailer.transport)
-    report = SendReport(step, mailer.label, claimed=len(claimed))
-    pending = deque(claimed)
-    try:
-        while pending:
-            if mailer.rate_limited:
-                await limit.acquire()
-            message = pending.popleft()  # from here on it may go out: it is never given back
-            if not await _deliver(outbox, mailer, message, mail_from, report):
-                break
-    finally:
-        if pending:  # never handed to the transport (stopped or cancelled): as if never tried
-            report.released = await outbox.release([m.outbox_id for m in pending])
-    logger.info(
-        "sequence %s step %d via %s: %d sent, %d failed, %d not tried",
-        *(sequence_id, step, mailer.label, report.sent, report.failed, report.released),
-    )
-    return report
-
-
-async def _deliver(
-    outbox: OutboxRepository,
-    mailer: Sender,
-    message: OutgoingMessage,
-    mail_from: str,
-    report: SendReport,
-) -> bool:
-    """Send one claimed message and record how it went; False when the transport is unusable."""
-    try:
-        mail = compose(message, mail_from)
-        await mailer.send(mail)
-    except SendError as error:
-        await outbox.mark_failed(message.outbox_id, str(error))
-        report.failed += 1
-        report.last_error = str(error)
-        logger.warning("sequence %s: not sent: %s", message.sequence_id, error)
-        return not error.stop
-    await outbox.mark_sent(message.outbox_id, mail.get_content())
-    report.sent += 1
-    return True
