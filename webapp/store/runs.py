@@ -25,7 +25,15 @@ from webapp.core.models import (
 from webapp.store.readers import ReaderPool
 from webapp.store.records import RunRecord, StepRecord
 from webapp.store.rows import insert_rows, statement_chunks, update_rows, value_rows
-from webapp.store.writer import INSERT_EVENTS, UPDATE_RUNS, EventWrite, Writer
+from webapp.store.writer import (
+    INSERT_EVENTS,
+    UPDATE_RUNS,
+    EventRow,
+    EventWrite,
+    RunUpdate,
+    StepUpdate,
+    Writer,
+)
 
 ATTEMPT_LOG = TypeAdapter(list[StepAttempt])  # one call in pydantic-core, not one per attempt
 _RUN_STATUS_BY_EVENT = {
@@ -43,7 +51,7 @@ def event_write(event: LeadPlanEvent, step: LeadGenStepResult | None) -> EventWr
     if step is not None and event.step_id is not None:
         # pydantic-core's encoder: a step's output can be hundreds of leads, 4x faster than json
         output = to_json(step.data).decode() if event.type == "STEP_SUCCEEDED" else None
-        step_params = (
+        step_params = StepUpdate(
             step.status,
             step.attempts,
             ATTEMPT_LOG.dump_json(step.attempt_log, by_alias=True).decode(),
@@ -60,7 +68,7 @@ def event_write(event: LeadPlanEvent, step: LeadGenStepResult | None) -> EventWr
     status = (
         event.status if event.type == "PLAN_COMPLETED" else _RUN_STATUS_BY_EVENT.get(event.type)
     )
-    run_params = (
+    run_params = RunUpdate(
         event.seq,
         status,
         event.timestamp if event.type == "PLAN_STARTED" else None,
@@ -73,7 +81,7 @@ def event_write(event: LeadPlanEvent, step: LeadGenStepResult | None) -> EventWr
     return EventWrite(
         run_id=run_id,
         seq=event.seq,
-        event=(
+        event=EventRow(
             run_id,
             event.seq,
             event.timestamp,

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from webapp.store.rows import insert_rows, update_rows
 from webapp.store.unwritable import refusal
@@ -67,19 +67,55 @@ class WriterStopped(RuntimeError):
         )
 
 
-@dataclass(frozen=True)
-class EventWrite:
-    """One event and the row changes it brings, as rows for the statements above.
-
-    `step` is a row of UPDATE_STEPS; `run` is (seq, status, started_at, finishing,
-    finished_at, summary, release_owner, run_id), a row of UPDATE_RUNS.
-    """
+class EventRow(NamedTuple):
+    """A row of INSERT_EVENTS."""
 
     run_id: str
     seq: int
-    event: tuple[Any, ...]
-    step: tuple[Any, ...] | None
-    run: tuple[Any, ...]
+    timestamp: str
+    type: str
+    step_id: str | None
+    payload_json: str
+
+
+class StepUpdate(NamedTuple):
+    """A row of UPDATE_STEPS: a step's new state (summary and output kept when None)."""
+
+    status: str
+    attempts: int
+    attempt_log_json: str
+    started_at: str | None
+    finished_at: str | None
+    error_message: str | None
+    blocked_by: str | None
+    summary: str | None
+    output_json: str | None
+    run_id: str
+    step_id: str
+
+
+class RunUpdate(NamedTuple):
+    """A row of UPDATE_RUNS: a run's new state after one event."""
+
+    last_seq: int
+    status: str | None  # None: unchanged
+    started_at: str | None  # kept once set
+    finishing: bool  # the event sets finished_at (to `finished_at`)
+    finished_at: str | None
+    summary: str | None  # None: unchanged
+    release_owner: bool  # the run is no longer any process's
+    run_id: str
+
+
+@dataclass(frozen=True)
+class EventWrite:
+    """One event and the row changes it brings, as rows for the statements above."""
+
+    run_id: str
+    seq: int
+    event: EventRow
+    step: StepUpdate | None
+    run: RunUpdate
     payload: Any = None  # the event object itself, handed to listeners after the commit
 
 
@@ -399,40 +435,46 @@ class Writer:
         return True, value
 
 
-def merged_step_updates(segment: list[EventWrite]) -> list[tuple[Any, ...]]:
+def merged_step_updates(segment: list[EventWrite]) -> list[StepUpdate]:
     """One UPDATE per step: its latest state, keeping the latest summary and output."""
-    latest: dict[tuple[str, str], tuple[Any, ...]] = {}
+    latest: dict[tuple[str, str], StepUpdate] = {}
     for write in segment:
-        if write.step is None:
+        step = write.step
+        if step is None:
             continue
-        key = (write.step[-2], write.step[-1])
+        key = (step.run_id, step.step_id)
         previous = latest.get(key)
         if previous is None:
-            latest[key] = write.step
+            latest[key] = step
             continue
-        summary = write.step[7] if write.step[7] is not None else previous[7]
-        output = write.step[8] if write.step[8] is not None else previous[8]
-        latest[key] = (*write.step[:7], summary, output, *write.step[9:])
+        latest[key] = step._replace(
+            summary=step.summary if step.summary is not None else previous.summary,
+            output_json=step.output_json if step.output_json is not None else previous.output_json,
+        )
     return list(latest.values())
 
 
-def merged_run_updates(segment: list[EventWrite]) -> list[tuple[Any, ...]]:
+def merged_run_updates(segment: list[EventWrite]) -> list[RunUpdate]:
     """One UPDATE per run, equivalent to applying its events' updates one after another."""
-    merged: dict[str, list[Any]] = {}
+    merged: dict[str, RunUpdate] = {}
     for write in segment:
-        seq, status, started_at, finishing, finished_at, summary, release, run_id = write.run
-        row = merged.get(run_id)
+        run = write.run
+        row = merged.get(run.run_id)
         if row is None:
-            merged[run_id] = list(write.run)
+            merged[run.run_id] = run
             continue
-        row[0] = seq
-        row[1] = status if status is not None else row[1]
-        row[2] = row[2] if row[2] is not None else started_at
-        if finishing:
-            row[3], row[4] = True, finished_at
-        row[5] = summary if summary is not None else row[5]
-        row[6] = row[6] or release
-    return [tuple(row) for row in merged.values()]
+        finishing = run.finishing or row.finishing
+        merged[run.run_id] = RunUpdate(
+            last_seq=run.last_seq,
+            status=run.status if run.status is not None else row.status,
+            started_at=row.started_at if row.started_at is not None else run.started_at,
+            finishing=finishing,
+            finished_at=run.finished_at if run.finishing else row.finished_at,
+            summary=run.summary if run.summary is not None else row.summary,
+            release_owner=row.release_owner or run.release_owner,
+            run_id=run.run_id,
+        )
+    return list(merged.values())
 
 
 def _held_elsewhere(error: sqlite3.OperationalError) -> bool:
