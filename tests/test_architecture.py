@@ -112,7 +112,7 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
         },
     ),
 }
-COMMAND_LINE = ("webapp.cli", "webapp.console", "webapp.__main__")  # may import everything
+COMMAND_LINE = ("webapp.cli", "webapp.__main__")  # may import everything
 
 
 def layer_of(module: str) -> str:

@@ -8,8 +8,9 @@ import sys
 
 from rich.markup import escape
 
-from webapp.cli_runs import EXIT_OK, EXIT_RUN_NOT_OK, EXIT_USAGE, open_store
-from webapp.console import make_console
+from webapp.cli.console import make_console
+from webapp.cli.exits import EXIT_OK, EXIT_RUN_NOT_OK, EXIT_USAGE
+from webapp.cli.session import open_store
 from webapp.runtime.accounts import AccountError, Accounts, check_password
 from webapp.settings import Settings
 from webapp.store import StoreError

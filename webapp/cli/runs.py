@@ -1,4 +1,4 @@
-"""The CLI's commands that work on the store: run (persisted), runs, show, export, resume,
+"""The commands that work on runs in the store: run (persisted), runs, show, export, resume,
 retry. Each opens the database, does its work and closes it; runs, show and export only read
 one that exists, and make none."""
 
@@ -9,13 +9,12 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from rich.live import Live
 from rich.markup import escape
 
-from webapp.console import (
+from webapp.cli.console import (
     LiveProgress,
     event_table,
     goal_text,
@@ -25,43 +24,14 @@ from webapp.console import (
     steps_table,
     summary,
 )
+from webapp.cli.exits import EXIT_OK, EXIT_RUN_NOT_OK, EXIT_USAGE
+from webapp.cli.session import open_store, session
 from webapp.core import LeadGenExecutionResult, LeadGenPlan, SupervisorUserContext
 from webapp.core.leads import delivered_words
 from webapp.leads_csv import leads_to_csv
 from webapp.runtime import RunManager, RunNotFound, RunStateError
-from webapp.runtime.factory import build_manager
 from webapp.settings import Settings
 from webapp.store import Store, StoreError
-
-EXIT_OK, EXIT_RUN_NOT_OK, EXIT_USAGE = 0, 1, 2
-
-
-@contextlib.asynccontextmanager
-async def _session(settings: Settings) -> AsyncIterator[tuple[Store, RunManager]]:
-    store = await Store.open(settings.db)
-    manager = build_manager(settings, store)
-    try:
-        await manager.start()
-        yield store, manager
-    finally:
-        try:
-            await manager.stop(reason="The command line stopped while this run was going")
-        finally:
-            await store.close()
-
-
-@contextlib.asynccontextmanager
-async def open_store(settings: Settings, *, existing: bool = False) -> AsyncIterator[Store]:
-    """The store at settings.db; with `existing`, StoreError rather than making a new one."""
-    if existing and not await asyncio.to_thread(Path(settings.db).exists):
-        raise StoreError(
-            f"There is no database at {settings.db}; give --db the file your runs are in."
-        )
-    store = await Store.open(settings.db)
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def _fail(message: str, status: int = EXIT_RUN_NOT_OK) -> int:
@@ -81,7 +51,7 @@ async def run_goal(
 ) -> int:
     """Run the plan as `user_id`, or as the account called `username` when one is given."""
     try:
-        async with _session(settings) as (store, manager):
+        async with session(settings) as (store, manager):
             if username is not None:
                 account = await store.accounts.user_named(username)
                 if account is None:
@@ -95,7 +65,7 @@ async def run_goal(
 
 async def resume_run(settings: Settings, run_id: str, *, as_json: bool) -> int:
     try:
-        async with _session(settings) as (store, manager):
+        async with session(settings) as (store, manager):
             run = await store.runs.get(run_id)
             if run is None:
                 return _fail(f"There is no run {run_id!r}.")
@@ -111,7 +81,7 @@ async def retry_run(
     settings: Settings, run_id: str, from_step: str | None, *, as_json: bool
 ) -> int:
     try:
-        async with _session(settings) as (store, manager):
+        async with session(settings) as (store, manager):
             run = await store.runs.get(run_id)
             if run is None:
                 return _fail(f"There is no run {run_id!r}.")
