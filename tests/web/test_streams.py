@@ -233,9 +233,9 @@ async def test_a_stream_sets_no_form_token_cookie_where_a_page_does(
 
 
 async def test_a_request_leaves_the_servers_send_out_of_its_scope(app: Starlette) -> None:
-    # uvicorn's request cycle holds the scope, and its `send` is a method of that cycle: the
-    # app keeps `send` in the scope for the live writes, and a scope still holding it after the
-    # request would keep the connection in a cycle until the collector's next full pass.
+    # uvicorn's request cycle holds the scope, and its `send` is a method of that cycle: a
+    # scope still holding it after the request would keep the connection in a cycle until the
+    # collector's next full pass.
     scope: dict[str, Any] = {
         "type": "http",
         "method": "GET",

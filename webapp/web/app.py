@@ -15,7 +15,6 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
 
 from webapp.runtime.accounts import Accounts
 from webapp.runtime.factory import build_manager
@@ -34,7 +33,6 @@ from webapp.web.resources import site_dir
 from webapp.web.security import SecurityHeaders
 from webapp.web.sequences import mail_view
 from webapp.web.shutdown import Shutdown
-from webapp.web.streams import SERVER_SEND
 from webapp.web.templating import build_templates
 from webapp.web.workers import end_with_parent
 
@@ -54,21 +52,6 @@ GC_THRESHOLDS = (10_000, 20, 100)
 # 504 / 326 / 295 ms against 563 / 405 / 418 at 5 ms, three runs of each taken in turn; over
 # two minutes (with rows.py too) 671 / 626 against 630 / 755: within this VM's noise.
 SWITCH_INTERVAL_S = 0.0005
-
-
-class LeadgenApp(Starlette):
-    """Starlette, keeping the server's own `send` in the scope for the live streams' writes
-    (webapp/web/streams.py), beneath the middleware's wrappers of it, while the request lasts:
-    left there, it would make a cycle (the scope, uvicorn's request cycle and its connection)
-    that only the collector's rare full passes free (see GC_THRESHOLDS); under bench.load they
-    held some 60 connections' worth of memory a second, 27 MB a minute."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope[SERVER_SEND] = send
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            scope.pop(SERVER_SEND, None)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -143,7 +126,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(SecurityHeaders),
         Middleware(AuthMiddleware),
     ]
-    app = LeadgenApp(
+    app = Starlette(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=HANDLERS
     )
     app.state.settings = settings

@@ -14,7 +14,8 @@ Viewers are served a slice at a time, each slice in its own turn of the event lo
 committed events reach the feed while the last ones are still going out: the viewers not yet
 served then send both in one write, and a burst of events costs little more than one. A viewer
 whose stream is parked, waiting for the feed with its last write done, gets its write from the
-feed itself, through its response's `send` (its `Outlet`), with no wake-up of its own task: a
+feed itself, through the `send` its response was called with (its `Outlet`, the middleware's
+chain included: webapp/web/streams.py), with no wake-up of its own task: a
 thousand task switches, generators and sse-starlette loops per event cost more than the writes
 (`python -m bench.sse --viewers 1000`, four runs of each taken in turn: p99 median 44 ms rather
 than 58, p50 20 rather than 25). A viewer that is busy (replaying, or its last write waiting for
@@ -130,11 +131,14 @@ class Viewer:
         if not data:
             return True
         sent = outlet.send({"type": "http.response.body", "body": data, "more_body": True})
-        if type(sent) is not CoroutineType:  # (every `send` under Starlette is a coroutine)
+        if type(sent) is not CoroutineType:  # any other awaitable: a task of its own
             self._wait_for(asyncio.ensure_future(sent))
             return True
+        # An eager start, as Python 3.12's eager tasks do (this is 3.11): the write runs now,
+        # in this turn, up to its first wait (mostly to its end: no task at all); a write that
+        # has to wait is finished by a task (`_Resumed`). Only the coroutine protocol is used.
         try:
-            first = sent.send(None)  # it runs to its first wait: mostly, to the end
+            first = sent.send(None)
         except StopIteration:
             return True
         except Exception:

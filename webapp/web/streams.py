@@ -16,14 +16,13 @@ When the server is stopped (SIGTERM), each stream sends its run's last stored ev
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
 from typing import Any
 
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from webapp.web.auth import credential_of
 from webapp.web.broadcast import Outlet, RunFeeds
@@ -35,34 +34,29 @@ from webapp.web.shutdown import STREAM_GRACE_S, Shutdown
 logger = logging.getLogger(__name__)
 
 PING_S = 15
-SERVER_SEND = "leadgen.server_send"  # the scope's key for the server's own `send` (app.py)
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer
 
 
 class EventStream(EventSourceResponse):
-    """sse-starlette's response, without the anyio cancel scope it opens around every send even
-    when there is no send timeout (a few µs a message: a thousand viewers pay it a thousand
-    times per event). With an `outlet`, it gives the live feed its `send`: the server's own,
-    as the app keeps it in the scope, not the chain of middleware wrappers around it (three
-    coroutines a write, which a live write, a body chunk after the response began, passes
-    unchanged: they only look at the response's start; a middleware that changed bodies would
-    have to be put back in this path)."""
+    """sse-starlette's response, used through its public interface only. With an `outlet`, it
+    gives the live feed the `send` it was called with (ASGI's, through the middleware), so that
+    the feed writes a parked viewer's live events as body chunks itself. That rests on one
+    behaviour of sse-starlette, which tests/web/test_live_contracts.py holds it to: the
+    response has started before the body iterator is first asked for data."""
 
     def __init__(self, *args: Any, outlet: Outlet | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.outlet = outlet
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.outlet is not None and self.send_timeout is None:
-            # the feed's writes have no timeout of their own
-            self.outlet.send = scope.get(SERVER_SEND, send)
-        await super().__call__(scope, receive, send)
-
-    def _send_with_timeout(self, send: Send, message: Message) -> Awaitable[None]:  # type: ignore[override]
-        # Not a coroutine of its own either: sse-starlette awaits what this returns.
-        if self.send_timeout is None:
-            return send(message)
-        return super()._send_with_timeout(send, message)
+        outlet = self.outlet
+        if outlet is not None and self.send_timeout is None:
+            outlet.send = send  # (the feed's writes have no timeout of their own)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if outlet is not None:
+                outlet.send = None  # nothing holds the request's chain once it is over
 
 
 def cursor_of(request: Request) -> int:
