@@ -26,7 +26,7 @@ from tests.store.test_outbox import drafted_sequence
 from webapp.runtime.sending import send_step
 from webapp.settings import Settings
 from webapp.store import Store
-from webapp.store.outbox import OutboxRepository, OutgoingMessage
+from webapp.store.outbox import OutgoingMessage
 from webapp.tools.providers.http import TokenBucket
 from webapp.tools.providers.mail import (
     OUTBOX_LABEL,
@@ -182,7 +182,7 @@ async def send(
     time = time or FakeTime()
     mailer = build_mailer(config)
     return await send_step(
-        OutboxRepository.of(store),
+        store.outbox,
         mailer,
         new_send_limit(config, clock=time.clock, sleep=time.sleep),
         sequence_id=sequence_id,
@@ -218,7 +218,7 @@ async def test_smtp_sends_each_lead_its_message_with_an_unsubscribe_line(store: 
     )
     assert ann["List-Unsubscribe"] == "<mailto:me@agency.example?subject=unsubscribe>"
     assert time.sleeps == [pytest.approx(60.0)]  # one a minute: the second waited its turn
-    entries = await OutboxRepository.of(store).entries(sequence_id)
+    entries = await store.outbox.entries(sequence_id)
     assert [(e.status, e.transport) for e in entries] == [("sent", "smtp")] * 2
     assert "Reply 'unsubscribe'" in entries[0].body
 
@@ -230,14 +230,14 @@ async def test_a_refused_recipient_is_failed_with_the_servers_words(store: Store
         report = await send(store, settings(smtp_url=f"smtp://127.0.0.1:{port}"), sequence_id)
 
     assert (report.sent, report.failed, report.released) == (0, 2, 0)  # each lead was tried
-    entries = await OutboxRepository.of(store).entries(sequence_id)
+    entries = await store.outbox.entries(sequence_id)
     assert [e.status for e in entries] == ["failed", "failed"]
     assert entries[0].error == (
         f"127.0.0.1:{port} refused the recipient ann@cafe-a.example (550 5.1.1 "
         "<ann@cafe-a.example>: Recipient address rejected). Check the lead's address before "
         "sending again."
     )
-    overview = await OutboxRepository.of(store).overview(sequence_id)
+    overview = await store.outbox.overview(sequence_id)
     assert overview is not None and overview.last_error is not None
     assert "550 5.1.1" in overview.last_error
     assert overview.steps[0].ready == 2  # a failed message may be sent again, by the user
@@ -256,7 +256,7 @@ async def test_a_wrong_password_never_appears_in_errors_or_logs(
 
     assert (report.sent, report.failed, report.released) == (0, 1, 1)  # stopped at the login
     assert handler.envelopes == []
-    entries = await OutboxRepository.of(store).entries(sequence_id)
+    entries = await store.outbox.entries(sequence_id)
     assert [e.status for e in entries] == ["failed"]
     error = entries[0].error or ""
     assert error.startswith(f"127.0.0.1:{port} refused the login for 'me' (535")
@@ -274,7 +274,7 @@ async def test_smtp_upgrades_with_starttls_when_the_server_offers_it(
     async with smtp_server(handler, starttls=certificate.server) as port:
         mailer = Mailer(parse_smtp_url(f"smtp://127.0.0.1:{port}"), tls_context=certificate.client)
         report = await send_step(
-            OutboxRepository.of(store),
+            store.outbox,
             mailer,
             new_send_limit(settings()),
             sequence_id=sequence_id,
@@ -292,7 +292,7 @@ async def test_smtps_speaks_tls_from_the_start(store: Store, certificate: Certif
     async with smtp_server(handler, implicit_tls=certificate.server) as port:
         mailer = Mailer(parse_smtp_url(f"smtps://127.0.0.1:{port}"), tls_context=certificate.client)
         report = await send_step(
-            OutboxRepository.of(store),
+            store.outbox,
             mailer,
             new_send_limit(settings()),
             sequence_id=sequence_id,
@@ -328,7 +328,7 @@ async def test_an_unreachable_server_stops_the_batch_with_what_to_check(store: S
     report = await send(store, settings(smtp_url=f"smtp://127.0.0.1:{port}"), sequence_id)
 
     assert (report.sent, report.failed, report.released) == (0, 1, 1)
-    [entry] = await OutboxRepository.of(store).entries(sequence_id)
+    [entry] = await store.outbox.entries(sequence_id)
     assert entry.error is not None
     assert entry.error.startswith(f"Could not connect to 127.0.0.1:{port}")
     assert entry.error.endswith(
@@ -354,7 +354,7 @@ async def test_the_outbox_records_every_message_without_any_network(
     assert isinstance(build_mailer(config), OutboxMailer)
     assert (report.sent, report.failed, report.label) == (2, 0, OUTBOX_LABEL)
     assert time.sleeps == []  # nothing leaves the machine, so nothing waits
-    entries = await OutboxRepository.of(store).entries(sequence_id)
+    entries = await store.outbox.entries(sequence_id)
     assert [(e.status, e.transport, e.to_email) for e in entries] == [
         ("sent", "outbox", "ann@cafe-a.example"),
         ("sent", "outbox", "bob@cafe-b.example"),
@@ -380,7 +380,7 @@ async def test_a_cancelled_send_gives_back_what_it_had_not_handed_over(store: St
         await never.wait()
 
     limit = TokenBucket(1 / 60, 1, clock=lambda: 0.0, sleep=stuck)
-    outbox = OutboxRepository.of(store)
+    outbox = store.outbox
     task = asyncio.create_task(
         send_step(outbox, Recorder(), limit, sequence_id=sequence_id, step=1, mail_from="a@b.c")
     )

@@ -17,7 +17,7 @@ def lead(name: str, **fields: object) -> Lead:
 
 
 def repository(store: Store) -> MonitorRepository:
-    return MonitorRepository(store.writer, store.readers)
+    return store.monitors
 
 
 async def monitor_with_list(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from tests.core.conftest import make_plan
 from webapp.core.ports import EmailSequence, SequenceMessage, SequenceStep
 from webapp.store import Store
-from webapp.store.outbox import OutboxRepository, sequences_for_run
+from webapp.store.outbox import OutboxRepository
 
 LEADS = (("ann@cafe-a.example", "Cafe A", "Ann"), ("bob@cafe-b.example", "Cafe B", "Bob"))
 
@@ -55,7 +55,7 @@ async def test_a_fresh_sequence_has_step_one_ready_and_follow_ups_waiting(store:
     sequence_id = await drafted_sequence(store)
     await drafted_sequence(store, "run_2")
 
-    [overview] = await sequences_for_run(store, "run_1")
+    [overview] = await store.outbox.overviews_for_run("run_1")
 
     assert overview.sequence_id == sequence_id
     assert (overview.run_id, overview.name, overview.leads) == ("run_1", "Outreach", 2)
@@ -75,7 +75,7 @@ async def test_a_fresh_sequence_has_step_one_ready_and_follow_ups_waiting(store:
 
 async def test_a_claimed_message_is_never_claimed_again(store: Store) -> None:
     sequence_id = await drafted_sequence(store)
-    outbox = OutboxRepository.of(store)
+    outbox = store.outbox
 
     first = await outbox.claim(sequence_id, 1, "outbox")
     again = await outbox.claim(sequence_id, 1, "outbox")
@@ -92,7 +92,7 @@ async def test_a_claimed_message_is_never_claimed_again(store: Store) -> None:
 
 async def test_two_sends_at_once_share_the_messages_out(store: Store) -> None:
     sequence_id = await drafted_sequence(store)
-    outbox = OutboxRepository.of(store)
+    outbox = store.outbox
 
     a, b = await asyncio.gather(
         outbox.claim(sequence_id, 1, "smtp"), outbox.claim(sequence_id, 1, "smtp")
@@ -104,7 +104,7 @@ async def test_two_sends_at_once_share_the_messages_out(store: Store) -> None:
 
 async def test_recording_sent_is_idempotent_and_keeps_what_went_out(store: Store) -> None:
     sequence_id = await drafted_sequence(store)
-    outbox = OutboxRepository.of(store)
+    outbox = store.outbox
     message, _ = await outbox.claim(sequence_id, 1, "smtp")
 
     assert await outbox.mark_sent(message.outbox_id, "Hi Ann\n\n-- \nunsubscribe") is True
@@ -123,7 +123,7 @@ async def test_recording_sent_is_idempotent_and_keeps_what_went_out(store: Store
 
 async def test_a_failed_message_can_be_sent_again_and_shows_its_error(store: Store) -> None:
     sequence_id = await drafted_sequence(store)
-    outbox = OutboxRepository.of(store)
+    outbox = store.outbox
     ann, bob = await outbox.claim(sequence_id, 1, "smtp")
     await outbox.mark_sent(ann.outbox_id, ann.body)
     await outbox.mark_failed(bob.outbox_id, "mx refused the recipient (550 no such user)")
@@ -187,7 +187,7 @@ class Clock:
 
 async def test_released_messages_can_be_claimed_again_but_sent_ones_stay(store: Store) -> None:
     sequence_id = await drafted_sequence(store)
-    outbox = OutboxRepository.of(store)
+    outbox = store.outbox
     ann, bob = await outbox.claim(sequence_id, 1, "smtp")
     await outbox.mark_sent(ann.outbox_id, ann.body)
 
@@ -199,11 +199,11 @@ async def test_released_messages_can_be_claimed_again_but_sent_ones_stay(store: 
 
 
 async def test_an_unknown_sequence_has_nothing_to_claim(store: Store) -> None:
-    outbox = OutboxRepository.of(store)
+    outbox = store.outbox
 
     assert await outbox.overview("seq_missing") is None
     assert await outbox.claim("seq_missing", 1, "smtp") == []
-    assert await sequences_for_run(store, "run_missing") == []
+    assert await store.outbox.overviews_for_run("run_missing") == []
 
 
 async def test_a_draft_leaves_the_runs_sequences_at_hand_once_for_its_live_page(
@@ -213,6 +213,6 @@ async def test_a_draft_leaves_the_runs_sequences_at_hand_once_for_its_live_page(
 
     fresh = store.outputs.take_fresh_sequences("run_1")
 
-    assert fresh is not None and fresh == await sequences_for_run(store, "run_1")
+    assert fresh is not None and fresh == await store.outbox.overviews_for_run("run_1")
     assert [s.steps[0].ready for s in fresh] == [2]
     assert store.outputs.take_fresh_sequences("run_1") is None  # taken once: then read

@@ -23,10 +23,8 @@ from webapp.core.models import GOOGLE_PLACES_SEARCH, LeadPlanEvent
 from webapp.runtime import EventHub, RunManager, RunManagerOptions, SubscriberDropped
 from webapp.settings import Settings
 from webapp.store import Store
-from webapp.store.outbox import sequences_for_run
 from webapp.tools import default_tool_map
 from webapp.web import broadcast
-from webapp.web import live as live_module
 from webapp.web.broadcast import Chunk, RunFeeds
 from webapp.web.live import Kind, LiveFragments, fold
 from webapp.web.sequences import mail_view
@@ -460,12 +458,12 @@ async def test_a_watched_run_shows_its_saved_leads_and_sequences_live_without_re
         reads.append("leads")
         return []
 
-    async def read_sequences(store: Store, run_id: str) -> Any:
+    async def read_sequences(run_id: str) -> Any:
         reads.append("sequences")
         return []
 
     monkeypatch.setattr(watched.store.outputs, "leads_for_run", read_leads)
-    monkeypatch.setattr(live_module, "sequences_for_run", read_sequences)
+    monkeypatch.setattr(watched.store.outbox, "overviews_for_run", read_sequences)
     try:
         run_id = await manager.start_run(make_plan(email=True), USER)
         await reached.wait()
@@ -480,7 +478,7 @@ async def test_a_watched_run_shows_its_saved_leads_and_sequences_live_without_re
     assert reads == []
     monkeypatch.undo()
     leads = await watched.store.outputs.leads_for_run(run_id)
-    [sequence] = await sequences_for_run(watched.store, run_id)
+    [sequence] = await watched.store.outbox.overviews_for_run(run_id)
     assert leads and shown.count("<tr>") >= len(leads) + 1  # each lead's row, and the head's
     for lead in leads:
         assert escape(lead.business_name) in shown

@@ -22,7 +22,6 @@ from tests.web.hostile import (
     graph_titles,
     visible_text,
 )
-from webapp.store.outbox import sequences_for_run
 
 GOAL = 'Find 3 "coffee" shops & bakeries <b in Leeds'
 GOAL_TEXT = "Find 3 cafes in Leeds"
@@ -181,7 +180,7 @@ async def test_addresses_and_values_that_quote_what_was_sent_answer_with_text(
     app: Starlette, client: httpx.AsyncClient
 ) -> None:
     run_id = await finished_run(app, client, email=True)
-    [sequence] = await sequences_for_run(app.state.store, run_id)
+    [sequence] = await app.state.store.outbox.overviews_for_run(run_id)
     for payload in (*MARKUP, ATTRIBUTE):
         bad = quote(payload, safe="")
         pages = {

@@ -32,7 +32,6 @@ from tests.web.hostile import (
     scan,
     visible_text,
 )
-from webapp.store.outbox import sequences_for_run
 from webapp.web.templating import web_link
 
 Served = tuple[Starlette, httpx.AsyncClient]
@@ -129,7 +128,7 @@ async def test_what_a_provider_sends_is_text_on_every_page_and_update(served: Se
     run_id = await hostile_run(app, client)
     run = (await client.get(f"/api/runs/{run_id}")).json()
     assert run["run"]["status"] == "succeeded", run
-    [sequence] = await sequences_for_run(app.state.store, run_id)
+    [sequence] = await app.state.store.outbox.overviews_for_run(run_id)
     monitor = (await app.state.monitors.monitors.list_monitors())[0]
 
     pages = {

@@ -29,7 +29,6 @@ from tests.tools.fakes.hunter import hunter_app, person
 from tests.tools.fakes.osm import FakeHost
 from tests.tools.live_server import free_port, serving
 from tests.web.helpers import fast_settings, serve
-from webapp.store.outbox import sequences_for_run
 from webapp.tools import lead_calls
 from webapp.tools.providers import clients
 from webapp.tools.providers.timeouts import CallTimeouts
@@ -291,7 +290,7 @@ async def test_no_smtp_password_appears_when_mail_is_sent_refused_or_unreachable
                 run = {"goal": GOAL, "email": True, "places_provider": "demo"}
                 run_id = seen.add(name, await client.post("/api/runs", json=run)).json()["runId"]
                 await app.state.manager.wait(run_id)
-                [sequence] = await sequences_for_run(app.state.store, run_id)
+                [sequence] = await app.state.store.outbox.overviews_for_run(run_id)
                 send = f"/runs/{run_id}/sequences/{sequence.sequence_id}/send"
                 answer = await client.post(send, data={"step": "1"}, headers=HTMX)
                 seen.add(f"sending when the server {name}", answer)

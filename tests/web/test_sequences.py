@@ -13,7 +13,8 @@ from starlette.applications import Starlette
 
 from tests.test_mail import PASSWORD, Capture, FakeTime, smtp_server
 from tests.web.helpers import client_for, fast_settings, finished_run, parse_sse, serve
-from webapp.store.outbox import OutboxRepository, SequenceOverview, sequences_for_run
+from webapp.store import Store
+from webapp.store.outbox import SequenceOverview
 from webapp.tools.providers.http import TokenBucket
 
 HTMX = {"HX-Request": "true"}
@@ -22,7 +23,8 @@ HTMX = {"HX-Request": "true"}
 async def drafted(app: Starlette, client: httpx.AsyncClient) -> SequenceOverview:
     """A finished demo run that drafted an email sequence, and that sequence."""
     run_id = await finished_run(app, client, email=True)
-    [sequence] = await sequences_for_run(app.state.store, run_id)
+    store: Store = app.state.store
+    [sequence] = await store.outbox.overviews_for_run(run_id)
     assert sequence.leads > 0 and len(sequence.steps) == 3
     return sequence
 
@@ -38,7 +40,7 @@ def button(page: str, step: int) -> str:
 
 
 async def entries(app: Starlette, sequence: SequenceOverview) -> list[tuple[str, str, str]]:
-    outbox = OutboxRepository.of(app.state.store)
+    outbox = app.state.store.outbox
     return [(e.to_email, e.status, e.transport) for e in await outbox.entries(sequence.sequence_id)]
 
 

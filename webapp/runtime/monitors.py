@@ -34,7 +34,7 @@ from webapp.core.planner import plan_lead_generation
 from webapp.core.tooling import ToolEnv
 from webapp.settings import Settings
 from webapp.store import Store
-from webapp.store.monitors import KnownLeads, MonitorCheck, MonitorRecord, MonitorRepository
+from webapp.store.monitors import KnownLeads, MonitorCheck, MonitorRecord
 from webapp.tools.monitor import DEFAULT_FREQUENCY, PERIODS
 from webapp.tools.providers.web_domains import domain_of
 from webapp.tools.registry import run_lead_tool
@@ -63,7 +63,7 @@ class MonitorScheduler:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         run_tool: RunTool = run_lead_tool,
     ) -> None:
-        self.monitors = MonitorRepository(store.writer, store.readers)
+        self.monitors = store.monitors
         if isinstance(services, ToolServices):
             fixed = services
             self._services_for: ServicesFor = lambda run_id, options: fixed

@@ -17,6 +17,8 @@ from webapp.store.cache import CacheRepository
 from webapp.store.checkpoints import Checkpointer
 from webapp.store.connection import StoreError, open_writer
 from webapp.store.history import CursorError, HistoryRepository
+from webapp.store.monitors import MonitorRepository
+from webapp.store.outbox import OutboxRepository
 from webapp.store.outputs import OutputRepository
 from webapp.store.processes import ProcessRegistry
 from webapp.store.readers import ReaderPool
@@ -51,6 +53,8 @@ class Store:
         self.usage = UsageRepository(writer, readers)
         self.cache = CacheRepository(writer, readers)
         self.accounts = AccountRepository(writer, readers)
+        self.outbox = OutboxRepository(writer, readers, clock)
+        self.monitors = MonitorRepository(writer, readers)
         self._closed = False
 
     @classmethod

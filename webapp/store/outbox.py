@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiosqlite
 
@@ -17,9 +17,6 @@ from webapp.core.models import iso_timestamp, utc_now
 from webapp.core.ports import SequenceStep
 from webapp.store.readers import Params, ReaderPool
 from webapp.store.writer import Writer
-
-if TYPE_CHECKING:
-    from webapp.store import Store
 
 # When a follow-up falls due for its lead (a Julian day): its delay after the step before it
 # was sent to the same lead; NULL while that step was not sent.
@@ -210,10 +207,6 @@ class OutboxRepository:
         self.readers = readers
         self.clock = clock
 
-    @classmethod
-    def of(cls, store: Store) -> OutboxRepository:
-        return cls(store.writer, store.readers)
-
     async def overview(self, sequence_id: str) -> SequenceOverview | None:
         async with self.readers.snapshot() as conn:
             row = await _first(conn, "SELECT * FROM email_sequences WHERE id = ?", (sequence_id,))
@@ -317,11 +310,6 @@ class OutboxRepository:
 
         changed: bool = await self.writer.run(finish)
         return changed
-
-
-async def sequences_for_run(store: Store, run_id: str) -> list[SequenceOverview]:
-    """The run's drafted sequences with their send state, for the run page."""
-    return await OutboxRepository.of(store).overviews_for_run(run_id)
 
 
 def _queue(

@@ -43,7 +43,7 @@ from starlette.templating import Jinja2Templates
 from webapp.core.leads import Lead
 from webapp.core.models import EMAIL_SEQUENCE_SETUP, LEAD_LIST_SAVE, LeadPlanEvent
 from webapp.store import Store
-from webapp.store.outbox import SequenceOverview, sequences_for_run
+from webapp.store.outbox import SequenceOverview
 from webapp.web.run_view import FINAL_EVENTS, RunView, page_context
 from webapp.web.sequences import MailView
 
@@ -285,7 +285,7 @@ class LiveFragments:
             if self.mail is not None and _drafts_sequences(event) and known.sequences is None:
                 known.sequences = outputs.take_fresh_sequences(run_id)
                 if known.sequences is None:
-                    reads["sequences"] = partial(sequences_for_run, self.store, run_id)
+                    reads["sequences"] = partial(self.store.outbox.overviews_for_run, run_id)
         return known, reads
 
     async def _read_for(

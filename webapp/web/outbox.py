@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from webapp.store.outbox import OutboxRepository
 from webapp.web.auth import user_of
 from webapp.web.pages import render
 from webapp.web.state import store_of
@@ -18,7 +17,7 @@ SEQUENCES = 100  # the newest sequences looked at for what is still to send
 
 
 async def outbox_page(request: Request) -> Response:
-    repository = OutboxRepository.of(store_of(request))
+    repository = store_of(request).outbox
     user_id = user_of(request).user_id
     messages = await repository.messages_of(user_id, SHOWN + 1)
     to_send = [

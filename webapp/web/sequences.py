@@ -15,10 +15,8 @@ from starlette.routing import Route
 from webapp.runtime.sending import send_step
 from webapp.settings import Settings
 from webapp.store.outbox import (
-    OutboxRepository,
     SampleMessage,
     SequenceOverview,
-    sequences_for_run,
 )
 from webapp.tools.providers.http import TokenBucket
 from webapp.tools.providers.mail import (
@@ -63,7 +61,7 @@ def mail_view(settings: Settings) -> MailView:
 async def sequence_context(request: Request, run_id: str) -> dict[str, Any]:
     """What the run page needs to show the run's sequences: them, and where mail would go."""
     return {
-        "sequences": await sequences_for_run(store_of(request), run_id),
+        "sequences": await store_of(request).outbox.overviews_for_run(run_id),
         "mail": mail_view(settings_of(request)),
     }
 
@@ -83,7 +81,7 @@ async def send_sequence_step(request: Request) -> Response:
     run_id = request.path_params["run_id"]
     store = store_of(request)
     await check_owned_run(request, run_id)
-    outbox = OutboxRepository.of(store)
+    outbox = store.outbox
     sequence = await outbox.overview(request.path_params["sequence_id"])
     if sequence is None or sequence.run_id != run_id:
         raise HTTPException(404)
