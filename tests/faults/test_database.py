@@ -22,7 +22,7 @@ from tests.runtime.conftest import FAST, demo_services
 from tests.web.helpers import fast_settings, serve
 from webapp.core.models import LeadPlanEvent
 from webapp.runtime import RunManager, RunManagerOptions
-from webapp.runtime import manager as manager_module
+from webapp.runtime import recovery as recovery_module
 from webapp.store import Store, connection, writer
 from webapp.store.writer import INSERT_EVENTS, EventWrite
 
@@ -328,7 +328,7 @@ async def test_a_run_the_database_cannot_yet_mark_interrupted_is_marked_at_a_lat
     )
     disk = FullDisk(store.writer.conn)
     told = OnLog("could not mark run", disk.free)  # room is made once the manager has failed
-    logging.getLogger(manager_module.__name__).addHandler(told)
+    logging.getLogger(recovery_module.__name__).addHandler(told)
     try:
         await manager.start()
         store.writer.conn = cast(sqlite3.Connection, disk)
@@ -341,7 +341,7 @@ async def test_a_run_the_database_cannot_yet_mark_interrupted_is_marked_at_a_lat
             await asyncio.sleep(0.01)
         truth = await assert_truthful(store, run_id, "interrupted")
     finally:
-        logging.getLogger(manager_module.__name__).removeHandler(told)
+        logging.getLogger(recovery_module.__name__).removeHandler(told)
         await manager.stop()
         await store.close()
 

@@ -1,15 +1,6 @@
-"""The RunManager owns every run this process executes, as an asyncio task.
-
-It persists each run, runs at most `max_runs` at once (the rest wait in order, pending),
-cancels, resumes and retries runs, streams a run's events to subscribers (replay from the
-store, then live, with no gap), and keeps the process's heartbeat so that runs left behind by
-a dead process are found and marked interrupted, by whichever process looks. The runs other
-processes execute on the same database are followed through the store (webapp/runtime/tail.py).
-
-A run whose events the store cannot write (disk full, database locked for too long) stops
-where its stored log ends and is marked interrupted, as if its process had died: resuming it
-goes on without a hole. If the database refuses that too, the housekeeping tries again.
-"""
+"""The RunManager owns every run this process executes, as an asyncio task: it persists each
+run, runs at most `max_runs` at once (the rest wait in order), and cancels, resumes and retries
+them; their streams are in subscriptions.py, their interruptions in recovery.py."""
 
 from __future__ import annotations
 
@@ -36,30 +27,30 @@ from webapp.core.retry import RetryPolicy
 from webapp.core.tasks import cancel_and_wait
 from webapp.core.tooling import ToolMap
 from webapp.core.validation import validate_plan
-from webapp.runtime.hub import EventHub, SubscriptionClosed
+from webapp.runtime.hub import EventHub
+from webapp.runtime.recovery import Recovery
 from webapp.runtime.retry_plan import steps_to_rerun
+from webapp.runtime.runs import ACTIVE, ActiveRun, RunNotFound, RunStateError
+from webapp.runtime.subscriptions import REPLAY_CHUNK, RunStreams
 from webapp.runtime.tail import StoreTail
 from webapp.store import Store
 from webapp.store.records import RunRecord
 from webapp.store.writer import EventWrite, WriterStopped
 from webapp.tools import default_tool_map
 
+__all__ = [  # (REPLAY_CHUNK: the feeds replay a run in the streams' chunks)
+    "REPLAY_CHUNK",
+    "CancelOutcome",
+    "RunManager",
+    "RunManagerOptions",
+    "RunNotFound",
+    "RunStateError",
+    "new_run_id",
+]
+
 logger = logging.getLogger(__name__)
 
-FINAL_EVENTS = frozenset({"PLAN_COMPLETED", "RUN_INTERRUPTED"})
 STEP_ENDINGS = frozenset({"STEP_SUCCEEDED", "STEP_FAILED", "STEP_CANCELLED"})
-ACTIVE = frozenset({"pending", "running"})
-REPLAY_CHUNK = 500
-
-
-class RunNotFound(LookupError):
-    def __init__(self, run_id: str) -> None:
-        super().__init__(f"There is no run {run_id!r}.")
-        self.run_id = run_id
-
-
-class RunStateError(ValueError):
-    """The run is not in a state that allows what was asked (e.g. resuming a finished run)."""
 
 
 @dataclass
@@ -72,18 +63,6 @@ class RunManagerOptions:
     cancel_check_s: float = 0.1  # ... and the cancels asked through them
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
     step_timeout: StepTimeout | None = None  # each attempt's limit; else the policy's
-
-
-@dataclass
-class _ActiveRun:
-    run_id: str
-    user_id: str
-    cancel: asyncio.Event
-    task: asyncio.Task[None] | None = None
-    recording: bool = True
-    lost: str | None = None  # why the run must stop and be marked interrupted
-    plan_id: str = ""
-    published_seq: int = 0  # its last event committed and told to the streams
 
 
 @dataclass(frozen=True)
@@ -110,15 +89,18 @@ class RunManager:
         self.options = options or RunManagerOptions()
         self.hub = hub or EventHub()
         self.clock = clock
-        self.process_id = ""
-        self._active: dict[str, _ActiveRun] = {}
+        self._active: dict[str, ActiveRun] = {}
         self._slots = asyncio.Semaphore(self.options.max_runs)
         self._queue: list[str] = []  # the runs waiting for a slot, in the order they get one
-        self._housekeeping: asyncio.Task[None] | None = None
         self._stopping = False
-        self._to_interrupt: dict[str, str] = {}  # stopped runs the store has not marked yet
-        # what the streams were told of the runs stopped by the writer's end (not stored)
-        self._cut_off: dict[str, LeadPlanEvent] = {}
+        self._recovery = Recovery(
+            store,
+            self.hub,
+            self._active,
+            clock=clock,
+            heartbeat_interval_s=self.options.heartbeat_interval_s,
+            stale_after_s=self.options.stale_after_s,
+        )
         self.tail = StoreTail(
             store,
             self.hub,
@@ -129,16 +111,27 @@ class RunManager:
         )
         # Resources the runs share that end with the manager (e.g. the providers' HTTP client).
         self.closers: list[Callable[[], Awaitable[None]]] = []
+        self._streams = RunStreams(
+            store,
+            self.hub,
+            self.tail,
+            cut_off=self._recovery.cut_off,
+            owner=self.owner,
+            is_local=self.is_local,
+        )
         store.writer.on_commit = self._published
-        store.writer.on_lost = self._events_lost
-        store.writer.on_stopped = self._writer_stopped
+        store.writer.on_lost = self._recovery.events_lost
+        store.writer.on_stopped = self._recovery.writer_stopped
+
+    @property
+    def process_id(self) -> str:
+        """This process's id in the store (the owner of the runs it starts), once started."""
+        return self._recovery.process_id
 
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.process_id = await self.store.processes.register()
-        await self.recover_orphans()
-        self._housekeeping = asyncio.create_task(self._keep_house(), name="leadgen-housekeeping")
+        await self._recovery.start()  # registers this process and marks the orphans interrupted
         self.tail.start()
 
     async def stop(self, *, reason: str = "The server stopped while this run was going") -> None:
@@ -146,29 +139,19 @@ class RunManager:
         if self._stopping:
             return
         self._stopping = True
-        await cancel_and_wait(self._housekeeping)
+        await self._recovery.stop_housekeeping()
         await self.tail.close()  # the streams following other processes' runs end
         active = list(self._active.values())
         for run in active:
             run.recording = False  # what the cut-off steps emit now is not the truth
         await cancel_and_wait(*(run.task for run in active))
-        reasons = {run.run_id: run.lost or reason for run in active} | self._to_interrupt
-        for run_id, why in reasons.items():
-            try:
-                await self._interrupt(run_id, self.process_id, why)
-            except Exception:
-                # Stopping goes on: the next start finds the run orphaned and marks it then.
-                logger.exception("could not mark run %s interrupted while stopping", run_id)
-        if self.process_id:
-            try:
-                await self.store.processes.unregister(self.process_id)
-            except Exception:  # (the writer stopped, the file unwritable): the next start finds
-                # this process gone by its heartbeat
-                logger.warning(
-                    "could not unregister process %s: nothing can be written", self.process_id
-                )
+        await self._recovery.interrupt_stopped({run.run_id: run.lost or reason for run in active})
         for close in self.closers:
             await close()
+
+    async def recover_orphans(self) -> list[str]:
+        """Mark interrupted the active runs whose owning process is gone."""
+        return await self._recovery.recover_orphans()
 
     # -- starting and controlling runs -------------------------------------------------------
 
@@ -296,83 +279,18 @@ class RunManager:
 
     # -- subscriptions ----------------------------------------------------------------------
 
-    async def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncIterator[LeadPlanEvent]:
+    def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncIterator[LeadPlanEvent]:
         """The run's events after `after_seq`: replayed from the store, then live, with no gap
-        and no repeat, ending after the run's final event. Raises SubscriberDropped if the
-        reader falls too far behind."""
-        async for batch in self.subscribe_batches(run_id, after_seq):
-            for event in batch:
-                yield event
+        and no repeat, ending after the run's final event. Raises RunNotFound (when iterated)
+        and SubscriberDropped if the reader falls too far behind."""
+        return self._streams.events(run_id, after_seq)
 
-    async def subscribe_batches(
+    def subscribe_batches(
         self, run_id: str, after_seq: int = 0
     ) -> AsyncIterator[list[LeadPlanEvent]]:
         """As `subscribe`, in batches: a reader that wakes takes everything already waiting,
         so a busy stream is written in fewer, larger pieces."""
-        if await self.owner(run_id) is None:
-            raise RunNotFound(run_id)
-        subscription = self.hub.subscribe(run_id)  # before the replay: nothing slips between
-        last = after_seq
-        try:
-            while True:
-                chunk = await self.store.runs.events(run_id, after=last, limit=REPLAY_CHUNK)
-                batch, finished = await self._until_final(run_id, chunk)
-                if batch:
-                    yield batch
-                    last = batch[-1].seq
-                if finished:
-                    return
-                if len(chunk) < REPLAY_CHUNK:
-                    break
-            cut_off = self._cut_off.get(run_id)
-            if cut_off is not None and cut_off.seq > last:  # the writer stopped under it
-                yield [cut_off]
-                return
-            local = self.is_local(run_id)
-            if not local:  # another process's run (or one over): its events come by the tail
-                progress = await self.store.runs.progress(run_id)
-                if progress is None or (progress[0] not in ACTIVE and progress[1] <= last):
-                    return  # over, and nothing after the cursor
-                if not self.tail.follow(run_id, last):
-                    return  # this process has stopped following other processes' runs
-            while True:
-                try:
-                    fresh = [e for e in await subscription.get_batch() if e.seq > last]
-                except SubscriptionClosed:
-                    return  # this process has stopped following other processes' runs
-                if fresh and fresh[0].seq > last + 1:  # the store fills any hole
-                    missed = await self.store.runs.events(run_id, after=last)
-                    fresh = [e for e in missed if e.seq < fresh[0].seq] + fresh
-                batch, finished = await self._until_final(run_id, fresh, live=local)
-                if batch:
-                    yield batch
-                    last = batch[-1].seq
-                if finished:
-                    return
-        finally:
-            self.hub.unsubscribe(subscription)
-
-    async def _until_final(
-        self, run_id: str, events: list[LeadPlanEvent], *, live: bool = False
-    ) -> tuple[list[LeadPlanEvent], bool]:
-        """The events up to and including the run's final one, and whether it was reached."""
-        for index, event in enumerate(events):
-            more = index + 1 < len(events)
-            if live and event.type == "RUN_INTERRUPTED" and not more:
-                return events[: index + 1], True
-            if await self._ends_stream(run_id, event, more=more):
-                return events[: index + 1], True
-        return events, False
-
-    async def _ends_stream(self, run_id: str, event: LeadPlanEvent, *, more: bool) -> bool:
-        """A run's stream ends after its final event. An interruption is final only if nothing
-        came after it: a resumed run's log goes on past its RUN_INTERRUPTED."""
-        if event.type == "PLAN_COMPLETED":
-            return True
-        if event.type != "RUN_INTERRUPTED" or more:
-            return False
-        progress = await self.store.runs.progress(run_id)
-        return progress is None or (progress[0] == "interrupted" and progress[1] <= event.seq)
+        return self._streams.batches(run_id, after_seq)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -387,7 +305,7 @@ class RunManager:
         resumed: bool = False,
         options: Mapping[str, Any],
     ) -> None:
-        active = _ActiveRun(
+        active = ActiveRun(
             run_id=run_id,
             user_id=user.user_id,
             cancel=asyncio.Event(),
@@ -403,7 +321,7 @@ class RunManager:
 
     async def _execute(
         self,
-        active: _ActiveRun,
+        active: ActiveRun,
         plan: LeadGenPlan,
         user: SupervisorUserContext,
         reuse: Mapping[str, LeadGenStepResult],
@@ -448,14 +366,14 @@ class RunManager:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                if active.lost is None:  # (a failed write is told to _events_lost first)
+                if active.lost is None:  # (a failed write is told to events_lost first)
                     logger.exception("run %s stopped on an internal error", active.run_id)
                     active.lost = (
                         "The run stopped on an internal error; the server log has the details. "
                         "You can resume it."
                     )
             if active.lost is not None:
-                await self._interrupt_or_later(active.run_id, active.lost)
+                await self._recovery.interrupt_or_later(active.run_id, active.lost)
         finally:
             if not self._stopping:
                 self._active.pop(active.run_id, None)
@@ -507,95 +425,6 @@ class RunManager:
             if active is not None:
                 active.published_seq = event.seq
         self.hub.publish(events)
-
-    def _writer_stopped(self, error: BaseException) -> None:
-        """The store's writer stopped for good: every run here stops, and its watchers are told
-        it was interrupted (the store cannot record it now: the next start marks it so, from
-        where its stored log ends, and it can be resumed)."""
-        reason = (
-            f"The database writer stopped ({type(error).__name__}), so this run could not be "
-            "saved any further. Restart the server, then resume it."
-        )
-        told = []
-        for active in self._active.values():
-            active.recording = False
-            active.lost = active.lost or reason
-            active.cancel.set()
-            told.append(
-                LeadPlanEvent(
-                    seq=active.published_seq + 1,
-                    timestamp=iso_timestamp(self.clock()),
-                    type="RUN_INTERRUPTED",
-                    plan_id=active.plan_id,
-                    run_id=active.run_id,
-                    user_id=active.user_id,
-                    status="interrupted",
-                    summary=active.lost,
-                )
-            )
-        self._cut_off.update((event.run_id or "", event) for event in told)
-        self.hub.publish(told)
-
-    def _events_lost(self, lost: Mapping[str, Exception]) -> None:
-        """The store could not write these runs' events (and refuses their next ones): each
-        stops where its stored log ends, and is then marked interrupted."""
-        for run_id, error in lost.items():
-            active = self._active.get(run_id)
-            if active is None or active.lost is not None:
-                continue
-            active.recording = False
-            active.lost = (
-                f"The database could not save this run's progress ({error}), so it stopped "
-                "here. Resume it once the database can be written to again."
-            )
-            active.cancel.set()
-
-    async def _interrupt_or_later(self, run_id: str, reason: str) -> None:
-        """Mark interrupted a run this process stopped; while the store refuses (which may be
-        why the run stopped), the housekeeping tries again at each beat."""
-        try:
-            await self._interrupt(run_id, self.process_id, reason)
-        except Exception:
-            logger.exception("could not mark run %s interrupted; trying again later", run_id)
-            self._to_interrupt[run_id] = reason
-
-    async def _interrupt(self, run_id: str, owner_id: str | None, reason: str) -> None:
-        event = await self.store.runs.interrupt(
-            run_id, owner_id=owner_id, timestamp=iso_timestamp(self.clock()), reason=reason
-        )
-        if event is not None:
-            self.hub.publish([event])
-            logger.warning("run %s marked interrupted: %s", run_id, reason)
-
-    async def recover_orphans(self) -> list[str]:
-        """Mark interrupted the active runs whose owning process is gone."""
-        recovered = []
-        for run in await self.store.processes.orphaned_runs(
-            stale_after_s=self.options.stale_after_s
-        ):
-            if run.owner_id == self.process_id or run.run_id in self._active:
-                continue
-            await self._interrupt(
-                run.run_id,
-                run.owner_id,
-                "The process running this run stopped (crashed or was killed); resume it to go on.",
-            )
-            recovered.append(run.run_id)
-        return recovered
-
-    async def _keep_house(self) -> None:
-        while True:
-            await asyncio.sleep(self.options.heartbeat_interval_s)
-            try:
-                await self.store.processes.heartbeat(self.process_id)
-                for run_id, reason in list(self._to_interrupt.items()):
-                    await self._interrupt(run_id, self.process_id, reason)
-                    del self._to_interrupt[run_id]
-                await self.recover_orphans()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("housekeeping failed; trying again at the next beat")
 
     def _cancel_asked(self, run_id: str) -> None:
         """Another process was asked to cancel a run this one executes (the tail read it)."""

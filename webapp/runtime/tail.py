@@ -7,8 +7,8 @@ processes (the workers of `leadgen serve --workers N`, or servers side by side o
 learn of them here: every `interval_s`, while anyone here follows such a run, one read of the
 store takes the new events of all of them, each after the last one this process handed out,
 and publishes them to the hub. A follower replays from the store first and skips what it has
-seen, so it does not matter where a run's cursor starts (webapp/runtime/manager.py
-`subscribe_batches` fills any hole from the store). Cancels are read every `cancel_every_s`
+seen, so it does not matter where a run's cursor starts (webapp/runtime/subscriptions.py
+`RunStreams.batches` fills any hole from the store). Cancels are read every `cancel_every_s`
 while this process executes runs: a cancel asked through another process stops the run within
 that time, not at the next heartbeat.
 """
