@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from webapp.core import goals
+from webapp.core import goal_text
 from webapp.core.errors import GoalError
 from webapp.core.goals import (
     DEFAULT_MAX_VOLUME,
@@ -308,8 +308,8 @@ def test_a_huge_goal_fails_on_its_length_before_any_other_work(
     def must_not_run(*args: Any) -> Any:
         raise AssertionError("the text was read before its length was checked")
 
-    monkeypatch.setattr(goals, "_reject_controls", must_not_run)
-    monkeypatch.setattr(goals, "_normalise", must_not_run)
+    monkeypatch.setattr(goal_text, "_reject_controls", must_not_run)
+    monkeypatch.setattr(goal_text, "_normalise", must_not_run)
     with pytest.raises(GoalError) as caught:
         parse_goal("<b>" + "x" * 1_000_000)
 
