@@ -27,6 +27,7 @@ from webapp.core.models import SupervisorUserContext
 from webapp.runtime.factory import build_manager
 from webapp.store import Store
 from webapp.web.pages import plan_for
+from webapp.web.run_request import RunRequest
 from webapp.web.shutdown import API_MESSAGE, PAGE_MESSAGE
 
 GOAL = "Find 10 coffee shops in Manchester, email them and monitor for new ones"
@@ -108,7 +109,8 @@ async def test_a_stream_following_another_process_run_is_told_too(tmp_path: Path
         other = build_manager(slow, elsewhere)
         await other.start()
         try:
-            plan = plan_for(GOAL, {}, slow, "usr_alice")  # the serving client's own run
+            # the serving client's own run
+            plan = plan_for(RunRequest(goal=GOAL), slow, "usr_alice")
             run_id = await other.start_run(plan, SupervisorUserContext(user_id="usr_alice"))
             api = asyncio.ensure_future(client.get(f"/api/runs/{run_id}/events"))
             for _ in range(TURNS_LIMIT):  # until the stream follows it (replayed, now polling)

@@ -97,6 +97,31 @@ async def test_overrides_shape_the_plan(app: Starlette, client: httpx.AsyncClien
         (b'{"goal": "Find 5 coffee shops", "volume": -5}', 422, "invalid_goal", "volume"),
         (b'{"goal": "Find 5 coffee shops", "volume": 10000000}', 422, "invalid_goal", "volume"),
         (b'{"goal": "Find 5 coffee shops", "country": "Narnia"}', 422, "invalid_goal", "country"),
+        (
+            b'{"goal": "Find 5 coffee shops", "places_provider": "yelp"}',
+            422,
+            "invalid_provider",
+            "places_provider",
+        ),
+        (
+            b'{"goal": "Find 5 coffee shops", "email_providers": "website,x"}',
+            422,
+            "invalid_provider",
+            "email_providers",
+        ),
+        (b'{"goal": "Find 5 coffee shops", "budget": [1]}', 422, "invalid_budget", "budget"),
+        (
+            b'{"goal": "Find 5 coffee shops", "budget": {"calls": 1}}',
+            422,
+            "invalid_budget",
+            "budget",
+        ),
+        (
+            b'{"goal": "Find 5 coffee shops", "budget": {"requests": 0}}',
+            422,
+            "invalid_budget",
+            "budget_requests",
+        ),
     ],
     ids=[
         "malformed",
@@ -113,6 +138,11 @@ async def test_overrides_shape_the_plan(app: Starlette, client: httpx.AsyncClien
         "volume-negative",
         "volume-huge",
         "country",
+        "places-provider",
+        "email-providers",
+        "budget-not-an-object",
+        "budget-unknown-field",
+        "budget-requests",
     ],
 )
 async def test_a_bad_body_is_refused_and_starts_nothing(

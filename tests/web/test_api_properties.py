@@ -129,6 +129,9 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[Starlette, httpx.AsyncCl
 @example(body=b'{"goal": "Find 5 cafes in Leeds", "goal": 5}')
 @example(body=b'{"goal": "Find 5 cafes \xff in Leeds"}')
 @example(body=b"\xef\xbb\xbf{}")
+@example(body=b'{"goal": "Find 5 cafes in Leeds", "volume": "\\ud800"}')  # a lone surrogate
+@example(body=b'{"goal": "Find 5 cafes in Leeds", "\\ud800": 1}')
+@example(body=b'{"goal": "Find 5 cafes in Leeds", "budget": {"\\udfff": 1}}')
 @example(body=b"")
 async def test_any_body_gets_a_clear_4xx_or_a_run(
     served: tuple[Starlette, httpx.AsyncClient], body: bytes

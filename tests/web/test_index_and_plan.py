@@ -138,6 +138,12 @@ BAD_GOALS = [
         "between 1 and 500",
         id="volume-huge",
     ),
+    pytest.param(
+        {"goal": PREVIEW_GOAL, "overrides": "1", "persona": "coffee shops", "volume": "five"},
+        "volume",
+        "whole number, such as 20, not “five”",
+        id="volume-not-a-number",
+    ),
 ]
 
 

@@ -9,17 +9,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from webapp.core import GoalError
 from webapp.core.models import SupervisorUserContext
 from webapp.core.status import count_by_status
 from webapp.web.auth import user_of
 from webapp.web.errors import ApiError
-from webapp.web.forms import api_run_request, read_body, run_options
+from webapp.web.forms import read_body
 from webapp.web.json_response import JSONResponse
 from webapp.web.lead_table import lead_page
 from webapp.web.numbers import whole_number
 from webapp.web.ownership import check_owned_run, may_start_run, owned_run
 from webapp.web.pages import lead_query, plan_for
+from webapp.web.run_request import RunRequest
 from webapp.web.state import manager_of, store_of
 
 MAX_LIMIT = 200
@@ -37,13 +37,10 @@ async def run_document(request: Request, run_id: str) -> dict[str, Any]:
 
 
 async def create_run(request: Request) -> Response:
-    goal_text, overrides, chosen = api_run_request(await read_body(request))
+    asked = RunRequest.from_json(await read_body(request))
     settings = request.app.state.settings
-    try:
-        plan = plan_for(goal_text, overrides, settings, user_of(request).user_id)
-    except GoalError as error:
-        raise ApiError(422, "invalid_goal", error.message, error.field or "goal") from error
-    options = run_options(chosen, settings)
+    plan = plan_for(asked, settings, user_of(request).user_id)
+    options = asked.run_options(settings)
     may_start_run(request)
     run_id = await manager_of(request).start_run(
         plan, SupervisorUserContext(user_id=user_of(request).user_id), options=options

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from webapp.core import GoalError, LeadGenPlan, PlanContext, plan_lead_generation
+from webapp.core import LeadGenPlan, PlanContext, plan_lead_generation
 from webapp.core.models import SupervisorUserContext
 from webapp.leads_csv import leads_to_csv
 from webapp.runtime import RunNotFound
@@ -22,12 +22,13 @@ from webapp.settings import Settings
 from webapp.store.records import RunRow
 from webapp.tools.estimate import estimate_provider_calls, estimate_warnings
 from webapp.web.auth import user_of
-from webapp.web.forms import form_overrides, goal_from, read_form, run_options
+from webapp.web.forms import read_form
 from webapp.web.graph import GraphStep, layout
 from webapp.web.json_response import JSONResponse
 from webapp.web.lead_table import BadLeadQuery, LeadQuery, lead_page
 from webapp.web.loop_lag import LoopLagMonitor
 from webapp.web.ownership import check_owned_run, may_start_run, owned_run
+from webapp.web.run_request import InvalidRunRequest, RunRequest, form_fields
 from webapp.web.run_view import RunView, page_context, params_gist, served_by
 from webapp.web.sequences import sequence_context
 from webapp.web.state import manager_of, settings_of, store_of
@@ -50,10 +51,9 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     return response
 
 
-def plan_for(
-    goal_text: object, overrides: dict[str, Any], settings: Settings, user_id: str
-) -> LeadGenPlan:
-    goal = goal_from(goal_text, overrides, settings)
+def plan_for(asked: RunRequest, settings: Settings, user_id: str) -> LeadGenPlan:
+    """The plan of what `asked` asks for; InvalidRunRequest naming the field the goal fails on."""
+    goal = asked.lead_gen_goal(settings)
     context = PlanContext(
         user_id=user_id,
         default_region=settings.default_region,
@@ -62,35 +62,28 @@ def plan_for(
     return plan_lead_generation(goal, context)
 
 
-def chosen_of(form: FormData) -> dict[str, str]:
-    """The providers the preview form chose (unchecked here: the start of the run checks)."""
-    return {
-        key: value
-        for key in ("places_provider", "email_provider", "email_providers")
-        if isinstance(value := form.get(key), str) and value
-    }
-
-
 def typed_budget(form: FormData) -> dict[str, Any]:
     """The budget typed in the preview, to show again with the updated plan or an error."""
-    return {
-        "budget": {
-            key: value[:40] if isinstance(value := form.get(f"budget_{key}"), str) else ""
-            for key in ("requests", "credits")
-        }
-    }
+    typed = form_fields(form)["budget"]
+    return {"budget": {key: (value or "")[:40] for key, value in typed.items()}}
 
 
 def typed_fields(form: FormData) -> dict[str, Any]:
     """What the user typed in the preview's fields, to show again beside an error."""
     if form.get("overrides") != "1":
         return {}
-    fields: dict[str, Any] = {
-        name: form.get(name, "") for name in ("persona", "region", "country", "volume")
-    }
-    fields["email"] = form.get("email") == "on"
-    fields["monitoring"] = form.get("monitoring") == "on"
-    return {"fields": fields}
+    typed = form_fields(form)
+    names = ("persona", "region", "country", "volume", "email", "monitoring")
+    return {"fields": {name: "" if typed[name] is None else typed[name] for name in names}}
+
+
+def beside_fields(error: InvalidRunRequest) -> dict[str, str]:
+    """The errors the goal form shows beside its fields: the goal's and its overrides'. A
+    provider or a budget it cannot take is answered by the error page, which names it."""
+    errors = error.field_errors()
+    if not errors:
+        raise error
+    return errors
 
 
 def plan_graph(plan: LeadGenPlan, providers: list[str] | None = None) -> Any:
@@ -129,19 +122,16 @@ async def preview(request: Request) -> Response:
     settings = settings_of(request)
     goal_text = form.get("goal", "")
     try:
-        plan = plan_for(goal_text, form_overrides(form), settings, user_of(request).user_id)
-    except GoalError as error:
-        failed = {
-            "goal": goal_text,
-            "errors": {error.field or "goal": error.message},
-            **typed_fields(form),
-            **typed_budget(form),
-        }
+        asked = RunRequest.from_form(form)
+        plan = plan_for(asked, settings, user_of(request).user_id)
+    except InvalidRunRequest as error:
+        failed = {"goal": goal_text, "errors": beside_fields(error)}
+        failed |= typed_fields(form) | typed_budget(form)
         if is_htmx(request):
             return render(request, "_preview.html", {**failed, "plan": None}, 422)
         return await _index(request, failed, 422)
-    options = run_options(form, settings)
-    chosen = chosen_of(form)
+    options = asked.run_options(settings)
+    chosen = asked.provider_choices()
     context: dict[str, Any] = {
         "goal": goal_text,
         "errors": {},
@@ -167,11 +157,12 @@ async def start_run(request: Request) -> Response:
     form = await read_form(request)
     goal_text = form.get("goal", "")
     try:
-        plan = plan_for(goal_text, form_overrides(form), settings_of(request), user.user_id)
-    except GoalError as error:
-        failed = {"goal": goal_text, "errors": {error.field or "goal": error.message}}
-        return await _index(request, {**failed, **typed_fields(form), **typed_budget(form)}, 422)
-    options = run_options(form, settings_of(request))
+        asked = RunRequest.from_form(form)
+        plan = plan_for(asked, settings_of(request), user.user_id)
+    except InvalidRunRequest as error:
+        failed = {"goal": goal_text, "errors": beside_fields(error)}
+        return await _index(request, failed | typed_fields(form) | typed_budget(form), 422)
+    options = asked.run_options(settings_of(request))
     may_start_run(request)
     run_id = await manager_of(request).start_run(
         plan, SupervisorUserContext(user_id=user.user_id), options=options
