@@ -26,7 +26,7 @@ from tests.faults.truth import assert_truthful
 from tests.web.helpers import Message, fast_settings, finished_run, parse_sse, serve
 from webapp.store import Store
 from webapp.store.readers import ReaderPool
-from webapp.web.live import LiveFragments
+from webapp.web.fragments import LiveFragments
 
 GOAL = "Find 10 coffee shops in Manchester, email them and monitor for new ones"
 VIEWERS = 24  # half on the page's stream, half on the JSON one

@@ -1,8 +1,8 @@
 """What the live path relies on in its libraries, held to it: a library that changes under it
 fails here, not silently in production. The feed writes a parked viewer's live events through
-the `send` its sse-starlette response was called with (webapp/web/streams.py), so that response
-must have started before it first asks its body for data, and must leave a body chunk as the
-app wrote it."""
+the `send` its sse-starlette response was called with (webapp/web/event_streams.py), so that
+response must have started before it first asks its body for data, and must leave a body
+chunk as the app wrote it."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from importlib.metadata import version
 from sse_starlette import EventSourceResponse
 from starlette.types import Message
 
-from webapp.web.broadcast import Outlet
-from webapp.web.streams import EventStream
+from webapp.web.event_streams import EventStream
+from webapp.web.fanout import Outlet
 
 SCOPE = {
     "type": "http",

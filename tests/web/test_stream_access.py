@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.web.helpers import client_for, fast_settings, serve
-from webapp.web.access import StreamAccess
+from webapp.web.stream_access import StreamAccess
 
 GOAL = "Find 5 coffee shops in Manchester"
 

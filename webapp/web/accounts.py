@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from webapp.runtime.accounts import AccountError, PasswordChecksBusy, User
+from webapp.web.app_state import settings_of
 from webapp.web.auth import (
     NEW_TOKEN_COOKIE,
     SESSION_COOKIE,
@@ -19,11 +20,10 @@ from webapp.web.auth import (
     maybe_user,
     user_of,
 )
-from webapp.web.broadcast import RunFeeds
+from webapp.web.fanout import RunFeeds
 from webapp.web.forms import read_form
 from webapp.web.limits import wait_words
 from webapp.web.pages import render
-from webapp.web.state import settings_of
 
 
 def _text(value: object, limit: int = 2048) -> str:

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from webapp.core.models import SupervisorUserContext
 from webapp.core.status import count_by_status
+from webapp.web.app_state import manager_of, store_of
 from webapp.web.auth import user_of
 from webapp.web.errors import ApiError
 from webapp.web.forms import read_body
@@ -20,7 +21,6 @@ from webapp.web.numbers import whole_number
 from webapp.web.ownership import check_owned_run, may_start_run, owned_run
 from webapp.web.pages import lead_query, plan_for
 from webapp.web.run_request import RunRequest
-from webapp.web.state import manager_of, store_of
 
 MAX_LIMIT = 200
 

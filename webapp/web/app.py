@@ -22,11 +22,11 @@ from webapp.runtime.monitors import MonitorScheduler
 from webapp.settings import Settings
 from webapp.store import Store
 from webapp.web import accounts as accounts_pages
-from webapp.web import api, compare, monitors, outbox, pages, sequences, streams
+from webapp.web import api, compare, event_streams, monitors, outbox, pages, sequences
 from webapp.web.auth import Auth, AuthMiddleware
-from webapp.web.broadcast import RunFeeds
 from webapp.web.errors import HANDLERS
-from webapp.web.live import LiveFragments
+from webapp.web.fanout import RunFeeds
+from webapp.web.fragments import LiveFragments
 from webapp.web.loop_lag import LoopLagMonitor
 from webapp.web.proxies import ForwardedHeaders, TrustedProxies
 from webapp.web.resources import site_dir
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         # first, the routes asked for most under load: the router tries each route in turn
-        *streams.routes,
+        *event_streams.routes,
         *api.routes,
         *accounts_pages.routes,
         *pages.routes,

@@ -40,11 +40,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from webapp.runtime.accounts import LOCAL_USER, Accounts, User, token_hash
 from webapp.settings import Settings
-from webapp.web.access import Credential
 from webapp.web.errors import error_response
 from webapp.web.forms import MAX_BODY_BYTES
 from webapp.web.json_response import JSONResponse
 from webapp.web.limits import LoginLimiter, RunStartLimiter
+from webapp.web.stream_access import Credential
 
 logger = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ class AuthMiddleware:
 
     async def _identify(self, request: Request, auth: Auth) -> tuple[User | None, bool]:
         """The user and whether a bearer token (not a browser session) says so; the
-        credential is kept in the scope (a stream ends with it: webapp/web/access.py)."""
+        credential is kept in the scope (a stream ends with it: webapp/web/stream_access.py)."""
         accounts = auth.accounts
         if request.url.path.startswith("/api/"):
             scheme, _, credentials = request.headers.get("authorization", "").partition(" ")

@@ -11,10 +11,10 @@ from webapp.core.compare import Comparison, compare_leads
 from webapp.leads_csv import leads_to_csv
 from webapp.store import RunRecord
 from webapp.tools.step_inputs import lead_json
+from webapp.web.app_state import store_of
 from webapp.web.json_response import JSONResponse
 from webapp.web.ownership import owned_run
 from webapp.web.pages import csv_file_name, render
-from webapp.web.state import store_of
 
 
 async def compared(request: Request) -> tuple[RunRecord, RunRecord, Comparison]:

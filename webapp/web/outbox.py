@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from webapp.web.app_state import store_of
 from webapp.web.auth import user_of
 from webapp.web.pages import render
-from webapp.web.state import store_of
 
 SHOWN = 500  # the newest; older messages stay stored
 SEQUENCES = 100  # the newest sequences looked at for what is still to send

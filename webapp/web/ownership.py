@@ -10,10 +10,10 @@ from starlette.requests import Request
 from webapp.runtime import RunNotFound
 from webapp.store import RunRecord
 from webapp.store.monitors import MonitorRecord
+from webapp.web.app_state import manager_of, store_of
 from webapp.web.auth import auth_of, user_of
 from webapp.web.errors import ApiError
 from webapp.web.limits import wait_words
-from webapp.web.state import manager_of, store_of
 
 
 async def owned_run(request: Request, run_id: str) -> RunRecord:

@@ -21,6 +21,7 @@ from webapp.runtime import RunNotFound
 from webapp.settings import Settings
 from webapp.store.records import RunRow
 from webapp.tools.estimate import estimate_provider_calls, estimate_warnings
+from webapp.web.app_state import manager_of, settings_of, store_of
 from webapp.web.auth import user_of
 from webapp.web.forms import read_form
 from webapp.web.graph import GraphStep, layout
@@ -31,7 +32,6 @@ from webapp.web.ownership import check_owned_run, may_start_run, owned_run
 from webapp.web.run_request import InvalidRunRequest, RunRequest, form_fields
 from webapp.web.run_view import RunView, page_context, params_gist, served_by
 from webapp.web.sequences import sequence_context
-from webapp.web.state import manager_of, settings_of, store_of
 
 RECENT_RUNS = 8
 HISTORY_PAGE = 25

@@ -28,7 +28,7 @@ from webapp.tools.providers.choice import provider_label
 from webapp.web.formatting import between
 from webapp.web.graph import GraphStep, layout
 from webapp.web.lead_table import LeadPage, LeadQuery, lead_page
-from webapp.web.states import RETRYABLE_RUN
+from webapp.web.state_marks import RETRYABLE_RUN
 
 RECENT_EVENTS = 50
 FINAL_EVENTS = frozenset({"PLAN_COMPLETED", "RUN_INTERRUPTED"})

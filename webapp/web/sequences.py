@@ -27,10 +27,10 @@ from webapp.tools.providers.mail import (
     sender_address,
     with_unsubscribe,
 )
+from webapp.web.app_state import settings_of, store_of
 from webapp.web.forms import read_form
 from webapp.web.numbers import whole_number
 from webapp.web.ownership import check_owned_run
-from webapp.web.state import settings_of, store_of
 
 
 @dataclass(frozen=True)

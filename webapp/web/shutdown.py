@@ -36,8 +36,8 @@ import anyio
 from sse_starlette import ServerSentEvent
 
 from webapp.runtime import SubscriberDropped
-from webapp.web.broadcast import DONE
-from webapp.web.live import Kind
+from webapp.web.fanout import DONE
+from webapp.web.fragments import Kind
 
 logger = logging.getLogger(__name__)
 

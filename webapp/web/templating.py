@@ -14,7 +14,7 @@ from webapp.web import formatting
 from webapp.web.auth import template_globals
 from webapp.web.resources import site_dir, static_version
 from webapp.web.run_view import step_usage
-from webapp.web.states import STATE_ICONS
+from webapp.web.state_marks import STATE_ICONS
 
 
 def spending(usage: dict[str, Any]) -> str:

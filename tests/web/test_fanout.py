@@ -24,9 +24,9 @@ from webapp.runtime import EventHub, RunManager, RunManagerOptions, SubscriberDr
 from webapp.settings import Settings
 from webapp.store import Store
 from webapp.tools import default_tool_map
-from webapp.web import broadcast
-from webapp.web.broadcast import Chunk, RunFeeds
-from webapp.web.live import Kind, LiveFragments, fold
+from webapp.web import fanout
+from webapp.web.fanout import Chunk, RunFeeds
+from webapp.web.fragments import Kind, LiveFragments, fold
 from webapp.web.sequences import mail_view
 from webapp.web.templating import build_templates
 
@@ -253,7 +253,7 @@ async def test_viewers_joining_a_watched_run_replay_from_its_feed_not_the_store(
 async def test_viewers_of_a_run_too_long_for_its_feed_to_keep_replay_from_the_store(
     watched: Watched, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(broadcast, "KEEP_EVENTS", 2)
+    monkeypatch.setattr(fanout, "KEEP_EVENTS", 2)
     run_id, opened = await blocked_run(watched, "hunter_enrich_3")  # 6 events by then
     first = asyncio.create_task(watch(watched.feeds, run_id, 0, "html"))
     await until(lambda: live_viewers(watched.feeds, run_id) == 1)
@@ -510,7 +510,7 @@ async def test_live_events_go_straight_to_a_parked_streams_socket_in_order_even_
     later_open, later_reached = asyncio.Event(), asyncio.Event()
     watched.tools.behave("lead_list_save_4", gate(later_open, later_reached))
     run_id, opened = await blocked_run(watched, "google_places_1")
-    socket, outlet = Socket(), broadcast.Outlet()
+    socket, outlet = Socket(), fanout.Outlet()
     outlet.send = socket.send
 
     async def read() -> None:  # what sse-starlette does with what the stream yields

@@ -5,7 +5,7 @@ the store, then goes live, and ends with a `done` event once the run's final eve
 15 s ping keeps proxies from closing it. A stream only observes: a viewer leaving never touches
 the run. A viewer too slow to keep up is dropped; its browser reconnects and replays.
 
-The viewers of a run share its live feed (webapp/web/broadcast.py), which writes their live
+The viewers of a run share its live feed (webapp/web/fanout.py), which writes their live
 events through their responses' `send` itself while they wait. The feed of a run another
 process executes gets its events through the store (webapp/runtime/tail.py).
 
@@ -25,9 +25,9 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from webapp.web.auth import credential_of
-from webapp.web.broadcast import Outlet, RunFeeds
 from webapp.web.errors import ApiError
-from webapp.web.live import Kind
+from webapp.web.fanout import Outlet, RunFeeds
+from webapp.web.fragments import Kind
 from webapp.web.ownership import check_owned_run
 from webapp.web.shutdown import STREAM_GRACE_S, Shutdown
 

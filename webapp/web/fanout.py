@@ -15,7 +15,7 @@ committed events reach the feed while the last ones are still going out: the vie
 served then send both in one write, and a burst of events costs little more than one. A viewer
 whose stream is parked, waiting for the feed with its last write done, gets its write from the
 feed itself, through the `send` its response was called with (its `Outlet`, the middleware's
-chain included: webapp/web/streams.py), with no wake-up of its own task: a
+chain included: webapp/web/event_streams.py), with no wake-up of its own task: a
 thousand task switches, generators and sse-starlette loops per event cost more than the writes
 (`python -m bench.sse --viewers 1000`, four runs of each taken in turn: p99 median 44 ms rather
 than 58, p50 20 rather than 25). A viewer that is busy (replaying, or its last write waiting for
@@ -43,8 +43,8 @@ from webapp.core.models import LeadPlanEvent
 from webapp.core.tasks import cancel_and_wait
 from webapp.runtime import RunManager, SubscriberDropped
 from webapp.runtime.manager import REPLAY_CHUNK
-from webapp.web.access import Credential, StreamAccess
-from webapp.web.live import Kind, LiveFragments, Update, fold, sse_bytes
+from webapp.web.fragments import Kind, LiveFragments, Update, fold, sse_bytes
+from webapp.web.stream_access import Credential, StreamAccess
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class Chunk:
 
 
 class Outlet:
-    """A stream's response `send`, once the response has begun (webapp/web/streams.py sets
+    """A stream's response `send`, once the response has begun (webapp/web/event_streams.py sets
     it): the feed writes a parked viewer's chunks through it."""
 
     __slots__ = ("send",)

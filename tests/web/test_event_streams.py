@@ -16,8 +16,8 @@ from starlette.applications import Starlette
 from starlette.types import Message
 
 from tests.web.helpers import fast_settings, finished_run, parse_sse, serve
-from webapp.web.live import LiveFragments
-from webapp.web.streams import EventStream
+from webapp.web.event_streams import EventStream
+from webapp.web.fragments import LiveFragments
 
 
 async def stream(client: httpx.AsyncClient, url: str, **headers: str) -> httpx.Response:
