@@ -1,7 +1,7 @@
 """The store's one writer in trouble: a listener of its commits failing is contained (the
 writes and their waiters go on), and a writer that stops for good says so. /healthz answers
-503, new runs are refused in words, and the runs that were going end as interrupted on their
-streams, with nothing left waiting for ever."""
+503, new runs are refused in words, and the runs that were going end as interrupted, on their
+streams and in the store (the writer's last words), with nothing left waiting for ever."""
 
 from __future__ import annotations
 
@@ -73,7 +73,13 @@ async def test_a_writer_that_stops_is_reported_refuses_new_runs_and_ends_the_run
         refused = await client.post("/api/runs", json={"goal": GOAL})
         with pytest.raises(WriterStopped):
             await store.writer.flush()
+        stored = await store.runs.get(run_id)  # what a reload, or another process, reads
+        log = await store.runs.events(run_id)
 
+    assert stored is not None and stored.status == "interrupted"  # not "running" for ever
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    assert log[-1].type == "RUN_INTERRUPTED"
+    assert "The database writer stopped" in (log[-1].summary or "")
     assert health.status_code == 503 and "writer has stopped" in health.json()["reason"]
     assert refused.status_code == 503
     assert refused.json()["error"]["message"].startswith("The database writer has stopped")

@@ -393,7 +393,9 @@ class RunRepository:
             self.writer.readmit(run_id)  # its log goes on from here (a resume), without a hole
             return event
 
-        result: LeadPlanEvent | None = await self.writer.run(mark)
+        # (when the writer has stopped, as its last words: the run must not stay "running")
+        write = self.writer.run if self.writer.stopped is None else self.writer.run_after_stop
+        result: LeadPlanEvent | None = await write(mark)
         return result
 
     async def request_cancel(self, run_id: str) -> None:

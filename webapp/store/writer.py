@@ -205,6 +205,24 @@ class Writer:
             self._hurry()  # a flush: someone waits for all of it
         return future
 
+    async def run_after_stop(self, op: Op) -> Any:
+        """Once the writer's loop has stopped, `op` in a transaction of its own on the writer's
+        thread and connection (nothing else uses them then): the last words, such as marking
+        interrupted the runs this process was executing. Raises what the database raises."""
+
+        def once(conn: sqlite3.Connection) -> Any:
+            self._begin()
+            try:
+                result = op(conn)
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        return await asyncio.get_running_loop().run_in_executor(self.thread, once, self.conn)
+
     async def flush(self) -> None:
         """Wait until everything queued so far is committed (now: the gathering stops)."""
         await self.submit(None)
