@@ -15,6 +15,7 @@ from tests.tools.fakes.google_places import GOOD_KEY, PLACES, RATE_LIMITED, goog
 from tests.tools.fakes.hunter import TEST_KEY, hunter_app, person
 from tests.tools.live_server import serving
 from webapp.core import (
+    LeadGenExecutionResult,
     LeadGenGoal,
     PlanContext,
     RetryPolicy,
@@ -118,10 +119,11 @@ async def test_a_whole_plan_runs_on_google_places_and_hunter(services: ToolServi
     assert all(lead["email"].endswith(lead["domain"]) for lead in with_email)
 
 
-async def test_a_throttled_search_is_retried_after_the_providers_wait(
-    services: ToolServices,
-) -> None:
-    throttled = google_places_app(script=[RATE_LIMITED])
+async def run_once_throttled(
+    services: ToolServices, first_answer: Any
+) -> tuple[LeadGenExecutionResult, RecordingSleep]:
+    """A 5-lead plan against Google's fake, whose first answer is `first_answer`."""
+    throttled = google_places_app(script=[first_answer])
     with serving(throttled) as url:
         settings = services.settings.model_copy(update={"google_places_url": url})
         clients = ProviderClients(settings)
@@ -137,6 +139,13 @@ async def test_a_throttled_search_is_retried_after_the_providers_wait(
             )
         finally:
             await clients.aclose()
+    return result, sleep
+
+
+async def test_a_throttled_search_is_retried_after_the_providers_wait(
+    services: ToolServices,
+) -> None:
+    result, sleep = await run_once_throttled(services, RATE_LIMITED)
 
     assert result.step_results[0].attempts == 2
     assert sleep.delays == [2.0]  # the fake's Retry-After, longer than the 1 s backoff
@@ -149,22 +158,7 @@ async def test_an_unreadable_retry_after_is_ignored_and_the_search_retried(
 ) -> None:
     # "²" is a digit to isdigit(), not to float(): it must not fail the step as a fault of ours
     unreadable = (RATE_LIMITED[0], RATE_LIMITED[1], {"Retry-After": retry_after})
-    throttled = google_places_app(script=[unreadable])
-    with serving(throttled) as url:
-        settings = services.settings.model_copy(update={"google_places_url": url})
-        clients = ProviderClients(settings)
-        sleep = RecordingSleep()
-        try:
-            result = await execute_lead_generation_plan(
-                coffee_plan(5),
-                USER,
-                tools=default_tool_map(),
-                services=ToolServices(settings=settings, clients=clients),
-                retry_policy=RetryPolicy(jitter=0),
-                sleep=sleep,
-            )
-        finally:
-            await clients.aclose()
+    result, sleep = await run_once_throttled(services, unreadable)
 
     assert result.step_results[0].attempts == 2
     assert sleep.delays == [1.0]  # the policy's own backoff, as with no Retry-After
