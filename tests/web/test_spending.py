@@ -104,3 +104,24 @@ async def test_the_form_takes_a_budget_in_credits_and_keeps_what_was_typed(
     await app.state.manager.wait(run_id)
     run = (await client.get(f"/api/runs/{run_id}")).json()["run"]
     assert run["options"]["budget"] == {"credits": 2.5}
+
+
+async def test_a_budget_the_form_cannot_take_is_said_beside_it_and_nothing_starts(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    before = (await client.get("/api/runs")).json()["runs"]
+
+    answers = [
+        await client.post(
+            path, data={"goal": GOAL, "budget_requests": "lots", "budget_credits": "-1"}
+        )
+        for path in ("/plan", "/runs")
+    ]
+
+    for answer in answers:
+        assert answer.status_code == 422
+        page = answer.text
+        assert 'value="lots" aria-invalid="true" aria-describedby="e-budget_requests"' in page
+        assert '<p class="error" id="e-budget_requests">The requests budget must be' in page
+        assert 'id="goal-error"' not in page  # the goal itself was fine
+    assert (await client.get("/api/runs")).json()["runs"] == before

@@ -78,12 +78,8 @@ def typed_fields(form: FormData) -> dict[str, Any]:
 
 
 def beside_fields(error: InvalidRunRequest) -> dict[str, str]:
-    """The errors the goal form shows beside its fields: the goal's and its overrides'. A
-    provider or a budget it cannot take is answered by the error page, which names it."""
-    errors = error.field_errors()
-    if not errors:
-        raise error
-    return errors
+    """The errors the goal form shows beside its fields, each by the field it is about."""
+    return error.field_errors() or {"goal": error.message}
 
 
 def plan_graph(plan: LeadGenPlan, providers: list[str] | None = None) -> Any:

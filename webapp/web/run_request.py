@@ -217,14 +217,31 @@ class InvalidRunRequest(ApiError):
         self.problems = problems
 
     def field_errors(self) -> dict[str, str]:
-        """The goal's and its overrides' problems, by field: those the goal form shows."""
-        return {p.field or "goal": p.message for p in self.problems if p.code == "invalid_goal"}
+        """Every problem by the form's field it is about (the first for each): the goal form
+        shows each beside its field. A problem with no field of the form is the goal's."""
+        errors: dict[str, str] = {}
+        for problem in self.problems:
+            field = FORM_FIELDS.get(problem.field or "goal", "goal")
+            errors.setdefault(field, problem.message)
+        return errors
 
 
 # --- what a problem says ----------------------------------------------------------------
 
 _SHORT = reprlib.Repr()  # a value shown in a message: short, and never deeper than 6 levels
 _SHORT.maxstring = _SHORT.maxother = 40
+
+# The form's field each problem is shown beside (the API's field names, as problems carry them).
+FORM_FIELDS = {
+    **{name: name for name in ("goal", "persona", "region", "country", "volume")},
+    **{name: name for name in ("places_provider", "email_providers")},
+    "email": "goal",  # (a tick box: only a hand-made post gets it wrong; said at the top)
+    "monitoring": "goal",
+    "email_provider": "email_providers",
+    "budget": "budget_requests",
+    "budget_requests": "budget_requests",
+    "budget_credits": "budget_credits",
+}
 
 GOAL_MESSAGES = {
     "goal": "The goal must be text.",
