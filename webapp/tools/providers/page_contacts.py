@@ -89,9 +89,19 @@ class _Draft:
     phone: str | None = None
 
 
+def read_page(html: str, *, page_url: str, domain: str) -> tuple[list[PageContact], list[str]]:
+    """The page's contacts (`contacts_on_page`) and its links to more (`contact_links`), from
+    one parse of it."""
+    tree = LexborHTMLParser(html)
+    return _contacts_in(tree, page_url, domain), _links_in(tree, page_url, 4)
+
+
 def contacts_on_page(html: str, *, page_url: str, domain: str) -> list[PageContact]:
     """Every usable address on the page, once each, with what the page says about it."""
-    tree = LexborHTMLParser(html)
+    return _contacts_in(LexborHTMLParser(html), page_url, domain)
+
+
+def _contacts_in(tree: LexborHTMLParser, page_url: str, domain: str) -> list[PageContact]:
     found: dict[str, _Draft] = {}
     for draft in _structured_drafts(tree):
         _merge(found, draft)
@@ -114,11 +124,15 @@ def contacts_on_page(html: str, *, page_url: str, domain: str) -> list[PageConta
 
 def contact_links(html: str, *, page_url: str, limit: int = 4) -> list[str]:
     """Links on the page's own site that likely lead to contacts, best first."""
+    return _links_in(LexborHTMLParser(html), page_url, limit)
+
+
+def _links_in(tree: LexborHTMLParser, page_url: str, limit: int) -> list[str]:
     page, _ = urldefrag(page_url)
     host = urlsplit(page).hostname
     ranked: list[tuple[int, str]] = []
     seen = {page.rstrip("/")}
-    for link in LexborHTMLParser(html).css("a[href]"):
+    for link in tree.css("a[href]"):
         url = _absolute(page, link.attrs.sget("href"))
         parts = urlsplit(url or "")
         if (

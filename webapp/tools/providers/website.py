@@ -17,9 +17,8 @@ from webapp.core.errors import ToolError
 from webapp.tools.providers.http import TRUNCATED_HEADER, ProviderHttp, RateLimits, Sleep
 from webapp.tools.providers.page_contacts import (
     PageContact,
-    contact_links,
-    contacts_on_page,
     rank_contacts,
+    read_page,
 )
 from webapp.tools.providers.timeouts import DOCUMENTED, CallTimeouts
 from webapp.tools.providers.web_domains import registrable_domain, same_site
@@ -88,8 +87,9 @@ class WebsiteClient:
                     continue
                 final_url, html = page
                 found.pages.append(final_url)
-                found.contacts += contacts_on_page(html, page_url=final_url, domain=domain)
-                for link in contact_links(html, page_url=final_url):
+                contacts, links = read_page(html, page_url=final_url, domain=domain)
+                found.contacts += contacts
+                for link in links:
                     if link not in seen:
                         seen.add(link)
                         queue.append(link)
