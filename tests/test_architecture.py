@@ -1,6 +1,6 @@
 """The layers of ARCHITECTURE.md: each package imports only the standard library, the
-third-party packages of its row and the `webapp` layers below it; the core loads no web,
-storage or HTTP module, and reaches the tools only through what it is given."""
+third-party packages of its row and the `webapp` layers below it; the core loads no web, storage
+or HTTP module, and is given its tools. Every module opens with a docstring of 1 to 3 lines."""
 
 from __future__ import annotations
 
@@ -177,3 +177,36 @@ def test_the_check_itself_notices_a_forbidden_import(tmp_path: Path) -> None:
     module.write_text("import httpx\nfrom webapp.store import db\n")
 
     assert imported_modules(module) == {"httpx", "webapp.store"}
+
+
+MAX_DOCSTRING_LINES = 3  # STYLE.md: what the module holds; stories go to ARCHITECTURE.md
+
+
+def docstring_lines(path: Path) -> int:
+    """How many lines the module's docstring has, blank ones around it left out (0: none)."""
+    docstring = ast.get_docstring(ast.parse(path.read_text(), filename=str(path)), clean=False)
+    return len(docstring.strip().splitlines()) if docstring else 0
+
+
+def modules_with_bad_docstrings(root: Path) -> dict[str, int]:
+    """The modules under `root` with no docstring or one longer than MAX_DOCSTRING_LINES, and
+    how many lines theirs has."""
+    return {
+        str(path.relative_to(root)): lines
+        for path in sorted(root.rglob("*.py"))
+        if not 1 <= (lines := docstring_lines(path)) <= MAX_DOCSTRING_LINES
+    }
+
+
+def test_every_module_opens_with_a_docstring_of_one_to_three_lines() -> None:
+    assert modules_with_bad_docstrings(WEBAPP) == {}
+
+
+def test_the_check_itself_notices_a_long_or_missing_docstring(tmp_path: Path) -> None:
+    code = (WEBAPP / "store" / "rows.py").read_text()
+    body = code[code.index('"""', 3) + 3 :]  # the module without its docstring
+    (tmp_path / "three.py").write_text('"""One.\nTwo.\nThree."""' + body)
+    (tmp_path / "four.py").write_text('"""One.\n\nThree.\nFour.\n"""' + body)
+    (tmp_path / "none.py").write_text(body.lstrip())
+
+    assert modules_with_bad_docstrings(tmp_path) == {"four.py": 4, "none.py": 0}

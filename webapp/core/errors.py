@@ -1,21 +1,23 @@
-"""The domain's exceptions. Every one carries a message a person can act on.
-
-    LeadGenError
-    ├── GoalError (also ValueError)  the goal text or a field override is unusable
-    ├── PlanError (also ValueError)  the plan cannot run: a cycle, an unknown dependency or tool,
-    │                                a duplicate step id
-    └── ToolError                    a tool call failed; `retryable` says whether to try again,
-                                     `retry_after` (seconds) is the provider's own wait, if any
-
-The web layer maps these to HTTP answers in one place; the executor turns a ToolError into a
-step's failure or retry.
-"""
+"""The domain's exceptions, drawn as a tree in LeadGenError's docstring. Every one carries a
+message a person can act on."""
 
 from __future__ import annotations
 
 
 class LeadGenError(Exception):
-    """Base of the project's domain errors."""
+    """Base of the project's domain errors:
+
+        LeadGenError
+        ├── GoalError (also ValueError)  the goal text or a field override is unusable
+        ├── PlanError (also ValueError)  the plan cannot run: a cycle, an unknown dependency or
+        │                                tool, a duplicate step id
+        └── ToolError                    a tool call failed; `retryable` says whether to try
+                                         again, `retry_after` (seconds) is the provider's own
+                                         wait, if any
+
+    The web layer maps these to HTTP answers in one place; the executor turns a ToolError into a
+    step's failure or retry.
+    """
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -1,10 +1,4 @@
-"""The DAG executor: runs a plan's steps in dependency order, with retries, events and cancel.
-
-Each step is an asyncio task that waits for its dependencies to finish, then runs its tool under
-a concurrency bound, retrying by the policy. A step whose dependency did not succeed is skipped
-and records which one blocked it. Setting `cancel` (or cancelling the calling task) stops
-running tool calls and backoff waits at once; unfinished steps become `cancelled`.
-"""
+"""The DAG executor: runs a plan's steps in dependency order, with retries, events and cancel."""
 
 from __future__ import annotations
 
@@ -69,6 +63,11 @@ async def execute_lead_generation_plan(
     step_timeout: StepTimeout | None = None,
 ) -> LeadGenExecutionResult:
     """Run `plan` for `user` and return every step's result and the overall status.
+
+    Each step is an asyncio task that waits for its dependencies to finish, then runs its tool
+    under a concurrency bound, retrying by the policy. A step whose dependency did not succeed is
+    skipped and records which one blocked it. Setting `cancel` (or cancelling the calling task)
+    stops running tool calls and backoff waits at once; unfinished steps become `cancelled`.
 
     `reuse` holds succeeded results (from an earlier run) whose steps are not run again
     (`announce_reused` emits STEP_SUCCEEDED for each); `first_seq` and `start_event` let a

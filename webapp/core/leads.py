@@ -1,8 +1,4 @@
-"""The canonical lead record and the rules that rank and deduplicate leads.
-
-One lead is one business with its best contact. Fields follow the "Suggested canonical lead
-record" of the providers reference, so every provider maps onto the same shape.
-"""
+"""The canonical lead record and the rules that rank and deduplicate leads."""
 
 from __future__ import annotations
 
@@ -25,6 +21,8 @@ EMAIL_STATUS_RANK = {
 
 
 class Lead(CamelModel):
+    # One lead is one business with its best contact. Fields follow the "Suggested canonical
+    # lead record" of the providers reference, so every provider maps onto the same shape.
     business_name: str
     category: str | None = None
     website: str | None = None

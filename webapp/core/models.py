@@ -1,9 +1,4 @@
-"""The domain's vocabulary: goals, plans, steps, results and events.
-
-Attributes are snake_case in Python; `model_dump(by_alias=True)` gives the camelCase JSON of the
-original spec (planId, stepId, dependsOn, overallStatus ...). Timestamps are ISO-8601 strings in
-UTC with a trailing `Z`, as the original log lines are.
-"""
+"""The domain's vocabulary: goals, plans, steps, results and events."""
 
 from __future__ import annotations
 
@@ -67,7 +62,8 @@ def utc_now() -> datetime:
 
 
 def iso_timestamp(moment: datetime) -> str:
-    """Millisecond ISO-8601 in UTC with a `Z`, as the original spec's log lines."""
+    """Millisecond ISO-8601 in UTC with a `Z`, as the original spec's log lines: the models'
+    timestamps are strings in this form."""
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     # Events are stamped thousands of times a second: format the date and time once a second.
@@ -87,7 +83,9 @@ def parse_timestamp(text: str) -> datetime:
 
 
 class CamelModel(BaseModel):
-    """snake_case in Python, camelCase on the wire; either name is accepted on input."""
+    """snake_case in Python, camelCase on the wire; either name is accepted on input.
+    `model_dump(by_alias=True)` gives the camelCase JSON of the original spec (planId, stepId,
+    dependsOn, overallStatus ...)."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 

@@ -1,9 +1,6 @@
-"""The ports the core and the tools need from the outside, as Protocols.
-
-The tools save lead lists, sequences and monitors through these; issue-by-issue they are backed
-by memory (`webapp.tools.memory`) or SQLite (`webapp.store`). Every save is idempotent per
-(run id, step id): a resumed or retried step gets back what it saved the first time.
-"""
+"""The ports the core and the tools need from the outside, as Protocols: the tools save lead
+lists, sequences and monitors through them, into memory (`webapp.tools.memory`) or SQLite
+(`webapp.store`)."""
 
 from __future__ import annotations
 
@@ -65,6 +62,8 @@ class Monitor(CamelModel):
     created: bool = True
 
 
+# Every save is idempotent per (run id, step id): a resumed or retried step gets back what it
+# saved the first time.
 class LeadListStore(Protocol):
     async def save_lead_list(
         self,

@@ -1,9 +1,4 @@
-"""How often a failed step is tried again and how long it waits between tries.
-
-True exponential backoff: base, base x multiplier, base x multiplier^2 ... capped at
-`max_delay_s`, then spread by `jitter` (a fraction: 0.2 means up to 20% either way; 0 makes the
-delays exact). A provider's own `retry_after` is honoured: the wait is never shorter than it.
-"""
+"""How often a failed step is tried again and how long it waits between tries."""
 
 from __future__ import annotations
 
@@ -56,7 +51,13 @@ class RetryPolicy:
         retry_after: float | None = None,
         rng: random.Random | None = None,
     ) -> float:
-        """Seconds to wait after attempt number `failed_attempt` (1-based) failed."""
+        """Seconds to wait after attempt number `failed_attempt` (1-based) failed.
+
+        True exponential backoff: base, base x multiplier, base x multiplier^2 ... capped at
+        `max_delay_s`, then spread by `jitter` (a fraction: 0.2 means up to 20% either way; 0
+        makes the delays exact). A provider's own `retry_after` is honoured: the wait is never
+        shorter than it.
+        """
         exact = self.base_delay_s * self.multiplier ** (failed_attempt - 1)
         delay = min(exact, self.max_delay_s)
         if self.jitter and delay:

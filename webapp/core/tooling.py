@@ -1,9 +1,4 @@
-"""The tool protocol: what a tool is given and what it returns.
-
-A tool is an async callable `(params, env) -> data`. `data` is JSON-able (it is stored and sent
-to browsers as is); failure is a `ToolError`. `env.services` is whatever the tool layer needs
-(settings, the shared HTTP client, the stores): the core passes it through without looking.
-"""
+"""The tool protocol: what a tool is given and what it returns."""
 
 from __future__ import annotations
 
@@ -21,6 +16,9 @@ from webapp.core.models import (
 
 @dataclass(frozen=True)
 class ToolEnv:
+    """What a tool is given besides its params. `services` is whatever the tool layer needs
+    (settings, the shared HTTP client, the stores): the core passes it through without looking."""
+
     prior_results: Mapping[str, LeadGenStepResult]
     user: SupervisorUserContext
     plan: LeadGenPlan
@@ -30,5 +28,7 @@ class ToolEnv:
     services: Any = None
 
 
+# A tool is an async callable `(params, env) -> data`. `data` is JSON-able (it is stored and
+# sent to browsers as is); failure is a `ToolError`.
 ToolFn = Callable[[dict[str, Any], ToolEnv], Awaitable[Any]]
 ToolMap = Mapping[str, ToolFn]

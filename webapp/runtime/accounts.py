@@ -1,12 +1,6 @@
-"""Accounts: people with passwords (argon2), their browser sessions and their API tokens.
-
-argon2 is slow on purpose (tens of ms of CPU, 64 MiB), so hashing and checking run in a worker
-thread: a login never stalls the event loop that serves everyone's live pages; and only a few
-at once, so that a burst of logins cannot take the server's memory. What a
-browser or a script holds is a random token; the database keeps its SHA-256 only. The
-web layer signs the session token into a cookie; scripts send an API token as
-`Authorization: Bearer lg_...`. The shell (`python -m webapp users|tokens`) and the settings
-page both come through here, so the rules for names and passwords are the same everywhere."""
+"""Accounts: people with passwords (argon2), their browser sessions and their API tokens. The
+shell (`python -m webapp users|tokens`) and the settings page both come through here, so the
+rules for names and passwords are the same everywhere."""
 
 from __future__ import annotations
 
@@ -71,6 +65,9 @@ LOCAL_USER = User("local", "local", True)
 
 
 def token_hash(token: str) -> str:
+    """What a browser or a script holds is a random token; the database keeps its SHA-256 only.
+    The web layer signs the session token into a cookie; scripts send an API token as
+    `Authorization: Bearer lg_...`."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -166,7 +163,9 @@ class Accounts:
 
     async def _argon2(self, work: Callable[[], T]) -> T:
         """`work` in a worker thread once one of the few turns is free; PasswordChecksBusy
-        when none was for `check_wait_s`."""
+        when none was for `check_wait_s`. argon2 is slow on purpose (tens of ms of CPU, 64 MiB):
+        in a thread, a login never stalls the event loop that serves everyone's live pages; and
+        only a few at once, so that a burst of logins cannot take the server's memory."""
         try:
             async with asyncio.timeout(self.check_wait_s):
                 await self._turns.acquire()

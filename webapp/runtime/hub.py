@@ -1,10 +1,4 @@
-"""Fan-out of committed events to the live subscribers of each run.
-
-Every subscriber has a bounded queue. Publishing never waits: a subscriber whose queue is full
-is dropped (its next read raises SubscriberDropped) so a slow reader never slows a run; it can
-reconnect and replay from the store. Closing a run's subscriptions (the process is stopping)
-ends them: their next read raises SubscriptionClosed.
-"""
+"""Fan-out of committed events to the live subscribers of each run, each with a bounded queue."""
 
 from __future__ import annotations
 
@@ -79,6 +73,11 @@ class Subscription:
 
 
 class EventHub:
+    """Every subscriber has a bounded queue. Publishing never waits: a subscriber whose queue is
+    full is dropped (its next read raises SubscriberDropped) so a slow reader never slows a run;
+    it can reconnect and replay from the store. Closing a run's subscriptions (the process is
+    stopping) ends them: their next read raises SubscriptionClosed."""
+
     def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
         self.queue_size = queue_size
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)

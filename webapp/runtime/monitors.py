@@ -1,14 +1,4 @@
-"""The monitor scheduler: every `interval_s` it checks the monitors that are due.
-
-A check searches again as the monitor's run did (its plan's steps 1-3: places, domains,
-contacts, each through `run_lead_tool`), keeps the businesses the monitor has not seen (not in
-its list, not found by its run's own search), saves them to the list and records "N new
-leads"; the next run moves one period on from the clock. A failed check records the error's
-words and keeps its next run, so it is tried again at the next tick. Due monitors are checked
-one after another, and one failing never stops the others. Each process on the database runs
-a scheduler; a check begins by claiming its monitor (its next run moved on for the while), so
-whichever process reads it due first checks it, once.
-"""
+"""The monitor scheduler: every `interval_s` it checks the monitors that are due."""
 
 from __future__ import annotations
 
@@ -53,6 +43,10 @@ CLAIM_S = 15 * 60
 
 
 class MonitorScheduler:
+    """Due monitors are checked one after another, and one failing never stops the others. Each
+    process on the database runs a scheduler; a check begins by claiming its monitor (its next
+    run moved on for the while), so whichever process reads it due first checks it, once."""
+
     def __init__(
         self,
         store: Store,
@@ -131,7 +125,14 @@ class MonitorScheduler:
             return await self.check(monitor)
 
     async def check(self, monitor: MonitorRecord) -> MonitorCheck | None:
-        """Search again, save what is new and record the check (None if the monitor is gone)."""
+        """Search again, save what is new and record the check (None if the monitor is gone).
+
+        A check searches again as the monitor's run did (its plan's steps 1-3: places, domains,
+        contacts, each through `run_lead_tool`), keeps the businesses the monitor has not seen
+        (not in its list, not found by its run's own search), saves them to the list and records
+        "N new leads"; the next run moves one period on from the clock. A failed check records
+        the error's words and keeps its next run, so it is tried again at the next tick.
+        """
         now = self.clock()
         stamp = iso_timestamp(now)
         try:

@@ -1,17 +1,6 @@
 """What other processes on the same database do, brought to this one: the events of their runs
 that this process's viewers follow, and the cancels other processes were asked for the runs
-this one executes.
-
-A run's events reach the hub of the process that executes it as they are committed. The other
-processes (the workers of `leadgen serve --workers N`, or servers side by side on one file)
-learn of them here: every `interval_s`, while anyone here follows such a run, one read of the
-store takes the new events of all of them, each after the last one this process handed out,
-and publishes them to the hub. A follower replays from the store first and skips what it has
-seen, so it does not matter where a run's cursor starts (webapp/runtime/subscriptions.py
-`RunStreams.batches` fills any hole from the store). Cancels are read every `cancel_every_s`
-while this process executes runs: a cancel asked through another process stops the run within
-that time, not at the next heartbeat.
-"""
+this one executes (ARCHITECTURE.md, "Other processes' runs")."""
 
 from __future__ import annotations
 
@@ -28,6 +17,14 @@ logger = logging.getLogger(__name__)
 
 
 class StoreTail:
+    """Every `interval_s`, while anyone here follows a run another process executes, one read of
+    the store takes the new events of all such runs, each after the last one this process
+    handed out, and publishes them to the hub. A follower replays from the store first and skips
+    what it has seen, so it does not matter where a run's cursor starts
+    (webapp/runtime/subscriptions.py `RunStreams.batches` fills any hole from the store).
+    Cancels are read every `cancel_every_s` while this process executes runs: a cancel asked
+    through another process stops the run within that time, not at the next heartbeat."""
+
     def __init__(
         self,
         store: Store,

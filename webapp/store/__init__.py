@@ -1,8 +1,5 @@
-"""SQLite storage: runs, steps, the event log, leads and what the tools create.
-
-One writer batches every write into transactions; a pool of readers serves reads without
-waiting for it. `Store.open(path)` migrates the file; `close()` is safe to call twice.
-"""
+"""SQLite storage: runs, steps, the event log, leads and what the tools create. One writer
+batches every write into transactions; a pool of readers serves reads without waiting for it."""
 
 from __future__ import annotations
 
@@ -65,6 +62,7 @@ class Store:
         readers: int = DEFAULT_READERS,
         clock: Callable[[], datetime] = utc_now,
     ) -> Store:
+        """The store on the file at `path`, migrated."""
         if path == ":memory:":
             raise StoreError("The store needs a file (WAL mode); give a path, not :memory:.")
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadgen-writer")
@@ -96,6 +94,7 @@ class Store:
         return store
 
     async def close(self) -> None:
+        """Safe to call twice."""
         if self._closed:
             return
         self._closed = True

@@ -1,8 +1,4 @@
-"""Accounts as rows: users, their sessions and API tokens, and the app's own secret.
-
-Sessions and tokens are kept only as SHA-256 hashes of what the browser or the script holds,
-so a copy of the database opens no door. Passwords arrive here already hashed (argon2, in
-webapp/runtime/accounts.py)."""
+"""Accounts as rows: users, their sessions and API tokens, and the app's own secret."""
 
 from __future__ import annotations
 
@@ -50,6 +46,10 @@ _USER_COLUMNS = "u.id, u.username, u.password_hash, u.is_admin, u.created_at"
 
 
 class AccountRepository:
+    """Sessions and tokens are kept only as SHA-256 hashes of what the browser or the script
+    holds, so a copy of the database opens no door. Passwords arrive here already hashed
+    (argon2, in webapp/runtime/accounts.py)."""
+
     def __init__(self, writer: Writer, readers: ReaderPool) -> None:
         self.writer = writer
         self.readers = readers

@@ -1,18 +1,5 @@
 """Copies the write-ahead log into the database file from a thread and a connection of its
-own, so that the writer's commits never pay for it.
-
-Left to itself, SQLite checkpoints inside the commit that takes the log past 1000 pages: that
-commit copies every page back into the file and syncs it, and the run whose events it carries
-waits. Here the writer's connection has automatic checkpoints off, and this checkpointer runs a
-PASSIVE one (it never blocks the writer or a reader) once enough commits have gone by, or a
-little after the last one. If the process dies first, the log is simply replayed by the next
-connection to open the file.
-
-The log starts again from its beginning only when a write begins after a checkpoint has copied
-all of it. A writer that never pauses would make it grow for good; so once it is longer than
-RESTART_AFTER_FRAMES, a RESTART checkpoint holds the next write back (for the milliseconds the
-copy takes) and the log starts again.
-"""
+own, so that the writer's commits never pay for it."""
 
 from __future__ import annotations
 
@@ -34,6 +21,13 @@ RESTART_AFTER_FRAMES = 4000  # about 16 MB of log
 
 
 class Checkpointer:
+    """Left to itself, SQLite checkpoints inside the commit that takes the log past 1000 pages:
+    that commit copies every page back into the file and syncs it, and the run whose events it
+    carries waits. Here the writer's connection has automatic checkpoints off, and this
+    checkpointer runs a PASSIVE one (it never blocks the writer or a reader) once enough commits
+    have gone by, or a little after the last one. If the process dies first, the log is simply
+    replayed by the next connection to open the file."""
+
     def __init__(self, path: str, commits: Callable[[], int]) -> None:
         self.path = path
         self.commits = commits  # the writer's count of commits so far
@@ -81,6 +75,10 @@ class Checkpointer:
     def _checkpoint(self) -> None:
         assert self._conn is not None
         row = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        # The log starts again from its beginning only when a write begins after a checkpoint
+        # has copied all of it. A writer that never pauses would make it grow for good; so once
+        # it is longer than RESTART_AFTER_FRAMES, a RESTART checkpoint holds the next write back
+        # (for the milliseconds the copy takes) and the log starts again.
         if row is not None and row[1] >= RESTART_AFTER_FRAMES:
             self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
         self.checkpoints += 1

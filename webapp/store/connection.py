@@ -1,8 +1,6 @@
-"""Opening SQLite connections with the project's pragmas, and applying migrations.
-
-The writer's connection is plain sqlite3, opened and used only in the writer's own thread;
-readers are aiosqlite connections.
-"""
+"""Opening SQLite connections with the project's pragmas, and applying migrations. The writer's
+connection is plain sqlite3, opened and used only in the writer's own thread; readers are
+aiosqlite connections."""
 
 from __future__ import annotations
 

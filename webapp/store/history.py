@@ -1,13 +1,5 @@
 """The run history: newest first, filtered by status, user and goal text, paged by a cursor
-(keyset on created_at and id, never OFFSET), with counts by status.
-
-Text search uses a trigram index. For a rare word SQLite should fetch the few matches and sort
-them; for a common one it should walk runs newest first, testing each goal, and stop at a page:
-the matches are counted (up to a cap) to choose. The newest runs may not be in the index yet
-(webapp/store/search_index.py adds them within a second): their goals are scanned. Counts
-without text come from a table triggers keep; with text they are exact up to COUNT_CAP
-matches, and reported as capped beyond.
-"""
+(keyset on created_at and id, never OFFSET), with counts by status."""
 
 from __future__ import annotations
 
@@ -62,6 +54,11 @@ class HistoryRepository:
         cursor: str | None = None,
         with_counts: bool = True,
     ) -> RunPage:
+        """One page of runs. Text search uses a trigram index. For a rare word SQLite should
+        fetch the few matches and sort them; for a common one it should walk runs newest first,
+        testing each goal, and stop at a page: the matches are counted (up to a cap) to choose.
+        The newest runs may not be in the index yet (webapp/store/search_index.py adds them
+        within a second): their goals are scanned."""
         limit = max(1, min(limit, MAX_PAGE))
         text = (q or "").strip()
         matches = await self._matches(text) if len(text) >= TRIGRAM else None
@@ -97,6 +94,8 @@ class HistoryRepository:
     async def _count(
         self, page: RunPage, text: str, user_id: str | None, matches: int | None
     ) -> None:
+        """Counts without text come from a table triggers keep; with text they are exact up to
+        COUNT_CAP matches, and reported as capped beyond."""
         if not text:
             sql = "SELECT status, sum(runs) FROM run_status_counts"
             params: dict[str, Any] = {}

@@ -1,8 +1,5 @@
 """Monitors as the scheduler and the Monitors page see them: list, due, pause, resume, delete,
-and each check recorded with the new leads it adds to the monitor's list, in one transaction.
-
-A check adds leads with INSERT OR IGNORE against the list's unique indexes (email, domain,
-source id), so the same lead is never saved twice and only what was really inserted counts."""
+and each check recorded with the new leads it adds to the monitor's list, in one transaction."""
 
 from __future__ import annotations
 
@@ -257,7 +254,9 @@ class MonitorRepository:
 
 
 def _add_leads(conn: sqlite3.Connection, list_id: str, run_id: str, leads: Sequence[Lead]) -> int:
-    """Append the leads the list does not hold yet; how many were inserted."""
+    """Append the leads the list does not hold yet; how many were inserted. INSERT OR IGNORE
+    against the list's unique indexes (email, domain, source id): the same lead is never saved
+    twice and only what was really inserted counts."""
     if conn.execute("SELECT 1 FROM lead_lists WHERE id = ?", (list_id,)).fetchone() is None:
         return 0  # the list went with its run; there is nothing to add to
     (last,) = conn.execute(

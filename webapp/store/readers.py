@@ -1,12 +1,5 @@
 """A pool of read-only connections. Reads never wait for the writer (WAL), and each borrower
-has its connection to itself, so a snapshot can span several queries.
-
-The pool opens one connection at first and more as borrowers find none idle, up to its size.
-Under load a borrower holds its connection for several hops to the connection's thread, each
-waiting its turn of the event loop, so a small pool becomes a queue in front of every page and
-stream (with 4 connections, `python -m bench.load` saw history pages at p99 about 800 ms; with
-16, about 150 to 250 ms). A quiet process (a test, the CLI) opens one or two.
-"""
+has its connection to itself, so a snapshot can span several queries."""
 
 from __future__ import annotations
 
@@ -26,6 +19,12 @@ Opener = Callable[[], Awaitable[aiosqlite.Connection]]
 
 
 class ReaderPool:
+    """Opens one connection at first and more as borrowers find none idle, up to its size.
+    Under load a borrower holds its connection for several hops to the connection's thread,
+    each waiting its turn of the event loop, so a small pool becomes a queue in front of every
+    page and stream (bench/README.md, `bench.load`, has the figures). A quiet process (a test,
+    the CLI) opens one or two."""
+
     def __init__(self, opener: Opener, size: int, connections: list[aiosqlite.Connection]) -> None:
         if size < 1:
             raise ValueError("a reader pool needs at least one connection")

@@ -1,12 +1,5 @@
-"""Many rows in one statement.
-
-sqlite3's `executemany` steps each row in a call of its own, and lets go of the GIL around each
-one. The writer and the readers are threads beside a busy event loop: each time one lets go of
-the GIL, taking it back can cost up to the switch interval. A batch of events, its step rows and
-a list of leads, written row by row, waited tens of milliseconds for 2 to 4 ms of work, and
-every event in the batch waited with it. A statement of many rows lets go once per statement,
-not once per row.
-"""
+"""Many rows in one statement, rather than sqlite3's `executemany` (a call, and a release of the
+GIL, per row)."""
 
 from __future__ import annotations
 
@@ -49,7 +42,14 @@ def value_rows(count: int, width: int) -> str:
 def _run(
     conn: sqlite3.Connection, statement: Callable[[str], str], rows: Sequence[Sequence[Any]]
 ) -> int:
-    """`statement(values)` for each chunk of `rows`; the rows changed."""
+    """`statement(values)` for each chunk of `rows`; the rows changed.
+
+    sqlite3's `executemany` steps each row in a call of its own, and lets go of the GIL around
+    each one. The writer and the readers are threads beside a busy event loop: each time one
+    lets go of the GIL, taking it back can cost up to the switch interval, and every event in
+    the batch waits with it (bench/README.md, `bench.load`, has the figures). A statement of many
+    rows lets go once per statement, not once per row.
+    """
     before = conn.total_changes
     if rows:
         width = len(rows[0])

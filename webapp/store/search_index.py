@@ -1,12 +1,6 @@
 """Adds new runs' goals to the text search index (FTS5, trigram) in batches, a little after
-they are created, rather than in the commit that creates each run: indexing a goal and then
-merging the index's segments cost about a third of a short run's time in the store.
-
-`search_progress.indexed_upto` is the last run (by rowid) in the index; the history searches
-the runs after it by scanning their goals (a handful: this catches up within a second, and at
-once when the store opens). Several processes may share the file: each batch is one write
-transaction, so they take turns and never index a run twice.
-"""
+they are created, rather than in the commit that creates each run (too dear there: the figure
+is in bench/README.md, `bench/store.py`)."""
 
 from __future__ import annotations
 
@@ -27,7 +21,10 @@ CHUNK = 1000  # runs a batch: a long backlog is taken in pieces, other writes go
 
 def index_new_goals(conn: sqlite3.Connection, most: int = CHUNK) -> int:
     """Index up to `most` runs not in the index yet; returns how many (in the writer's
-    transaction)."""
+    transaction). `search_progress.indexed_upto` is the last run (by rowid) in the index; the
+    history searches the runs after it by scanning their goals. Several processes may share
+    the file: each batch is one write transaction, so they take turns and never index a run
+    twice."""
     row = conn.execute("SELECT indexed_upto FROM search_progress WHERE id = 1").fetchone()
     upto = int(row[0]) if row else 0
     runs = conn.execute(
@@ -45,6 +42,9 @@ def index_new_goals(conn: sqlite3.Connection, most: int = CHUNK) -> int:
 
 
 class GoalIndexer:
+    """Indexes the new runs a little after each commit, within a second (and at once when the
+    store opens), so the runs the history must scan are a handful."""
+
     def __init__(self, writer: Writer, commits: Callable[[], int]) -> None:
         self.writer = writer
         self.commits = commits

@@ -1,19 +1,6 @@
 """The one writer: every write goes through it, batched into as few transactions as the load
-allows. Each batch is one `BEGIN IMMEDIATE` transaction, done in one call to the writer's own
-thread (a hop to that thread costs more than most statements). A run's events and the run and
-step rows they change are committed together, so a crash never leaves them apart.
-
-Events are queued without waiting for their commit (the executor is not slowed by the disk);
-other writes are awaited. Listeners hear of events only after they are committed, so whatever
-a reader sees in the database, the live stream never gets ahead of it.
-
-A run whose events cannot be written (the disk is full, the database stays locked) must not
-go on with a hole in its log: the writer refuses its later events, tells `on_lost`, and takes
-them again once its interruption is recorded (`readmit`, from that write).
-
-A listener's error is logged and contained. Should the writer stop for any other reason, it
-says so (`alive`, `WriterStopped` to every waiting and later write) and tells `on_stopped`.
-"""
+allows, each one `BEGIN IMMEDIATE` in one call to the writer's own thread (ARCHITECTURE.md,
+"The writer's batching")."""
 
 from __future__ import annotations
 
@@ -126,6 +113,22 @@ class _Op:
 
 
 class Writer:
+    """Each batch is one `BEGIN IMMEDIATE` transaction, done in one call to the writer's own
+    thread (a hop to that thread costs more than most statements). A run's events and the run
+    and step rows they change are committed together, so a crash never leaves them apart.
+
+    Events are queued without waiting for their commit (the executor is not slowed by the
+    disk); other writes are awaited. Listeners hear of events only after they are committed, so
+    whatever a reader sees in the database, the live stream never gets ahead of it.
+
+    A run whose events cannot be written (the disk is full, the database stays locked) must not
+    go on with a hole in its log: the writer refuses its later events, tells `on_lost`, and
+    takes them again once its interruption is recorded (`readmit`, from that write).
+
+    A listener's error is logged and contained. Should the writer stop for any other reason, it
+    says so (`alive`, `WriterStopped` to every waiting and later write) and tells `on_stopped`.
+    """
+
     def __init__(
         self,
         conn: sqlite3.Connection,

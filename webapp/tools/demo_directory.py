@@ -1,8 +1,6 @@
 """The offline demo directory: deterministic, realistic businesses (contacts: `demo_contacts`).
-
-The same (persona, region, country) always gives the same businesses, seeded with SHA-256 (never
-the salted built-in `hash()`). Websites and emails are only ever on reserved `.example` domains.
-"""
+The same (persona, region, country) always gives the same businesses. Websites and emails are
+only ever on reserved `.example` domains."""
 
 from __future__ import annotations
 
@@ -244,6 +242,7 @@ def _slug(text: str) -> str:
 
 
 def seeded_rng(*parts: str) -> random.Random:
-    """A generator seeded from SHA-256 of the parts: the same parts, the same numbers."""
+    """A generator seeded from SHA-256 of the parts (never the salted built-in `hash()`): the
+    same parts, the same numbers."""
     digest = hashlib.sha256("\n".join(parts).encode()).digest()
     return random.Random(int.from_bytes(digest[:8], "big"))

@@ -1,8 +1,4 @@
-"""Word lists and city facts behind the demo directory (`webapp.tools.demo_directory`).
-
-Phone numbers use ranges reserved for fiction where a country has them (Ofcom's 0161 496 0xxx,
-North America's 555-01xx, ACMA's 02 5550 xxxx ...). In patterns `#` is a digit, `@` a letter.
-"""
+"""Word lists and city facts behind the demo directory (`webapp.tools.demo_directory`)."""
 
 from __future__ import annotations
 
@@ -20,6 +16,10 @@ class Category:
 
 @dataclass(frozen=True)
 class City:
+    """A city the directory knows. Phone numbers use ranges reserved for fiction where a country
+    has them (Ofcom's 0161 496 0xxx, North America's 555-01xx, ACMA's 02 5550 xxxx ...). In
+    patterns `#` is a digit, `@` a letter."""
+
     name: str
     country: str
     lat: float | None

@@ -1,10 +1,4 @@
-"""HUNTER_DOMAIN_LOOKUP: the web domain of each business found, from its website.
-
-A website on a platform (facebook.com, a site builder's shared host: `platforms.py`) is not the
-business's own domain. With Hunter as the email provider, a business without a domain of its own
-is looked up by its name; the domain is kept only when Hunter's organization is that business,
-and the contacts found with it go on to HUNTER_ENRICH, which does not search that domain again.
-"""
+"""HUNTER_DOMAIN_LOOKUP: the web domain of each business found, from its website."""
 
 from __future__ import annotations
 
@@ -49,6 +43,11 @@ class Business:
 
 
 async def lookup_domains(params: dict[str, Any], env: ToolEnv) -> dict[str, Any]:
+    """A website on a platform (facebook.com, a site builder's shared host: `platforms.py`) is
+    not the business's own domain. With Hunter as the email provider, a business without a
+    domain of its own is looked up by its name; the domain is kept only when Hunter's
+    organization is that business, and the contacts found with it go on to HUNTER_ENRICH, which
+    does not search that domain again."""
     services = services_of(env)
     _, leads = source_leads(params, env, "businesses", "leads")
     found = [from_website(lead) for lead in leads]

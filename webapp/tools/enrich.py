@@ -1,11 +1,4 @@
-"""HUNTER_ENRICH: each business's best contact email, making one lead per business.
-
-Best is a verified personal address, then an accept-all one, then a generic mailbox, then an
-unverified personal one; an address known to be invalid is never chosen, only counted.
-Served by the run's email provider: the demo directory, or Hunter (a Domain Search per domain
-for its decision makers, else whoever it knows there; the Email Verifier for the chosen address
-when LEADGEN_HUNTER_VERIFY is on). One business's trouble with Hunter stays on its lead's notes.
-"""
+"""HUNTER_ENRICH: each business's best contact email, making one lead per business."""
 
 from __future__ import annotations
 
@@ -57,6 +50,10 @@ class Found:
 
 
 async def enrich_contacts(params: dict[str, Any], env: ToolEnv) -> dict[str, Any]:
+    """Served by the run's email provider: the demo directory, or Hunter (a Domain Search per
+    domain for its decision makers, else whoever it knows there; the Email Verifier for the
+    chosen address when LEADGEN_HUNTER_VERIFY is on). One business's trouble with Hunter stays
+    on its lead's notes."""
     services = services_of(env)
     source, data = source_output(params, env)
     businesses = leads_in(data, env, source, "businesses", "leads")
@@ -129,7 +126,9 @@ async def _from_hunter(
 
 
 def best_contact(contacts: list[Contact]) -> Contact | None:
-    """The most usable contact, or None when every one is invalid or there are none."""
+    """The most usable contact, or None when every one is invalid or there are none. Best is a
+    verified personal address, then an accept-all one, then a generic mailbox, then an
+    unverified personal one; an address known to be invalid is never chosen, only counted."""
     ranked = usable_contacts(contacts)
     return ranked[0] if ranked else None
 

@@ -1,8 +1,4 @@
-"""LEAD_LIST_SAVE: deduplicate, rank and cap the enriched leads, then save them as a list.
-
-Saving is idempotent per (run, step) through the LeadListStore, so a retry or resume never
-saves a second copy.
-"""
+"""LEAD_LIST_SAVE: deduplicate, rank and cap the enriched leads, then save them as a list."""
 
 from __future__ import annotations
 
@@ -17,6 +13,8 @@ MAX_LEADS = 10_000
 
 
 async def save_lead_list(params: dict[str, Any], env: ToolEnv) -> dict[str, Any]:
+    """Saving is idempotent per (run, step) through the LeadListStore, so a retry or resume
+    never saves a second copy."""
     services = services_of(env)
     name = text_param(params, env, "listName", example="Coffee shops in Manchester")
     cap = int_param(params, env, "maxLeads", low=1, high=MAX_LEADS, default=None)

@@ -1,8 +1,4 @@
-"""MONITOR_SETUP: a saved search that runs again on a schedule to find new businesses.
-
-Saved through the MonitorStore (idempotent per run and step); the first run is one period
-after now, by the services' clock.
-"""
+"""MONITOR_SETUP: a saved search that runs again on a schedule to find new businesses."""
 
 from __future__ import annotations
 
@@ -21,6 +17,8 @@ DEFAULT_FREQUENCY = "weekly"
 
 
 async def set_up_monitor(params: dict[str, Any], env: ToolEnv) -> dict[str, Any]:
+    """Saved through the MonitorStore (idempotent per run and step); the first run is one
+    period after now, by the services' clock."""
     services = services_of(env)
     source, data = source_output(params, env)
     query = text_param(params, env, "query", example="coffee shops")

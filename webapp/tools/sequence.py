@@ -1,8 +1,5 @@
 """EMAIL_SEQUENCE_SETUP: draft a short email sequence for the saved list's leads with an email.
-
-One personalised message per lead per step, saved as a draft (idempotent per run and step).
-Nothing is ever sent from here.
-"""
+Nothing is ever sent from here."""
 
 from __future__ import annotations
 
@@ -54,6 +51,8 @@ TEMPLATES = (
 
 
 async def set_up_email_sequence(params: dict[str, Any], env: ToolEnv) -> dict[str, Any]:
+    """One personalised message per lead per step, saved as a draft (idempotent per run and
+    step)."""
     services = services_of(env)
     source_id, source = source_output(params, env)
     leads = leads_in(source, env, source_id, "leads")

@@ -1,8 +1,4 @@
-"""What the tools need from the outside world, bundled: settings, stores, clock and sleep.
-
-The executor passes a ToolServices through `ToolEnv.services`; a tool called without one gets
-the process's default (settings from the environment, in-memory stores).
-"""
+"""What the tools need from the outside world, bundled: settings, stores, clock and sleep."""
 
 from __future__ import annotations
 
@@ -53,6 +49,8 @@ def default_services() -> ToolServices:
 
 
 def services_of(env: ToolEnv) -> ToolServices:
+    """The executor passes a ToolServices through `ToolEnv.services`; a tool called without one
+    gets the process's default (settings from the environment, in-memory stores)."""
     services = env.services
     if services is None:
         return default_services()

@@ -1,7 +1,5 @@
-"""`create_app()`: the dashboard. The lifespan opens the store and starts the RunManager; on
-shutdown the manager marks what it was running interrupted, the runs' live feeds stop and the
-store closes. Under a signal the runs are stopped earlier, while the event streams are still
-open to tell their viewers (webapp/web/shutdown.py)."""
+"""`create_app()`: the dashboard, its routes and middleware, and the lifespan that opens the
+store and starts the RunManager, then stops them."""
 
 from __future__ import annotations
 
@@ -55,6 +53,11 @@ SWITCH_INTERVAL_S = 0.0005
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
+    """The dashboard. The lifespan opens the store and starts the RunManager; on shutdown the
+    manager marks what it was running interrupted, the runs' live feeds stop and the store
+    closes. Under a signal the runs are stopped earlier, while the event streams are still open
+    to tell their viewers (webapp/web/shutdown.py; ARCHITECTURE.md, "Stopping with viewers
+    watching")."""
     settings = settings or Settings()
     templates = build_templates()
 

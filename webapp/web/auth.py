@@ -1,22 +1,5 @@
-"""Who a request is from, and whether it may do what it asks.
-
-Every request passes through `AuthMiddleware`:
-- A browser is known by its session cookie (a random token, signed, HttpOnly, SameSite=Lax,
-  Secure behind HTTPS; the database keeps the token's hash and its expiry, so logging out ends
-  it at once). A script sends `Authorization: Bearer lg_...` to `/api/*`.
-- Nobody logged in: pages go to /login (or /setup while there is no account at all), the API
-  and the event streams answer 401.
-- Every state-changing request (POST, PUT, PATCH, DELETE) not made with a bearer token must
-  come from our own origin (`Origin` and `Sec-Fetch-Site` when the browser sends them) and
-  carry the form token: a `csrf_token` field or an `X-CSRF-Token` header (htmx sends it from
-  the page's `hx-headers`). The token is an HMAC of a random cookie, so a page of another
-  site can neither read nor forge it. A JSON body to `/api/*` needs no token: another site's
-  page cannot send one without a CORS preflight, which this app never grants. Bodies are
-  read here within the size limit, then passed on.
-- `LEADGEN_AUTH=off`: everyone is the one local user, and only loopback addresses are served,
-  under a loopback name in `Host`: a page of another site whose name resolves to 127.0.0.1
-  (DNS rebinding) still sends its own name, and is refused (421).
-"""
+"""Who a request is from, and whether it may do what it asks: every request passes through
+`AuthMiddleware`, whose docstring gives the rules."""
 
 from __future__ import annotations
 
@@ -206,6 +189,25 @@ def _is_open(path: str) -> bool:
 
 
 class AuthMiddleware:
+    """Every request passes through here:
+
+    - A browser is known by its session cookie (a random token, signed, HttpOnly, SameSite=Lax,
+      Secure behind HTTPS; the database keeps the token's hash and its expiry, so logging out
+      ends it at once). A script sends `Authorization: Bearer lg_...` to `/api/*`.
+    - Nobody logged in: pages go to /login (or /setup while there is no account at all), the
+      API and the event streams answer 401.
+    - Every state-changing request (POST, PUT, PATCH, DELETE) not made with a bearer token must
+      come from our own origin (`Origin` and `Sec-Fetch-Site` when the browser sends them) and
+      carry the form token: a `csrf_token` field or an `X-CSRF-Token` header (htmx sends it
+      from the page's `hx-headers`). The token is an HMAC of a random cookie, so a page of
+      another site can neither read nor forge it. A JSON body to `/api/*` needs no token:
+      another site's page cannot send one without a CORS preflight, which this app never
+      grants. Bodies are read here within the size limit, then passed on.
+    - `LEADGEN_AUTH=off`: everyone is the one local user, and only loopback addresses are
+      served, under a loopback name in `Host`: a page of another site whose name resolves to
+      127.0.0.1 (DNS rebinding) still sends its own name, and is refused (421).
+    """
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 

@@ -1,17 +1,5 @@
-"""A run's live event streams: HTML updates for its page, JSON for scripts.
-
-`after` (or a `Last-Event-ID` header, which wins) says where to resume. The stream replays from
-the store, then goes live, and ends with a `done` event once the run's final event is sent; a
-15 s ping keeps proxies from closing it. A stream only observes: a viewer leaving never touches
-the run. A viewer too slow to keep up is dropped; its browser reconnects and replays.
-
-The viewers of a run share its live feed (webapp/web/fanout.py), which writes their live
-events through their responses' `send` itself while they wait. The feed of a run another
-process executes gets its events through the store (webapp/runtime/tail.py).
-
-When the server is stopped (SIGTERM), each stream sends its run's last stored events, then
-`restarting` instead of `done`, and ends (webapp/web/shutdown.py says how and in what order).
-"""
+"""A run's live event streams: HTML updates for its page, JSON for scripts (the live path's
+last stage: ARCHITECTURE.md, "The live path")."""
 
 from __future__ import annotations
 
@@ -60,6 +48,7 @@ class EventStream(EventSourceResponse):
 
 
 def cursor_of(request: Request) -> int:
+    """Where to resume: `after`, or a `Last-Event-ID` header, which wins."""
     raw = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
     try:
         cursor = int(raw)
@@ -71,6 +60,19 @@ def cursor_of(request: Request) -> int:
 
 
 async def _stream(request: Request, kind: Kind) -> Response:
+    """The stream replays from the store, then goes live, and ends with a `done` event once the
+    run's final event is sent; a 15 s ping keeps proxies from closing it. A stream only
+    observes: a viewer leaving never touches the run. A viewer too slow to keep up is dropped;
+    its browser reconnects and replays.
+
+    The viewers of a run share its live feed (webapp/web/fanout.py), which writes their live
+    events through their responses' `send` itself while they wait. The feed of a run another
+    process executes gets its events through the store (webapp/runtime/tail.py).
+
+    When the server is stopped (SIGTERM), each stream sends its run's last stored events, then
+    `restarting` instead of `done`, and ends (webapp/web/shutdown.py; ARCHITECTURE.md,
+    "Stopping with viewers watching", says how and in what order).
+    """
     run_id = request.path_params["run_id"]
     after = cursor_of(request)
     await check_owned_run(request, run_id)

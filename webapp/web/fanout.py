@@ -1,33 +1,6 @@
 """One live feed per run for all of this process's viewers of it: a single subscription to the
-run's events, each batch rendered once into SSE bytes and handed to every viewer's buffer.
-
-A viewer joins the feed before it reads its replay, so nothing slips between the two: whatever
-the feed handed out before the viewer joined is in its replay; all it hands out afterwards
-reaches the viewer's buffer, and the viewer skips what it replayed. The replays come from the
-feed's own copy of the run's events (read from the store once, when the feed starts, then kept
-as it hands them out), not from a store read per viewer. A viewer that lets too much pile up
-is dropped (its browser reconnects and replays); it never slows the feed, the run or the other
-viewers. A feed only observes, and ends when its last viewer leaves or after the run's final
-event.
-
-Viewers are served a slice at a time, each slice in its own turn of the event loop, so the next
-committed events reach the feed while the last ones are still going out: the viewers not yet
-served then send both in one write, and a burst of events costs little more than one. A viewer
-whose stream is parked, waiting for the feed with its last write done, gets its write from the
-feed itself, through the `send` its response was called with (its `Outlet`, the middleware's
-chain included: webapp/web/event_streams.py), with no wake-up of its own task: a
-thousand task switches, generators and sse-starlette loops per event cost more than the writes
-(`python -m bench.sse --viewers 1000`, four runs of each taken in turn: p99 median 44 ms rather
-than 58, p50 20 rather than 25). A viewer that is busy (replaying, or its last write waiting for
-a slow client) is woken to take its chunks itself, after that write: a stream's bytes never
-overtake each other. While the feed renders a batch the serving pauses: the render's waits (its
-task, the store's reader threads) would each cost a whole slice's turn, and the viewers not
-served yet get the batch in the same write anyway. Once the run's final event is out to every
-viewer, the streams send `done` and end. Not sooner: `done` makes a browser or a script close
-its connection, and a stream that closes costs the server more than a write, so the last
-viewers would wait for the first ones' goodbyes. (Sent in the same write as the final event, it
-took the p99 of `python -m bench.sse --viewers 1000` from about 60 ms to about 200 ms.)
-"""
+run's events, each batch rendered once into SSE bytes and handed to every viewer's buffer
+(ARCHITECTURE.md, "The live path")."""
 
 from __future__ import annotations
 
@@ -114,7 +87,15 @@ class Viewer:
         """Write the chunks waiting through the outlet now, if the reader is parked in `take`
         (its stream's last write is done) and no write of ours is waiting; False if it must
         take them itself. A write that has to wait (the client's buffer is full) goes on in a
-        task of its own, and everything after it waits for it."""
+        task of its own, and everything after it waits for it.
+
+        A parked viewer gets its write from the feed itself, through the `send` its response
+        was called with (its `Outlet`, the middleware's chain included:
+        webapp/web/event_streams.py), with no wake-up of its own task: a thousand task
+        switches, generators and sse-starlette loops per event cost more than the writes
+        (bench/README.md, `bench.sse`). A viewer that is busy (replaying, or its last write
+        waiting for a slow client) is woken to take its chunks itself, after that write: a
+        stream's bytes never overtake each other."""
         outlet = self.outlet
         waiter = self.waiter
         if (
@@ -209,7 +190,10 @@ class Viewer:
 
 
 class Feed:
-    """A run's events for its viewers: subscribed once, rendered once per event and kind."""
+    """A run's events for its viewers: subscribed once, rendered once per event and kind. A
+    viewer that lets too much pile up is dropped (its browser reconnects and replays); it never
+    slows the feed, the run or the other viewers. A feed only observes, and ends when its last
+    viewer leaves or after the run's final event."""
 
     def __init__(self, feeds: RunFeeds, run_id: str) -> None:
         self.feeds = feeds
@@ -346,6 +330,9 @@ class Feed:
         if self.kinds["json"]:
             chunks["json"] = Chunk([(e.seq, live.json_message(self.run_id, e)) for e in batch])
         if self.kinds["html"]:
+            # While the feed renders a batch the serving pauses: the render's waits (its task,
+            # the store's reader threads) would each cost a whole slice's turn, and the viewers
+            # not served yet get the batch in the same write anyway.
             self._paused = True
             try:
                 updates = await live.html_updates(self.run_id, batch)
@@ -370,6 +357,10 @@ class Feed:
             self._wake_slice()
 
     def _wake_slice(self) -> None:
+        """Viewers are served a slice at a time, each slice in its own turn of the event loop,
+        so the next committed events reach the feed while the last ones are still going out:
+        the viewers not yet served then send both in one write, and a burst of events costs
+        little more than one."""
         self._slice_due = False
         viewers = self._round
         if viewers is None or self._paused:
@@ -472,7 +463,14 @@ class RunFeeds:
         events, or the store's when the feed keeps none), then the feed's live bytes, then
         `done`. Raises SubscriberDropped if it falls too far behind. With an `outlet`, the
         feed writes the live bytes through it while this waits, parked, for more. With a
-        `credential`, the stream ends (as a dropped one) once it no longer holds."""
+        `credential`, the stream ends (as a dropped one) once it no longer holds.
+
+        The viewer joins the feed before it reads its replay, so nothing slips between the two:
+        whatever the feed handed out before the viewer joined is in its replay; all it hands out
+        afterwards reaches the viewer's buffer, and the viewer skips what it replayed. The
+        replays come from the feed's own copy of the run's events (read from the store once,
+        when the feed starts, then kept as it hands them out), not from a store read per
+        viewer."""
         viewer = self.join(run_id, kind, outlet)
         if credential is not None:
             self.access.opened(viewer, credential)
@@ -500,6 +498,10 @@ class RunFeeds:
             while (chunks := await viewer.take()) is not None:
                 if data := viewer.write_of(chunks):
                     yield data
+            # `done` once the run's final event is out to every viewer, not sooner: `done` makes
+            # a browser or a script close its connection, and a stream that closes costs the
+            # server more than a write, so the last viewers would wait for the first ones'
+            # goodbyes (bench/README.md, `bench.sse`).
             await asyncio.shield(viewer.feed.over)
             yield DONE
         finally:

@@ -1,29 +1,5 @@
 """Each event of a run rendered once, for every viewer: the HTML update (htmx out-of-band
-swaps) and the JSON message, already encoded as SSE bytes.
-
-A run's RunView is shared: the first viewer to need event N applies it and renders; the others
-reuse the bytes. A viewer asking for an event the view has passed (a reconnect) gets it rendered
-from the present state, which is the truth the page should end on anyway.
-
-A batch of events (a burst: a step's success and the next steps' starts, committed together) is
-rendered in one go: the store reads all of them need (the digests of step outputs, the lead
-list, the sequences) are made at once, each in its own reader connection, then every event is
-applied and the page rendered once, as the last event left it. Each wait on the way costs at
-least one turn of the event loop, and a turn is slow while a live feed is writing to many
-viewers. Each event still has its own update, with its id: the earlier ones in the batch append
-their row to the log, and the last one also carries every piece of the page the batch touched,
-in its final state. A viewer that resumes in the middle of a batch gets the rest of its rows and
-that final state.
-
-Updates are rendered from the page's templates with each line break and the indentation around
-it folded into one space (the same HTML to a browser): every byte is sent to every viewer.
-An update is made of parts, each replacing one piece of the page (the header, the timeline, a
-step's row...) or appending to the event log. A viewer that gets several updates in one write
-(a burst of events, or a viewer woken after several were handed out) needs each piece only in
-its last state: `fold` leaves out of each update the parts a later update in the same write
-replaces. Every update is still sent, with its id, and the write ends with the pieces as the
-last event left them, as its own update would have.
-"""
+swaps) and the JSON message, already encoded as SSE bytes (ARCHITECTURE.md, "The live path")."""
 
 from __future__ import annotations
 
@@ -73,7 +49,14 @@ class Update:
 
 def fold(updates: list[Update]) -> bytes:
     """The updates as one write, each part only in the last update that has it (the whole
-    graph stands for every node); the appended parts all stay."""
+    graph stands for every node); the appended parts all stay.
+
+    An update is made of parts, each replacing one piece of the page (the header, the timeline,
+    a step's row...) or appending to the event log. A viewer that gets several updates in one
+    write (a burst of events, or a viewer woken after several were handed out) needs each piece
+    only in its last state: this leaves out of each update the parts a later update in the same
+    write replaces. Every update is still sent, with its id, and the write ends with the pieces
+    as the last event left them, as its own update would have."""
     replaced: set[str] = set()
     graph = False
     messages = []
@@ -117,6 +100,21 @@ def sse_bytes(data: str, *, event: str, seq: int | None = None) -> bytes:
 
 
 class LiveFragments:
+    """A run's RunView is shared: the first viewer to need event N applies it and renders; the
+    others reuse the bytes. A viewer asking for an event the view has passed (a reconnect) gets
+    it rendered from the present state, which is the truth the page should end on anyway.
+
+    A batch of events (a burst: a step's success and the next steps' starts, committed
+    together) is rendered in one go: the store reads all of them need (the digests of step
+    outputs, the lead list, the sequences) are made at once, each in its own reader connection,
+    then every event is applied and the page rendered once, as the last event left it. Each
+    wait on the way costs at least one turn of the event loop, and a turn is slow while a live
+    feed is writing to many viewers. Each event still has its own update, with its id: the
+    earlier ones in the batch append their row to the log, and the last one also carries every
+    piece of the page the batch touched, in its final state. A viewer that resumes in the
+    middle of a batch gets the rest of its rows and that final state.
+    """
+
     def __init__(
         self, store: Store, templates: Jinja2Templates, *, mail: MailView | None = None
     ) -> None:
@@ -381,7 +379,7 @@ def _keep(messages: OrderedDict[int, Any], seq: int, message: Any) -> None:
 
 class _Folded(BaseLoader):
     """The templates of `loader`, each line break and the indentation around it made one
-    space."""
+    space (the same HTML to a browser): every byte of an update is sent to every viewer."""
 
     def __init__(self, loader: BaseLoader | None) -> None:
         assert loader is not None

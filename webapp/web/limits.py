@@ -1,7 +1,6 @@
 """Rate limits kept in memory: failed logins per account and per address, and runs started
 per user. Both forget on restart, which is fine for what they guard: guessing passwords at
-speed, and one person flooding the server with runs. Each of the N workers of `leadgen serve
---workers N` keeps its share of each limit."""
+speed, and one person flooding the server with runs."""
 
 from __future__ import annotations
 

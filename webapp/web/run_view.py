@@ -1,9 +1,4 @@
-"""What a run page shows, as state: built from a stored snapshot, then advanced event by event.
-
-The page renders a RunView at sequence S; the live stream applies each later event to a shared
-RunView and renders the parts the event touched from it, so every fragment carries the full
-state of what it replaces (replaying one is harmless).
-"""
+"""What a run page shows, as state: built from a stored snapshot, then advanced event by event."""
 
 from __future__ import annotations
 
@@ -74,6 +69,10 @@ class StepView:
 
 @dataclass
 class RunView:
+    """The page renders a RunView at sequence S; the live stream applies each later event to a
+    shared RunView and renders the parts the event touched from it, so every fragment carries
+    the full state of what it replaces (replaying one is harmless)."""
+
     run_id: str
     goal: str
     plan: LeadGenPlan

@@ -1,28 +1,6 @@
-"""Stopping with viewers watching. On SIGTERM every open event stream is sent a `restarting`
-message before it ends, after the runs this process executes were marked interrupted and their
-final events stored and streamed; a restarted server resumes them (or anyone can, later).
-
-How the pieces meet (uvicorn 0.3x, sse-starlette 3.x):
-
-1. uvicorn's signal handler only sets `Server.should_exit`. Its main loop then stops accepting
-   connections, lets each open one finish its response (an event stream never finishes by
-   itself) and waits for them, with no limit unless `timeout_graceful_shutdown` is given; only
-   then does it run the app's lifespan shutdown. Stopping the runs there would be too late for
-   the streams: they would hang the shutdown, or be cut off without a word.
-2. sse-starlette sees the same flag (a watcher looks every 0.5 s), sets each stream's
-   `shutdown_event`, and gives the stream STREAM_GRACE_S to end by itself before cancelling it.
-3. That event starts `Shutdown.begin()`, once for the app: the monitor scheduler stops, then
-   the RunManager stops its runs, storing and publishing each one's RUN_INTERRUPTED. The live
-   feeds hand that out as the run's final event, so each stream ends having sent everything
-   stored; a stream following another process's run ends as the manager stops.
-4. A stream that ends once the shutdown has begun sends `restarting` instead of `done`: a short
-   message for a person (the run page shows it) with a reconnection delay, so the browser
-   reconnects, with its Last-Event-ID, instead of closing for good. The connections close,
-   uvicorn's wait ends, and the lifespan shutdown finds the runs already stopped. Should
-   anything still hang on, `leadgen serve` has uvicorn give up after SERVER_GRACE_S.
-
-A server stopped without a signal (the lifespan alone) stops its runs the same way, just later.
-"""
+"""Stopping with viewers watching: on SIGTERM every open event stream is sent `restarting`
+before it ends, after this process's runs were marked interrupted and their final events stored
+and streamed (ARCHITECTURE.md, "Stopping with viewers watching", gives the order)."""
 
 from __future__ import annotations
 
@@ -56,7 +34,8 @@ def restarting_message(kind: Kind) -> bytes:
 
 class Shutdown:
     """The app's shutdown: `stop_runs` once, whoever asks first (a stream told by
-    sse-starlette, or the lifespan)."""
+    sse-starlette, or the lifespan). A server stopped without a signal (the lifespan alone)
+    stops its runs the same way, just later."""
 
     def __init__(self, stop_runs: Callable[[], Awaitable[None]]) -> None:
         self._stop_runs = stop_runs

@@ -1,12 +1,4 @@
-"""A worker of `leadgen serve --workers N` ends when the process that started it does.
-
-uvicorn's supervisor stops its workers when it is told to stop (SIGTERM, Ctrl+C), but one that
-is killed outright (SIGKILL, the out-of-memory killer) leaves them running: still serving the
-port, still executing runs, and a server started again could not bind the port. So `serve`
-names itself in LEADGEN_SERVE_PID, and each worker asks Linux to send it SIGTERM when its parent
-dies (prctl PR_SET_PDEATHSIG). It then stops as on any SIGTERM: its streams are told the server
-is restarting and its runs are marked interrupted, ready to resume.
-"""
+"""A worker of `leadgen serve --workers N` ends when the process that started it does."""
 
 from __future__ import annotations
 
@@ -27,7 +19,15 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 def end_with_parent() -> bool:
     """In a worker of `serve --workers N` on Linux: be sent SIGTERM when `serve` dies (at once
-    if it already has). True when that is arranged."""
+    if it already has). True when that is arranged.
+
+    uvicorn's supervisor stops its workers when it is told to stop (SIGTERM, Ctrl+C), but one
+    that is killed outright (SIGKILL, the out-of-memory killer) leaves them running: still
+    serving the port, still executing runs, and a server started again could not bind the port.
+    So `serve` names itself in LEADGEN_SERVE_PID, and each worker asks Linux to send it SIGTERM
+    when its parent dies (prctl PR_SET_PDEATHSIG). It then stops as on any SIGTERM: its streams
+    are told the server is restarting and its runs are marked interrupted, ready to resume.
+    """
     expected = whole_number(os.environ.get(SERVE_PID, ""))
     if expected is None or expected == os.getpid() or sys.platform != "linux":
         return False

@@ -1,7 +1,6 @@
 """Which of a Hunter key's paid requests were already charged in this billing period: Hunter
 does not charge the same request twice in a period (providers.md §0.1), so a repeat costs
-nothing. The period ends at the account's reset date (§2.7); not knowing it, a repeat is
-counted as charged, since a budget must never be underestimated."""
+nothing."""
 
 from __future__ import annotations
 
@@ -55,6 +54,8 @@ class ChargeLedger:
         return True
 
     async def _same_period(self, before: float, now: float) -> bool:
+        """The period ends at the account's reset date (providers.md §2.7); not knowing it, a
+        repeat is counted as charged, since a budget must never be underestimated."""
         period = await self._current_period(now)
         return period is not None and period[0] <= before < period[1] and now < period[1]
 

@@ -1,8 +1,6 @@
 """The mail provider: SMTP (aiosmtplib) when LEADGEN_SMTP_URL is set, else the database's
 outbox; the email for one message, with its unsubscribe line and List-Unsubscribe header; one
-rate limit per process for SMTP. Errors are in words a person can act on; the SMTP password
-never appears in an error, a log line or a page. Sending a sequence's step, when the user
-asks and only then, is webapp/runtime/sending.py."""
+rate limit per process for SMTP."""
 
 from __future__ import annotations
 
@@ -107,7 +105,9 @@ class Sender(Protocol):
 
 class Mailer:
     """Sends over SMTP, one connection per message: sends are rate-limited to a few a second at
-    most, and a fresh connection cannot be left half-broken by the message before."""
+    most, and a fresh connection cannot be left half-broken by the message before. Errors are in
+    words a person can act on (`explain`); the SMTP password never appears in an error, a log
+    line or a page."""
 
     transport = "smtp"
     rate_limited = True
@@ -206,7 +206,8 @@ def explain(error: BaseException, target: SmtpTarget) -> str:
 
 
 def build_mailer(settings: Settings) -> Mailer | OutboxMailer:
-    """SMTP when LEADGEN_SMTP_URL is set, else the outbox; MailConfigError for a bad URL."""
+    """SMTP when LEADGEN_SMTP_URL is set, else the outbox; MailConfigError for a bad URL.
+    (Sending a sequence's step, when the user asks and only then, is webapp/runtime/sending.py.)"""
     if settings.smtp_url is None or not settings.smtp_url.get_secret_value().strip():
         return OutboxMailer()
     return Mailer(parse_smtp_url(settings.smtp_url.get_secret_value()))

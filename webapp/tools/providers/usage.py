@@ -1,10 +1,6 @@
 """What each step spends with each provider: requests sent, credits used, answers served from
 the cache. The HTTP layer and the clients report into the step that is running (a context
-variable set by `run_lead_tool`); the RunManager stores a step's usage when the step ends.
-
-A run may carry a budget of provider requests or credits: a request that would go past it is
-refused with "budget reached" before it is sent, which fails the step.
-"""
+variable set by `run_lead_tool`); the RunManager stores a step's usage when the step ends."""
 
 from __future__ import annotations
 
@@ -32,6 +28,9 @@ class ProviderUsage:
 
 @dataclass
 class Budget:
+    """The budget of provider requests or credits a run may carry: a request that would go past
+    it is refused with "budget reached" before it is sent, which fails the step."""
+
     requests: int | None = None
     credits: float | None = None
 
