@@ -46,9 +46,7 @@ GC_THRESHOLDS = (10_000, 20, 100)
 # store's writer and readers are threads, and sqlite3 lets go of the GIL for every row it
 # steps: under load each row then waited up to 5 ms for the busy event loop to let it back,
 # and a batch of 4 ms of work took 20 to 40 ms (up to 300) to commit, with every event in it
-# waiting. At 0.5 ms, `python -m bench.load --duration 40` (50 runs at once): delivery p99
-# 504 / 326 / 295 ms against 563 / 405 / 418 at 5 ms, three runs of each taken in turn; over
-# two minutes (with rows.py too) 671 / 626 against 630 / 755: within this VM's noise.
+# waiting (bench/README.md, bench.load, has the figures at 0.5 ms and at 5 ms).
 SWITCH_INTERVAL_S = 0.0005
 
 
