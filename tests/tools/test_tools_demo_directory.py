@@ -167,3 +167,13 @@ def test_a_caller_changing_the_businesses_it_got_does_not_change_the_directory()
     again = demo_directory.search("coffee shops", "Manchester", "GB", 5)
 
     assert again[0].email != "changed@example.com" and again[0].business_name != "Changed"
+
+
+def test_england_is_searched_in_englands_cities_and_scotland_in_scotlands() -> None:
+    english = {lead.city for lead in everything("gyms", "England", "GB")}
+    scottish = {lead.city for lead in everything("gyms", "Scotland", "GB")}
+    british = {lead.city for lead in everything("gyms", "United Kingdom", "GB")}
+
+    assert english and not english & {"Glasgow", "Edinburgh"}
+    assert scottish and scottish <= {"Glasgow", "Edinburgh"}
+    assert {"Glasgow", "Edinburgh"} & british and english & british

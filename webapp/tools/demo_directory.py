@@ -61,6 +61,8 @@ def cities_for(region: str, country: str | None) -> list[City]:
             return [city]
     if "scotland" in text.split():
         return [city for city in words.CITIES if city.name in words.SCOTLAND]
+    if "england" in text.split():  # Britain's cities but Scotland's
+        return [c for c in words.CITIES if c.country == "GB" and c.name not in words.SCOTLAND]
     code = next((c for c, names in words.COUNTRY_REGIONS.items() if text in names), None)
     if code is None and not text:
         code = (country or "").upper()
