@@ -164,7 +164,10 @@ def test_a_bad_setting_from_the_environment_names_the_variable(
     assert main(["run", "Find 5 coffee shops in Leeds", "--retries", "1", "--json"]) == 0
 
 
-@pytest.mark.parametrize("command", [["runs"], ["show", "run_x"], ["export", "run_x"]])
+@pytest.mark.parametrize(
+    "command",
+    [["runs"], ["show", "run_x"], ["export", "run_x"], ["resume", "run_x"], ["retry", "run_x"]],
+)
 def test_reading_a_database_that_does_not_exist_says_so_and_makes_none(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
 ) -> None:

@@ -65,7 +65,7 @@ async def run_goal(
 
 async def resume_run(settings: Settings, run_id: str, *, as_json: bool) -> int:
     try:
-        async with session(settings) as (store, manager):
+        async with session(settings, existing=True) as (store, manager):
             run = await store.runs.get(run_id)
             if run is None:
                 return _fail(f"There is no run {run_id!r}.")
@@ -81,7 +81,7 @@ async def retry_run(
     settings: Settings, run_id: str, from_step: str | None, *, as_json: bool
 ) -> int:
     try:
-        async with session(settings) as (store, manager):
+        async with session(settings, existing=True) as (store, manager):
             run = await store.runs.get(run_id)
             if run is None:
                 return _fail(f"There is no run {run_id!r}.")

@@ -15,7 +15,11 @@ from webapp.store import Store, StoreError
 
 
 @contextlib.asynccontextmanager
-async def session(settings: Settings) -> AsyncIterator[tuple[Store, RunManager]]:
+async def session(
+    settings: Settings, *, existing: bool = False
+) -> AsyncIterator[tuple[Store, RunManager]]:
+    """The store with a started RunManager; with `existing`, as `open_store`'s."""
+    await _must_exist(settings, existing)
     store = await Store.open(settings.db)
     manager = build_manager(settings, store)
     try:
@@ -31,12 +35,16 @@ async def session(settings: Settings) -> AsyncIterator[tuple[Store, RunManager]]
 @contextlib.asynccontextmanager
 async def open_store(settings: Settings, *, existing: bool = False) -> AsyncIterator[Store]:
     """The store at settings.db; with `existing`, StoreError rather than making a new one."""
-    if existing and not await asyncio.to_thread(Path(settings.db).exists):
-        raise StoreError(
-            f"There is no database at {settings.db}; give --db the file your runs are in."
-        )
+    await _must_exist(settings, existing)
     store = await Store.open(settings.db)
     try:
         yield store
     finally:
         await store.close()
+
+
+async def _must_exist(settings: Settings, existing: bool) -> None:
+    if existing and not await asyncio.to_thread(Path(settings.db).exists):
+        raise StoreError(
+            f"There is no database at {settings.db}; give --db the file your runs are in."
+        )
