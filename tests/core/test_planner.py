@@ -1,4 +1,4 @@
-"""The planner: the plan table of DESIGN.md, pure and deterministic."""
+"""The planner: its plans for each kind of goal, pure and deterministic."""
 
 from __future__ import annotations
 

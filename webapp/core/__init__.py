@@ -1,5 +1,5 @@
 """The core: goals, plans, the DAG executor and the ports it needs. Imports only stdlib and
-pydantic (DESIGN.md, "Layers"; tests/test_architecture.py keeps it so)."""
+pydantic (ARCHITECTURE.md, "Layers"; tests/test_architecture.py keeps it so)."""
 
 from webapp.core.errors import GoalError, LeadGenError, PlanError, ToolError
 from webapp.core.events import LOG_PREFIX, EventEmitter, OnEvent

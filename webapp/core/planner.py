@@ -1,4 +1,4 @@
-"""The planner: a pure function from a goal and its context to a plan (DESIGN.md, "The plan").
+"""The planner: a pure function from a goal and its context to a plan of tool steps.
 
 The same goal, context, plan id and clock always give the same plan.
 """

@@ -1,4 +1,4 @@
-"""The overall-status rule of DESIGN.md ("States") and the per-state counts shown to people."""
+"""A run's overall status (the rule the README states) and the per-state counts shown to people."""
 
 from __future__ import annotations
 
