@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 
 import httpx
 from starlette.applications import Starlette
@@ -51,3 +52,26 @@ async def test_another_persons_run_is_never_compared(
 
     assert [answer.status_code for answer in answers] == [404, 404, 404]
     assert alices not in bobs_page  # not offered either
+
+
+async def test_a_run_offers_five_ended_runs_to_compare_with_even_behind_newer_going_ones(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    ended = [await finished_run(app, client, "Find 5 coffee shops in Manchester") for _ in range(6)]
+    store = app.state.store
+    first = await store.runs.get(ended[0])
+    assert first is not None
+    for n in range(2):  # newer runs of the same kind, still waiting to start
+        await store.runs.create(
+            run_id=f"run_going{n}",
+            plan=first.plan,
+            user_id=first.user_id,
+            created_at=f"2999-01-01T00:00:0{n}Z",
+        )
+
+    page = (await client.get(f"/runs/{ended[0]}")).text
+
+    offered = re.findall(rf'href="/runs/{ended[0]}/compare/(run_\w+)"', page)
+    assert (
+        offered == ended[:0:-1]
+    )  # the five others, newest first; neither itself nor a pending one

@@ -53,6 +53,8 @@ class HistoryRepository:
         limit: int = 50,
         cursor: str | None = None,
         with_counts: bool = True,
+        ended_only: bool = False,
+        leave_out: str | None = None,
     ) -> RunPage:
         """One page of runs. Text search uses a trigram index. For a rare word SQLite should
         fetch the few matches and sort them; for a common one it should walk runs newest first,
@@ -66,6 +68,11 @@ class HistoryRepository:
         if status:
             where.append("status = :status")
             params["status"] = status
+        if ended_only:  # (what a run can be compared with: over)
+            where.append("status NOT IN ('pending', 'running')")
+        if leave_out:
+            where.append("runs.id != :leave_out")
+            params["leave_out"] = leave_out
         if cursor:
             created_at, run_id = decode_cursor(cursor)
             where.append("(created_at, runs.id) < (:c_created, :c_id)")

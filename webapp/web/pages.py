@@ -187,13 +187,14 @@ async def similar_runs(request: Request, run_id: str, persona: str) -> list[RunR
     """The user's other finished runs for the same kind of business, newest first: what a run
     page offers to compare with."""
     page = await store_of(request).history.page(
-        q=persona, user_id=user_of(request).user_id, limit=COMPARE_WITH + 1, with_counts=False
+        q=persona,
+        user_id=user_of(request).user_id,
+        limit=COMPARE_WITH,
+        with_counts=False,
+        ended_only=True,
+        leave_out=run_id,
     )
-    return [
-        row
-        for row in page.runs
-        if row.run_id != run_id and row.status not in ("pending", "running")
-    ][:COMPARE_WITH]
+    return page.runs
 
 
 async def load_view(request: Request, run_id: str) -> RunView:
