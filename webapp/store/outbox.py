@@ -369,11 +369,7 @@ async def _overview(conn: aiosqlite.Connection, row: sqlite3.Row, now: str) -> S
     )
 
 
-def _now() -> str:
-    return iso_timestamp(utc_now())
-
-
-def overviews_in(conn: sqlite3.Connection, run_id: str) -> list[SequenceOverview]:
+def overviews_in(conn: sqlite3.Connection, run_id: str, now: str) -> list[SequenceOverview]:
     """`overviews_for_run`'s answer, read on the writer's connection (inside the transaction
     that drafted a sequence): the live page gets it with no read of its own."""
     overviews = []
@@ -382,7 +378,7 @@ def overviews_in(conn: sqlite3.Connection, run_id: str) -> list[SequenceOverview
         overviews.append(
             _overview_of(
                 row,
-                conn.execute(_STEP_COUNTS, {"s": sequence_id, "now": _now()}).fetchall(),
+                conn.execute(_STEP_COUNTS, {"s": sequence_id, "now": now}).fetchall(),
                 conn.execute(_SAMPLE, (sequence_id,)).fetchone(),
                 conn.execute(_SENT, {"s": sequence_id}).fetchone(),
             )

@@ -145,7 +145,7 @@ class OutputRepository:
     ) -> EmailSequence:
         def save(conn: sqlite3.Connection) -> tuple[EmailSequence, list[SequenceOverview]]:
             saved = save_sequence(conn)
-            return saved, overviews_in(conn, run_id)
+            return saved, overviews_in(conn, run_id, iso_timestamp(self.clock()))
 
         def save_sequence(conn: sqlite3.Connection) -> EmailSequence:
             existing = _one(
