@@ -27,7 +27,7 @@ from webapp.cli.console import (
 from webapp.cli.exits import EXIT_OK, EXIT_RUN_NOT_OK, EXIT_USAGE
 from webapp.cli.session import open_store, session
 from webapp.core import LeadGenExecutionResult, LeadGenPlan, SupervisorUserContext
-from webapp.core.leads import delivered_words
+from webapp.core.leads import delivered_words, email_counts
 from webapp.leads_csv import leads_to_csv
 from webapp.runtime import RunManager, RunNotFound, RunStateError
 from webapp.settings import Settings
@@ -192,8 +192,7 @@ async def show_run(settings: Settings, run_id: str, *, as_json: bool) -> int:
         + (f" (retry of {run.parent_run_id})" if run.parent_run_id else ""),
         highlight=False,
     )
-    with_email = sum(1 for lead in leads if lead.email)
-    verified = sum(1 for lead in leads if lead.email and lead.email_status == "valid")
+    with_email, verified = email_counts(leads)
     wanted = run.plan.goal.volume
     console.print(delivered_words(len(leads), wanted, with_email, verified), highlight=False)
     console.print(plan_table(run.plan))

@@ -64,6 +64,21 @@ class Lead(CamelModel):
         return self.model_copy(update={"notes": "; ".join([*present, note])})
 
 
+def is_verified(lead: Lead) -> bool:
+    """The lead has an email the verifier called valid."""
+    return bool(lead.email) and lead.email_status == "valid"
+
+
+def email_counts(leads: Iterable[Lead]) -> tuple[int, int]:
+    """How many of `leads` have an email, and how many a verified one."""
+    with_email = verified = 0
+    for lead in leads:
+        if lead.email:
+            with_email += 1
+            verified += lead.email_status == "valid"
+    return with_email, verified
+
+
 def delivered_words(saved: int, wanted: int | None, with_email: int, verified: int) -> str:
     """What a run delivered against what it asked for: "83 of 100 leads (67 with an email, 44
     verified)"; "No leads saved" when it saved none."""

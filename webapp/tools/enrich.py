@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from webapp.core.leads import Lead
+from webapp.core.leads import Lead, email_counts
 from webapp.core.tooling import ToolEnv
 from webapp.tools.demo_calls import DEMO_PROVIDER, demo_call
 from webapp.tools.demo_contacts import Contact, contacts_for
@@ -246,8 +246,7 @@ def _noted(found: Found, lead: Lead) -> Lead:
 def _output(found: list[Found], leads: list[Lead], waterfall: Waterfall) -> dict[str, Any]:
     invalid = sum(f.invalid for f in found)
     invalid += sum(1 for f in found for c in f.contacts if c["status"] == "invalid")
-    with_email = sum(1 for lead in leads if lead.email)
-    verified = sum(1 for lead in leads if lead.email and lead.email_status == "valid")
+    with_email, verified = email_counts(leads)
     kinds = Counter(f.kind for f in found if f.kind)
     summary = f"Found an email for {with_email} of {len(leads)} businesses ({verified} verified"
     summary += f"; {invalid} invalid addresses skipped" if invalid else ""

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from webapp.core.leads import EMAIL_STATUS_RANK, Lead
+from webapp.core.leads import EMAIL_STATUS_RANK, Lead, email_counts, is_verified
 
 PER_PAGE = 50
 MAX_SEARCH = 200
@@ -98,7 +98,7 @@ class LeadQuery(BaseModel):
     def matches(self, lead: Lead) -> bool:
         if self.has_email and not lead.email:
             return False
-        if self.verified and not (lead.email and lead.email_status == "valid"):
+        if self.verified and not is_verified(lead):
             return False
         if self.status and (lead.email_status or "") != self.status:
             return False
@@ -190,6 +190,7 @@ def lead_page(leads: Sequence[Lead], query: LeadQuery, per_page: int = PER_PAGE)
     start = (page - 1) * per_page
     rows = matching[start : start + per_page]
     statuses = Counter(lead.email_status for lead in leads if lead.email_status)
+    with_email, verified = email_counts(leads)
     sources = Counter(lead.source for lead in leads)
     return LeadPage(
         query=query,
@@ -199,8 +200,8 @@ def lead_page(leads: Sequence[Lead], query: LeadQuery, per_page: int = PER_PAGE)
         page=page,
         pages=pages,
         first=start + 1 if rows else 0,
-        with_email=sum(1 for lead in leads if lead.email),
-        verified=sum(1 for lead in leads if lead.email and lead.email_status == "valid"),
+        with_email=with_email,
+        verified=verified,
         statuses=sorted(
             statuses.items(), key=lambda item: (EMAIL_STATUS_RANK.get(item[0], 4), item[0])
         ),

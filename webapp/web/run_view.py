@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webapp.core.executor import REUSED_SUMMARY
-from webapp.core.leads import Lead, delivered_words
+from webapp.core.leads import Lead, delivered_words, email_counts
 from webapp.core.models import (
     GOOGLE_PLACES_SEARCH,
     HUNTER_DOMAIN_LOOKUP,
@@ -137,8 +137,7 @@ class RunView:
         """What the run delivered against what it asked for, once it saved its list or ended."""
         if not self.leads and not self.finished:
             return None
-        with_email = sum(1 for lead in self.leads if lead.email)
-        verified = sum(1 for lead in self.leads if lead.email and lead.email_status == "valid")
+        with_email, verified = email_counts(self.leads)
         words = delivered_words(len(self.leads), self.plan.goal.volume, with_email, verified)
         return words if self.leads else f"{words}: {self.why_no_leads()}"
 
@@ -309,8 +308,7 @@ def left_out(view: RunView) -> str | None:
     )
     if save is None or not isinstance(save.output, dict) or not view.leads:
         return None
-    with_email = sum(1 for lead in view.leads if lead.email)
-    verified = sum(1 for lead in view.leads if lead.email and lead.email_status == "valid")
+    with_email, verified = email_counts(view.leads)
     words = f"{with_email} with an email, {verified} verified"
     repeats, over = save.output.get("duplicatesDropped") or 0, save.output.get("overCap") or 0
     parts = []
