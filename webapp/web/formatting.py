@@ -22,12 +22,17 @@ def duration(seconds: float | None) -> str:
     return f"{hours} h {minutes} min"
 
 
-@functools.lru_cache(maxsize=8192)  # a run's page and every update ask for the same pairs
 def between(start: str | None, end: str | None) -> float | None:
     """Seconds from one ISO timestamp to another (never negative), None if either is missing."""
     if not start or not end:
         return None
-    return max(0.0, (parse_timestamp(end) - parse_timestamp(start)).total_seconds())
+    return max(0.0, (_parsed(end) - _parsed(start)).total_seconds())
+
+
+@functools.lru_cache(maxsize=8192)  # a run's page and every update read the same timestamps
+def _parsed(timestamp: str) -> datetime:
+    # (one timestamp a key: a "now" drawn per render adds one entry, not one per step and pair)
+    return parse_timestamp(timestamp)
 
 
 def now_iso() -> str:
