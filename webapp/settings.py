@@ -172,14 +172,13 @@ class Settings(BaseSettings):
     def _known_email_providers(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        names = [name.strip().lower() for name in value.split(",")]
-        unknown = [name for name in names if name not in EMAIL_PROVIDERS]
-        if unknown or not names:
+        try:
+            return ",".join(parse_email_providers(value))
+        except ValueError:
             raise ValueError(
                 f"must name providers among {', '.join(EMAIL_PROVIDERS)}, in order "
                 f"(e.g. website,hunter); got {value!r}"
-            )
-        return ",".join(dict.fromkeys(names))
+            ) from None
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -212,3 +211,22 @@ class Settings(BaseSettings):
             jitter=self.retry_jitter,
             timeout_s=self.step_timeout_s or RetryPolicy.timeout_s,
         )
+
+
+def parse_email_providers(given: object) -> list[str]:
+    """An ordered list of email providers from a list or a comma-separated text, each once;
+    ValueError naming the first it does not know, or when it names none."""
+    items = given if isinstance(given, list | tuple) else str(given).split(",")
+    chosen: list[str] = []
+    for item in items:
+        name = str(item).strip().lower()
+        if name not in EMAIL_PROVIDERS:
+            raise ValueError(
+                f"email_providers must name providers among {', '.join(EMAIL_PROVIDERS)}, in "
+                f"order (e.g. website,hunter); got {item!r}."
+            )
+        if name not in chosen:
+            chosen.append(name)
+    if not chosen:
+        raise ValueError("email_providers needs at least one provider (e.g. website,hunter).")
+    return chosen

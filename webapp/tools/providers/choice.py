@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from webapp.core.errors import ToolError
-from webapp.settings import EMAIL_PROVIDERS, Settings
+from webapp.settings import EMAIL_PROVIDERS, Settings, parse_email_providers
 
 Kind = Literal["places"]
 PLACES_PROVIDERS = ("demo", "google", "osm")
@@ -60,21 +60,9 @@ def chosen_email_providers(settings: Settings, overrides: Mapping[str, str]) -> 
 
 
 def email_providers(given: object) -> list[str]:
-    """An ordered list of email providers from a list or a comma-separated text, checked."""
-    items = given if isinstance(given, list | tuple) else str(given).split(",")
-    chosen: list[str] = []
-    for item in items:
-        name = str(item).strip().lower()
-        if name not in EMAIL_PROVIDERS:
-            raise ValueError(
-                f"email_providers must name providers among {', '.join(EMAIL_PROVIDERS)}, in "
-                f"order (e.g. website,hunter); got {item!r}."
-            )
-        if name not in chosen:
-            chosen.append(name)
-    if not chosen:
-        raise ValueError("email_providers needs at least one provider (e.g. website,hunter).")
-    return chosen
+    """An ordered list of email providers from a list or a comma-separated text, checked
+    (`webapp.settings.parse_email_providers`: one rule for settings, forms, API and CLI)."""
+    return parse_email_providers(given)
 
 
 def osm_contact_missing(settings: Settings, overrides: Mapping[str, str]) -> str | None:
