@@ -69,3 +69,14 @@ def test_jitter_spreads_delays_over_its_whole_band_and_no_further() -> None:
 def test_nonsense_policies_are_refused(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         RetryPolicy(**bad)  # type: ignore[arg-type]
+
+
+def test_the_longest_delay_is_the_top_of_the_jitter_band() -> None:
+    policy = RetryPolicy(base_delay_s=1, multiplier=2, max_delay_s=5, jitter=0.3)
+    rng = random.Random(3)
+
+    for attempt in (1, 2, 3, 4):
+        longest = policy.longest_delay_for(attempt)
+        drawn = [policy.delay_for(attempt, rng=rng) for _ in range(200)]
+        assert max(drawn) <= longest and max(drawn) > longest * 0.95
+    assert policy.longest_delay_for(4) == 5 * 1.3  # capped, then spread

@@ -58,14 +58,21 @@ class RetryPolicy:
         makes the delays exact). A provider's own `retry_after` is honoured: the wait is never
         shorter than it.
         """
-        exact = self.base_delay_s * self.multiplier ** (failed_attempt - 1)
-        delay = min(exact, self.max_delay_s)
+        delay = self._backoff(failed_attempt)
         if self.jitter and delay:
             spread = (rng or _jitter_rng).uniform(-self.jitter, self.jitter)
             delay = max(0.0, delay * (1 + spread))
         if retry_after is not None:
             delay = max(delay, retry_after)
         return delay
+
+    def longest_delay_for(self, failed_attempt: int) -> float:
+        """The longest `delay_for` can be (its jitter at the top), with no provider's wait."""
+        return self._backoff(failed_attempt) * (1 + self.jitter)
+
+    def _backoff(self, failed_attempt: int) -> float:
+        exact = self.base_delay_s * self.multiplier ** (failed_attempt - 1)
+        return min(exact, self.max_delay_s)
 
     def describe(self) -> dict[str, Any]:
         return {

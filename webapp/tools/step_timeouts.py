@@ -110,17 +110,12 @@ def hunter_calls_s(
     )
     each = timeouts.connect_s + (read_s if read_s is not None else timeouts.hunter_search_s)
     waits = sum(
-        max(_longest_delay(policy, attempt), hunter.THROTTLE_WAIT_S)
+        max(policy.longest_delay_for(attempt), hunter.THROTTLE_WAIT_S)
         for attempt in range(1, lead_calls.TRIES)
     )
     one = lead_calls.TRIES * each + waits
     rounds = math.ceil(calls / domains.HUNTER_AT_ONCE)
     return pacing + rounds * one
-
-
-def _longest_delay(policy: RetryPolicy, attempt: int) -> float:
-    exact = min(policy.base_delay_s * policy.multiplier ** (attempt - 1), policy.max_delay_s)
-    return exact * (1 + policy.jitter)
 
 
 def _source_rows(env: ToolEnv, params: dict[str, Any]) -> list[dict[str, Any]]:
