@@ -115,7 +115,6 @@ class RunManager:
             store,
             self.hub,
             self.tail,
-            cut_off=self._recovery.cut_off,
             owner=self.owner,
             is_local=self.is_local,
         )
@@ -309,8 +308,6 @@ class RunManager:
             run_id=run_id,
             user_id=user.user_id,
             cancel=asyncio.Event(),
-            plan_id=plan.id,
-            published_seq=first_seq - 1,
         )
         self._active[run_id] = active
         services = self.services_for(run_id, options)
@@ -419,12 +416,7 @@ class RunManager:
                 self._slots.release()
 
     def _published(self, writes: list[EventWrite]) -> None:
-        events = [w.payload for w in writes if isinstance(w.payload, LeadPlanEvent)]
-        for event in events:
-            active = self._active.get(event.run_id or "")
-            if active is not None:
-                active.published_seq = event.seq
-        self.hub.publish(events)
+        self.hub.publish(w.payload for w in writes if isinstance(w.payload, LeadPlanEvent))
 
     def _cancel_asked(self, run_id: str) -> None:
         """Another process was asked to cancel a run this one executes (the tail read it)."""

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from webapp.core.models import LeadPlanEvent, iso_timestamp
+from webapp.core.models import iso_timestamp
 from webapp.core.tasks import cancel_and_wait
 from webapp.runtime.hub import EventHub
 from webapp.runtime.runs import ActiveRun
@@ -40,8 +40,6 @@ class Recovery:
         self.stale_after_s = stale_after_s
         self.process_id = ""
         self.to_interrupt: dict[str, str] = {}  # stopped runs the store has not marked yet
-        # what the streams were told of the runs stopped by the writer's end (not stored)
-        self.cut_off: dict[str, LeadPlanEvent] = {}
         self._active = active  # the manager's runs
         self._housekeeping: asyncio.Task[None] | None = None
 
@@ -73,32 +71,17 @@ class Recovery:
                 )
 
     def writer_stopped(self, error: BaseException) -> None:
-        """The store's writer stopped for good: every run here stops, and its watchers are told
-        it was interrupted (the store cannot record it now: the next start marks it so, from
-        where its stored log ends, and it can be resumed)."""
+        """The store's writer stopped for good: every run here stops, as when its events are
+        lost, and is marked interrupted by the writer's last words (Writer.run_after_stop),
+        which its watchers are told as any interruption."""
         reason = (
             f"The database writer stopped ({type(error).__name__}), so this run could not be "
             "saved any further. Restart the server, then resume it."
         )
-        told = []
         for active in self._active.values():
             active.recording = False
             active.lost = active.lost or reason
             active.cancel.set()
-            told.append(
-                LeadPlanEvent(
-                    seq=active.published_seq + 1,
-                    timestamp=iso_timestamp(self.clock()),
-                    type="RUN_INTERRUPTED",
-                    plan_id=active.plan_id,
-                    run_id=active.run_id,
-                    user_id=active.user_id,
-                    status="interrupted",
-                    summary=active.lost,
-                )
-            )
-        self.cut_off.update((event.run_id or "", event) for event in told)
-        self.hub.publish(told)
 
     def events_lost(self, lost: Mapping[str, Exception]) -> None:
         """The store could not write these runs' events (and refuses their next ones): each

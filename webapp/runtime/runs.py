@@ -27,5 +27,3 @@ class ActiveRun:
     task: asyncio.Task[None] | None = None
     recording: bool = True
     lost: str | None = None  # why the run must stop and be marked interrupted
-    plan_id: str = ""
-    published_seq: int = 0  # its last event committed and told to the streams

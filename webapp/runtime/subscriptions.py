@@ -3,7 +3,7 @@ hub, with no gap and no repeat, ending after the run's final event."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from webapp.core.models import LeadPlanEvent
 from webapp.runtime.hub import EventHub, SubscriptionClosed
@@ -15,8 +15,7 @@ REPLAY_CHUNK = 500
 
 
 class RunStreams:
-    """The RunManager's subscriptions. `cut_off` holds what the streams were told of the runs
-    the writer's end stopped (not stored); `owner` and `is_local` are the manager's."""
+    """The RunManager's subscriptions; `owner` and `is_local` are the manager's."""
 
     def __init__(
         self,
@@ -24,14 +23,12 @@ class RunStreams:
         hub: EventHub,
         tail: StoreTail,
         *,
-        cut_off: Mapping[str, LeadPlanEvent],
         owner: Callable[[str], Awaitable[str | None]],
         is_local: Callable[[str], bool],
     ) -> None:
         self.store = store
         self.hub = hub
         self.tail = tail
-        self._cut_off = cut_off
         self._owner = owner
         self._is_local = is_local
 
@@ -56,10 +53,6 @@ class RunStreams:
                     return
                 if len(chunk) < REPLAY_CHUNK:
                     break
-            cut_off = self._cut_off.get(run_id)
-            if cut_off is not None and cut_off.seq > last:  # the writer stopped under it
-                yield [cut_off]
-                return
             local = self._is_local(run_id)
             if not local:  # another process's run (or one over): its events come by the tail
                 progress = await self.store.runs.progress(run_id)
