@@ -4,7 +4,8 @@ US states and other subdivisions, and a compact table of well-known cities."""
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from webapp.core.accents import without_accents
 
 ISO_ALPHA2: frozenset[str] = frozenset(
     """
@@ -181,8 +182,7 @@ _FOLD_SPACE = re.compile(r"[\s\-_]+")
 
 def fold(text: str) -> str:
     """A lookup key: no accents, case-folded, no dots or apostrophes, single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    bare = without_accents(text).casefold()
     return _FOLD_SPACE.sub(" ", _FOLD_DROP.sub("", bare)).strip()
 
 

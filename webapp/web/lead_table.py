@@ -5,7 +5,6 @@ out on the server so a page carries one page of rows whether the run saved 5 lea
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from webapp.core.accents import without_accents
 from webapp.core.leads import EMAIL_STATUS_RANK, Lead, email_counts, is_verified
 
 PER_PAGE = 50
@@ -24,8 +24,7 @@ SortKey = Literal["business", "contact", "email", "status", "confidence", "city"
 
 def _folded(text: str | None) -> str:
     """Lower case, accents folded: "Café" is found by "cafe"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return without_accents(text or "").casefold()
 
 
 def _status_rank(status: str) -> int:

@@ -4,9 +4,10 @@ people name a persona ("coffee shop owners", "cafés", "B&Bs") to its Overpass f
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from webapp.core.accents import without_accents
 
 
 @dataclass(frozen=True)
@@ -233,9 +234,7 @@ def _canonical(word: str) -> str:
 
 def _words(text: str) -> tuple[str, ...]:
     """Lowercase, accent-free, singular words; "&" reads as "and", apostrophes vanish."""
-    plain = "".join(
-        char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
-    )
+    plain = without_accents(text)
     plain = plain.lower().replace("&", " and ").replace("'", "").replace("’", "")
     return tuple(_canonical(word) for word in re.findall(r"[a-z0-9]+", plain))
 

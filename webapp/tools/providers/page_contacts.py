@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from webapp.core.accents import without_accents
 from webapp.tools.providers.web_domains import registrable_domain, same_site
 
 
@@ -332,6 +332,5 @@ def _text(value: Any) -> str | None:
 
 def _fold(text: str) -> str:
     """Lower-case ASCII words, single-spaced: "Mentions_Légales" -> "mentions legales"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    ascii_text = without_accents(text).lower()
     return " ".join(re.split(r"[^a-z0-9]+", ascii_text)).strip()
