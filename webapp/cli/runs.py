@@ -104,6 +104,8 @@ async def _watch(
         if not cancelling:
             cancelling.append(asyncio.ensure_future(manager.cancel(run_id)))
 
+    # (an event loop without signal handlers, as on Windows, or off the main thread: Ctrl-C
+    # then interrupts as Python's default does)
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, on_interrupt)
     progress = LiveProgress(plan)
