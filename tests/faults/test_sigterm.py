@@ -22,6 +22,7 @@ from tests.faults.truth import (
     assert_truthful,
 )
 from tests.faults.watch import start_run, watch
+from tests.waiting import until
 from tests.web.helpers import Message, fast_settings, parse_sse, read_sse, serve
 from webapp.core.models import SupervisorUserContext
 from webapp.runtime.factory import build_manager
@@ -31,7 +32,6 @@ from webapp.web.run_request import RunRequest
 from webapp.web.shutdown import API_MESSAGE, PAGE_MESSAGE
 
 GOAL = "Find 10 coffee shops in Manchester, email them and monitor for new ones"
-TURNS_LIMIT = 100_000
 EXIT_LIMIT_S = 30  # a hang guard, not a timing assertion
 REASON = "The server stopped while this run was going"
 
@@ -80,13 +80,12 @@ async def test_a_shutdown_tells_every_stream_after_the_run_is_interrupted(tmp_pa
         run_id = await start_run(client, GOAL)
         page = asyncio.ensure_future(client.get(f"/runs/{run_id}/events"))
         api = asyncio.ensure_future(client.get(f"/api/runs/{run_id}/events"))
-        for _ in range(TURNS_LIMIT):  # until both viewers follow the run's live feed
+
+        def both_follow() -> bool:
             feed = app.state.feeds.feed(run_id)
-            if feed is not None and len(feed.viewers) == 2:
-                break
-            await asyncio.sleep(0)
-        else:
-            raise AssertionError("the streams never joined the run's feed")
+            return feed is not None and len(feed.viewers) == 2
+
+        await until(both_follow, "the streams never joined the run's feed")
 
         app.state.shutdown.begin()  # what a SIGTERM does, through sse-starlette
         page_messages = parse_sse((await page).text)
@@ -113,12 +112,10 @@ async def test_a_stream_following_another_process_run_is_told_too(tmp_path: Path
             plan = plan_for(RunRequest(goal=GOAL), slow, "usr_alice")
             run_id = await other.start_run(plan, SupervisorUserContext(user_id="usr_alice"))
             api = asyncio.ensure_future(client.get(f"/api/runs/{run_id}/events"))
-            for _ in range(TURNS_LIMIT):  # until the stream follows it (replayed, now polling)
-                if app.state.manager.hub.subscriber_count(run_id):
-                    break
-                await asyncio.sleep(0)
-            else:
-                raise AssertionError("the stream never followed the run")
+            await until(  # the stream replayed the run from the store and now follows it
+                lambda: app.state.manager.hub.subscriber_count(run_id) > 0,
+                "the stream never followed the run",
+            )
 
             app.state.shutdown.begin()
             *events, last = parse_sse((await api).text)

@@ -12,6 +12,7 @@ import pytest
 import webapp.runtime.manager as manager_module
 from tests.core.conftest import USER, FakeTools, fail_times, gate, hang, make_plan
 from tests.runtime.conftest import ManagerFactory
+from tests.waiting import until
 from webapp.core import LeadPlanEvent, ToolEnv
 from webapp.runtime import RunManager, RunNotFound, RunStateError, SubscriberDropped
 from webapp.store import Store
@@ -379,10 +380,7 @@ async def test_a_run_cancelled_in_the_turn_its_slot_comes_free_gives_the_slot_ba
             await asyncio.Event().wait()
 
     waiting = asyncio.create_task(wait_for_a_slot())
-    for _ in range(1000):  # until it waits in line
-        if manager.runs_ahead("run_waiting") is not None:
-            break
-        await asyncio.sleep(0)
+    await until(lambda: manager.runs_ahead("run_waiting") is not None, "it never waited in line")
     assert manager.runs_ahead("run_waiting") == 0
 
     slots.release()  # the holder ends, and in the same turn the waiting run is cancelled

@@ -63,7 +63,7 @@ async def test_the_checkpointer_runs_by_itself_after_enough_commits(
     store = await Store.open(db_path)
     try:
         await write_runs(store, 6)
-        await asyncio.wait_for(store.checkpointer.ran.wait(), 10)  # a bound, not a delay
+        await asyncio.wait_for(store.checkpointer.ran.wait(), 30)  # a bound, not a delay
         assert store.checkpointer.checkpoints >= 1
     finally:
         await store.close()

@@ -25,7 +25,7 @@ async def test_borrowers_that_find_none_idle_open_more_up_to_the_size(db_path: s
     try:
         async with contextlib.AsyncExitStack() as held:
             conns = [
-                await asyncio.wait_for(held.enter_async_context(pool.connection()), 5)
+                await asyncio.wait_for(held.enter_async_context(pool.connection()), 30)
                 for _ in range(3)
             ]
             assert len({id(conn) for conn in conns}) == 3
@@ -36,7 +36,7 @@ async def test_borrowers_that_find_none_idle_open_more_up_to_the_size(db_path: s
                 await asyncio.sleep(0)
             assert not fourth.done()
             assert pool.opened == 3
-        row = await asyncio.wait_for(fourth, 5)
+        row = await asyncio.wait_for(fourth, 30)
         assert row is not None and row[0] == 0
     finally:
         await pool.close()
@@ -66,7 +66,7 @@ async def test_a_borrower_cancelled_while_its_connection_opens_leaves_it_to_the_
             with pytest.raises(asyncio.CancelledError):
                 await borrower
             release.set()
-            await asyncio.wait_for(done.wait(), 5)
+            await asyncio.wait_for(done.wait(), 30)
             await asyncio.sleep(0)  # (the pool takes it when the opening task ends)
         # both connections are idle now: two borrowers at once need nothing new
         async with pool.connection() as first, pool.connection() as second:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
-from collections.abc import AsyncIterator, Callable, MutableMapping
+from collections.abc import AsyncIterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from markupsafe import escape
 
 from tests.core.conftest import USER, FakeTools, gate, make_plan
 from tests.runtime.conftest import FAST, demo_services
+from tests.waiting import until
 from tests.web.helpers import Message, parse_sse
 from webapp.core.errors import ToolError
 from webapp.core.models import GOOGLE_PLACES_SEARCH, LeadPlanEvent
@@ -64,14 +64,6 @@ async def watched(tmp_path: Path) -> AsyncIterator[Watched]:
 
 async def watch(feeds: RunFeeds, run_id: str, after: int, kind: Kind) -> list[Message]:
     return parse_sse(b"".join([data async for data in feeds.follow(run_id, after, kind)]).decode())
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Let the loop (and the store's threads) run until `condition()` holds."""
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        await asyncio.sleep(0)
 
 
 async def blocked_run(watched: Watched, step_id: str) -> tuple[str, asyncio.Event]:

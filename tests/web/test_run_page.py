@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import re
@@ -11,6 +10,7 @@ from pathlib import Path
 import httpx
 from starlette.applications import Starlette
 
+from tests.waiting import until, until_async
 from tests.web.helpers import GOAL, fast_settings, finished_run, run_id_of, serve
 from webapp.leads_csv import COLUMNS
 from webapp.web.pages import csv_file_name
@@ -139,12 +139,13 @@ async def test_a_running_run_page_listens_from_the_event_it_shows(tmp_path: Path
 
 async def page_when(client: httpx.AsyncClient, run_id: str, state: str) -> str:
     """The run's page once one of its steps is in `state` (the store's threads keep going)."""
-    for _ in range(10_000):
+
+    async def reached() -> bool:
         steps = (await client.get(f"/api/runs/{run_id}")).json()["steps"]
-        if any(step["status"] == state for step in steps):
-            return (await client.get(f"/runs/{run_id}")).text
-        await asyncio.sleep(0)
-    raise AssertionError(f"no step of {run_id} became {state}")
+        return any(step["status"] == state for step in steps)
+
+    await until_async(reached, f"no step of {run_id} became {state}")
+    return (await client.get(f"/runs/{run_id}")).text
 
 
 async def test_a_running_step_and_run_show_how_long_they_have_been_going(tmp_path: Path) -> None:
@@ -197,10 +198,7 @@ async def test_a_run_waiting_for_a_slot_says_how_many_wait_before_it(tmp_path: P
             run_id_of(await client.post("/runs", data={"goal": GOAL})) for _ in range(2)
         ]
         manager = app.state.manager
-        for _ in range(10_000):  # until both wait in line
-            if manager.runs_ahead(second) is not None:
-                break
-            await asyncio.sleep(0)
+        await until(lambda: manager.runs_ahead(second) is not None, "the runs never waited")
 
         pages = [(await client.get(f"/runs/{run}")).text for run in (going, first, second)]
 

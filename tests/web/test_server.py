@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import uvicorn
 from tests.web.helpers import GOAL, Message, create_first_account, fast_settings, read_sse
 from webapp.settings import Settings
 from webapp.web.app import create_app
+
+START_LIMIT_S = 60  # a hang guard, not a timing assertion
 
 
 @contextlib.contextmanager
@@ -27,18 +30,17 @@ def running_server(settings: Settings) -> Iterator[httpx.Client]:
     thread = threading.Thread(target=server.run, name="uvicorn-under-test")
     thread.start()
     try:
-        for _ in range(1000):
-            if server.started or not thread.is_alive():
-                break
+        deadline = time.monotonic() + START_LIMIT_S
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
             thread.join(0.01)
         assert server.started, "uvicorn did not start"
         port = server.servers[0].sockets[0].getsockname()[1]
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=START_LIMIT_S) as client:
             create_first_account(client)
             yield client
     finally:
         server.should_exit = True
-        thread.join(10)
+        thread.join(START_LIMIT_S)
     assert not thread.is_alive(), "uvicorn did not stop"
 
 

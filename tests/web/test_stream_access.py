@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.waiting import until
 from tests.web.helpers import client_for, fast_settings, serve
 from webapp.web.stream_access import StreamAccess
 
@@ -25,11 +26,7 @@ async def slow_run(client: httpx.AsyncClient) -> str:
 
 async def open_streams(access: StreamAccess, count: int) -> None:
     """Until `count` streams are open (each registers when it starts following its run)."""
-    for _ in range(10_000):
-        if len(access) >= count:
-            return
-        await asyncio.sleep(0)
-    raise AssertionError(f"{len(access)} streams open, not {count}")
+    await until(lambda: len(access) >= count, f"{len(access)} streams open, not {count}")
 
 
 def follow(client: httpx.AsyncClient, path: str, **headers: str) -> asyncio.Task[httpx.Response]:
