@@ -77,9 +77,20 @@ async def lookup_domains(params: dict[str, Any], env: ToolEnv) -> dict[str, Any]
     }
 
 
+def website_domain(website: str | None, domain: str | None) -> str | None:
+    """The domain a business's website (else its listed domain) is on, platform or not."""
+    return domain_of(website) or domain
+
+
+def has_own_domain(website: str | None, domain: str | None) -> bool:
+    """Whether the business has a domain of its own: one that is not a platform's."""
+    found = website_domain(website, domain)
+    return bool(found) and platform_of(found) is None
+
+
 def from_website(lead: Lead) -> Business:
     """The business with the domain of its own website, or why it has none."""
-    domain = domain_of(lead.website) or lead.domain
+    domain = website_domain(lead.website, lead.domain)
     platform = platform_of(domain)
     if platform:
         note = f"Website on {platform}, a platform, not the business's own domain"

@@ -12,11 +12,9 @@ from webapp.core.retry import RetryPolicy
 from webapp.core.tooling import ToolEnv
 from webapp.settings import Settings
 from webapp.tools import domains, hunter_contacts, lead_calls, website_contacts
-from webapp.tools.platforms import platform_of
 from webapp.tools.providers import google_places, hunter, mx, osm, website
 from webapp.tools.providers.choice import chosen_email_providers, chosen_provider
 from webapp.tools.providers.timeouts import CallTimeouts
-from webapp.tools.providers.web_domains import domain_of
 from webapp.tools.services import services_of
 
 FLOOR_S = 60.0  # no step gets less: what every step had before timeouts were derived
@@ -59,7 +57,9 @@ def _hunter_s(
     tool = env.step.tool
     policy = settings.retry_policy()
     if tool == HUNTER_DOMAIN_LOOKUP:
-        missing = sum(1 for row in rows if not _own_domain(row))
+        missing = sum(
+            1 for row in rows if not domains.has_own_domain(row.get("website"), row.get("domain"))
+        )
         return hunter_calls_s(2 * missing, hunter.RATE_LIMITS["domain-search"], timeouts, policy)
     to_search = {row.get("domain") for row in rows if row.get("domain")}
     to_search -= {row.get("domain") for row in rows if domains.CONTACTS_KEY in row}
@@ -123,8 +123,3 @@ def _source_rows(env: ToolEnv, params: dict[str, Any]) -> list[dict[str, Any]]:
     data = source.data if source is not None else None
     rows = data.get("businesses", data.get("leads")) if isinstance(data, dict) else None
     return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
-
-
-def _own_domain(row: dict[str, Any]) -> bool:
-    domain = domain_of(row.get("website")) or row.get("domain")
-    return bool(domain) and platform_of(domain) is None
