@@ -69,6 +69,19 @@ async def test_json_ld_people_and_the_business_address(site: WebsiteClient) -> N
     assert "hello@jsonld.example" in [email for email, _, _ in emails]
 
 
+async def test_what_a_page_states_outright_beats_a_guess_made_on_another(
+    site: WebsiteClient,
+) -> None:
+    # The home page's link has a name and a title beside it (a guess); the contact page's
+    # JSON-LD states them: across pages as on one page, the stated ones win.
+    found = await site.contacts("http://twopages.example/")
+
+    [sam] = found.contacts
+    assert (sam.name, sam.role) == ("Samantha Reyes", "Owner")
+    assert sam.source_url == "http://twopages.example/contact"  # where the name came from
+    assert sam.how == "mailto"  # still the surest way it was found
+
+
 async def test_an_obfuscated_address(site: WebsiteClient) -> None:
     found = await site.contacts("http://obfuscated.example")
 

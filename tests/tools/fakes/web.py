@@ -63,6 +63,23 @@ SITES: dict[str, dict[str, str | Response]] = {
             + "<p>Come in.</p>"
         )
     },
+    "twopages.example": {  # a guess around a link on one page, stated outright on another
+        "/": page(
+            NAV + '<p><strong>Sam Reyes</strong>, Barista — <a href="mailto:sam@twopages.example">'
+            "sam@twopages.example</a></p>"
+        ),
+        "/contact": page(
+            json_ld(
+                {
+                    "@context": "https://schema.org",
+                    "@type": "Person",
+                    "name": "Samantha Reyes",
+                    "jobTitle": "Owner",
+                    "email": "sam@twopages.example",
+                }
+            )
+        ),
+    },
     "obfuscated.example": {
         "/": page("<p>Write to priya [at] obfuscated [dot] example, Owner Priya Hale.</p>"),
     },

@@ -163,17 +163,26 @@ def rank_contacts(contacts: Iterable[PageContact]) -> list[PageContact]:
     return sorted(contacts, key=key)  # stable: ties keep the order found
 
 
+def found_again(known: str | None, new: str | None, new_how: str) -> str | None:
+    """A contact's name, role or phone when its address is found again (on the same page or
+    another): JSON-LD states it outright and wins; what is read around a link is a guess, and
+    only fills a gap."""
+    return new if new_how == "json-ld" and new else known or new
+
+
+def surest_how(known: str, new: str) -> str:
+    """How an address found twice was found: the surer of the two ways."""
+    return min(known, new, key=_HOW_PRIORITY.index)
+
+
 def _merge(found: dict[str, _Draft], new: _Draft) -> None:
     old = found.setdefault(new.email, new)
     if old is new:
         return
-    if _HOW_PRIORITY.index(new.how) < _HOW_PRIORITY.index(old.how):
-        old.how = new.how
-    # JSON-LD states a name and title outright; what we read around a link is a guess.
-    trusted = new.how == "json-ld"
-    old.name = new.name if trusted and new.name else old.name or new.name
-    old.role = new.role if trusted and new.role else old.role or new.role
-    old.phone = new.phone if trusted and new.phone else old.phone or new.phone
+    old.how = surest_how(old.how, new.how)
+    old.name = found_again(old.name, new.name, new.how)
+    old.role = found_again(old.role, new.role, new.how)
+    old.phone = found_again(old.phone, new.phone, new.how)
 
 
 def _structured_drafts(tree: LexborHTMLParser) -> Iterator[_Draft]:

@@ -17,8 +17,10 @@ from webapp.core.errors import ToolError
 from webapp.tools.providers.http import TRUNCATED_HEADER, ProviderHttp, RateLimits, Sleep
 from webapp.tools.providers.page_contacts import (
     PageContact,
+    found_again,
     rank_contacts,
     read_page,
+    surest_how,
 )
 from webapp.tools.providers.timeouts import DOCUMENTED, CallTimeouts
 from webapp.tools.providers.web_domains import registrable_domain, same_site
@@ -206,20 +208,22 @@ def _a_page(response: httpx.Response) -> bool:
 
 
 def _merged(contacts: list[PageContact]) -> list[PageContact]:
-    """Each address once: what another page adds (a name, a role, a phone) fills in."""
+    """Each address once, its details found again on other pages merged as on one page
+    (`found_again`); its page is the one its name came from."""
     merged: dict[str, PageContact] = {}
     for contact in contacts:
         known = merged.get(contact.email)
         if known is None:
             merged[contact.email] = contact
             continue
+        name = found_again(known.name, contact.name, contact.how)
         merged[contact.email] = PageContact(
             email=known.email,
             kind=known.kind,
-            name=known.name or contact.name,
-            role=known.role or contact.role,
-            phone=known.phone or contact.phone,
-            source_url=known.source_url if known.name or not contact.name else contact.source_url,
-            how=known.how,
+            name=name,
+            role=found_again(known.role, contact.role, contact.how),
+            phone=found_again(known.phone, contact.phone, contact.how),
+            source_url=known.source_url if name == known.name else contact.source_url,
+            how=surest_how(known.how, contact.how),
         )
     return list(merged.values())
