@@ -273,7 +273,7 @@ def test_reads_when_the_leads_are_wanted(text: str, timing: str) -> None:
         ("Find 0 dentists", "volume", ["between 1 and 500", "0"]),
         ("Find 1,000 dentists in Leeds", "volume", ["between 1 and 500", "1,000"]),
         ("Find 10 million dentists", "volume", ["between 1 and 500", "10,000,000"]),
-        ("Find -5 dentists", "volume", ["between 1 and 500"]),
+        ("Find -5 dentists", "volume", ["between 1 and 500", "the goal asks for -5"]),
         ("Find 2.5 dentists", "volume", ["whole number", "2.5"]),
         ("<script>alert(1)</script>", "goal", [HTML_GOAL_MESSAGE]),
         ("Find 20 <b>dentists</b> in Leeds", "goal", [HTML_GOAL_MESSAGE]),
@@ -394,7 +394,7 @@ def test_max_and_default_volume_are_configurable() -> None:
 @pytest.mark.parametrize(
     ("overrides", "field", "fragment"),
     [
-        ({"volume": -5}, "volume", "between 1 and 500"),
+        ({"volume": -5}, "volume", "between 1 and 500 leads; you asked for -5"),
         ({"volume": 0}, "volume", "between 1 and 500"),
         ({"volume": 10_000_000}, "volume", "between 1 and 500"),
         ({"volume": "abc"}, "volume", "whole number"),

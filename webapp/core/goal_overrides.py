@@ -74,8 +74,9 @@ def choose_volume(from_text: int | str | None, override: object, default: int, t
     else:
         volume = default if from_text is None else from_text
     if not 1 <= volume <= top:
+        asked = "the goal asks" if override is None else "you asked"
         raise GoalError(
-            f"Ask for between 1 and {top:,} leads; the goal asks for {volume:,}.", field="volume"
+            f"Ask for between 1 and {top:,} leads; {asked} for {volume:,}.", field="volume"
         )
     return volume
 
