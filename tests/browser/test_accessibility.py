@@ -1,7 +1,7 @@
 """The pages as assistive technology meets them, in Debian's Chromium: axe-core (the copy the
 axe-playwright-python package ships, no CDN) finds no serious or critical violation on the goal
-form with its plan, a run, the history, the monitors and the settings; and the run page tells
-a screen reader how the run goes."""
+form with its plan, a run, two runs compared, the history, the monitors, the outbox and the
+settings; and the run page tells a screen reader how the run goes."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 expect.set_options(timeout=20_000)
 
 GOAL = "Find 8 coffee shops in Manchester, email them and monitor for new ones"
+OTHER_GOAL = "Find 12 coffee shops in Manchester"  # to compare the first with
 
 
 async def serious_violations(page: Page) -> list[str]:
@@ -35,8 +36,9 @@ async def test_no_page_has_a_serious_accessibility_violation(
 ) -> None:
     server = start_server(demo_latency_ms=0)
     async with api(server) as client:
-        run_id = await create_run(client, GOAL)
-        await wait_for_run(client, run_id, lambda run: run["status"] not in ("pending", "running"))
+        run_id, other = [await create_run(client, goal) for goal in (GOAL, OTHER_GOAL)]
+        for run in (run_id, other):
+            await wait_for_run(client, run, lambda run: run["status"] not in ("pending", "running"))
     await sign_in(page, server)
     found: dict[str, list[str]] = {}
     await page.goto(f"{server.url}/")
@@ -44,8 +46,10 @@ async def test_no_page_has_a_serious_accessibility_violation(
     await page.get_by_role("button", name="Plan", exact=True).click()
     await expect(page.locator("#preview svg g.node")).to_have_count(6)
     found["the goal form and its plan"] = await serious_violations(page)
-    for path in (f"/runs/{run_id}", "/runs", "/monitors", "/outbox", "/settings"):
-        await page.goto(f"{server.url}{path}")
+    compare = f"/runs/{run_id}/compare/{other}"
+    for path in (f"/runs/{run_id}", compare, "/runs", "/monitors", "/outbox", "/settings"):
+        answer = await page.goto(f"{server.url}{path}")
+        assert answer is not None and answer.ok, path
         found[path] = await serious_violations(page)
 
     assert {where: seen for where, seen in found.items() if seen} == {}

@@ -1,5 +1,6 @@
 """No page scrolls sideways on a wide screen, a laptop, a tablet or a phone: the goal form with
-its plan, a finished run, the history, the monitors and the settings, in Debian's Chromium."""
+its plan, a finished run, two runs compared, the history, the monitors, the outbox and the
+settings, in Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ expect.set_options(timeout=20_000)
 
 WIDTHS = (1440, 1024, 768, 390)
 GOAL = "Find 12 coffee shops in Manchester, email them and monitor for new ones"
+OTHER_GOAL = "Find 15 coffee shops in Manchester"  # to compare the first with
 
 # How far the page reaches past the window, and the widest element that makes it so.
 OVERFLOW = """() => {
@@ -49,8 +51,9 @@ async def test_no_page_scrolls_sideways_at_any_width(
 ) -> None:
     server = start_server(demo_latency_ms=0, google_places_api_key="k", hunter_api_key="h")
     async with api(server) as client:
-        run_id = await create_run(client, GOAL)
-        await wait_for_run(client, run_id, lambda run: run["status"] not in ("pending", "running"))
+        run_id, other = [await create_run(client, goal) for goal in (GOAL, OTHER_GOAL)]
+        for run in (run_id, other):
+            await wait_for_run(client, run, lambda run: run["status"] not in ("pending", "running"))
     await sign_in(page, server)
     wide: dict[str, dict[str, object]] = {}
     for width in WIDTHS:
@@ -60,8 +63,10 @@ async def test_no_page_scrolls_sideways_at_any_width(
         await page.get_by_role("button", name="Plan", exact=True).click()
         await expect(page.locator("#preview svg g.node")).to_have_count(6)
         wide[f"the goal form and its plan at {width} px"] = await overflow(page)
-        for path in (f"/runs/{run_id}", "/runs", "/monitors", "/outbox", "/settings"):
-            await page.goto(f"{server.url}{path}")
+        compare = f"/runs/{run_id}/compare/{other}"
+        for path in (f"/runs/{run_id}", compare, "/runs", "/monitors", "/outbox", "/settings"):
+            answer = await page.goto(f"{server.url}{path}")
+            assert answer is not None and answer.ok, path
             wide[f"{path} at {width} px"] = await overflow(page)
 
     too_wide = {where: found for where, found in wide.items() if found["over"] != 0}
