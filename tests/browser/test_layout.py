@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import LiveServer, sign_in
+from tests.browser.conftest import BrowserLog, LiveServer, sign_in
 from tests.browser.test_dashboard import Api, create_run, wait_for_run
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -18,6 +18,7 @@ expect.set_options(timeout=20_000)
 WIDTHS = (1440, 1024, 768, 390)
 GOAL = "Find 12 coffee shops in Manchester, email them and monitor for new ones"
 OTHER_GOAL = "Find 15 coffee shops in Manchester"  # to compare the first with
+LONG_WORD = "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch"  # 58 letters
 
 # How far the page reaches past the window, and the widest element that makes it so.
 OVERFLOW = """() => {
@@ -68,6 +69,51 @@ async def test_no_page_scrolls_sideways_at_any_width(
             answer = await page.goto(f"{server.url}{path}")
             assert answer is not None and answer.ok, path
             wide[f"{path} at {width} px"] = await overflow(page)
+
+    too_wide = {where: found for where, found in wide.items() if found["over"] != 0}
+    assert too_wide == {}
+
+
+async def test_the_first_pages_a_new_user_meets_and_long_words_fit_every_width(
+    page: Page, start_server: Callable[..., LiveServer], api: Api, browser_log: BrowserLog
+) -> None:
+    # Before anyone can log in: creating the first account; then the login page, a wrong
+    # password's answer, a page that does not exist (its address in its message), and a run
+    # whose goal has a word longer than a phone is wide.
+    browser_log.expect(r"^console: Failed to load resource: .* status of (401|404) ")
+    fresh = start_server(demo_latency_ms=0, with_account=False)
+    server = start_server(demo_latency_ms=0)
+    async with api(server) as client:
+        long_run, long_too = [
+            await create_run(client, f"Find {n} coffee shops near {LONG_WORD}") for n in (5, 6)
+        ]
+        for run in (long_run, long_too):
+            await wait_for_run(client, run, lambda run: run["status"] not in ("pending", "running"))
+    wide: dict[str, dict[str, object]] = {}
+    for width in WIDTHS:
+        await page.set_viewport_size({"width": width, "height": 900})
+        await page.goto(f"{fresh.url}/")
+        await expect(page.get_by_role("heading", name="Create the first account")).to_be_visible()
+        wide[f"the first account's form at {width} px"] = await overflow(page)
+        await page.goto(f"{server.url}/login")
+        wide[f"the login page at {width} px"] = await overflow(page)
+        await page.fill("#username", server.username)
+        await page.fill("#password", "not the password")
+        await page.click("button[type=submit]:has-text('Log in')")
+        await expect(page.locator("[role=alert], .error").first).to_be_visible()
+        wide[f"a refused login at {width} px"] = await overflow(page)
+    await sign_in(page, server)
+    for width in WIDTHS:
+        await page.set_viewport_size({"width": width, "height": 900})
+        answer = await page.goto(f"{server.url}/runs/run_{LONG_WORD}")
+        assert answer is not None and answer.status == 404
+        wide[f"a missing run at {width} px"] = await overflow(page)
+        await page.goto(f"{server.url}/runs/{long_run}")
+        wide[f"a run with a long word in its goal at {width} px"] = await overflow(page)
+        await page.goto(f"{server.url}/runs/{long_run}/compare/{long_too}")
+        wide[f"two such runs compared at {width} px"] = await overflow(page)
+        await page.goto(f"{server.url}/runs")
+        wide[f"the history with those runs at {width} px"] = await overflow(page)
 
     too_wide = {where: found for where, found in wide.items() if found["over"] != 0}
     assert too_wide == {}
