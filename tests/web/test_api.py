@@ -233,6 +233,20 @@ async def test_a_bad_cursor_is_a_bad_request(client: httpx.AsyncClient) -> None:
     assert error_of(response, 400)["code"] == "bad_cursor"
 
 
+async def test_a_state_that_does_not_exist_is_a_bad_request_not_an_empty_list(
+    client: httpx.AsyncClient,
+) -> None:
+    # "suceeded" (a typo) used to answer 200 with no runs, as if none had succeeded.
+    api = await client.get("/api/runs", params={"status": "suceeded"})
+    page = await client.get("/runs", params={"status": "suceeded"})
+
+    error = error_of(api, 400)
+    assert (error["code"], error["field"]) == ("bad_status", "status")
+    assert "“suceeded”" in error["message"] and "succeeded, partial, failed" in error["message"]
+    assert page.status_code == 400 and "There is no run state “suceeded”" in page.text
+    assert (await client.get("/api/runs", params={"status": "interrupted"})).status_code == 200
+
+
 async def test_reading_a_run_gives_its_steps_and_counts(
     app: Starlette, client: httpx.AsyncClient
 ) -> None:

@@ -162,9 +162,11 @@ async def test_the_history_search_and_filters_come_back_as_text(
 ) -> None:
     await finished_run(app, client)
 
-    page = await client.get("/runs", params={"q": payload, "status": payload})
-    api = await client.get("/api/runs", params={"q": payload, "status": payload})
+    page = await client.get("/runs", params={"q": payload})
+    api = await client.get("/api/runs", params={"q": payload})
     bad_cursor = await client.get("/runs", params={"q": payload, "cursor": payload})
+    bad_status = await client.get("/runs", params={"q": payload, "status": payload})
+    api_bad_status = await client.get("/api/runs", params={"status": payload})
 
     assert page.status_code == 200
     assert_inert(page.text, "the history")
@@ -174,6 +176,9 @@ async def test_the_history_search_and_filters_come_back_as_text(
     assert api.status_code == 200 and api.json()["runs"] == []
     assert bad_cursor.status_code == 400
     assert_inert(bad_cursor.text, "a bad cursor's page")
+    assert bad_status.status_code == 400  # the state named in its message, as text
+    assert_inert(bad_status.text, "a bad state's page")
+    assert api_bad_status.json()["error"]["code"] == "bad_status"
 
 
 async def test_addresses_and_values_that_quote_what_was_sent_answer_with_text(

@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 
 from webapp import __version__
-
-RUN_STATUSES = ("pending", "running", "succeeded", "partial", "failed", "cancelled", "interrupted")
+from webapp.core.models import RUN_STATUSES
 
 
 def build_parser() -> argparse.ArgumentParser:

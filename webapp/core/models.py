@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -30,6 +30,7 @@ StepStatus = Literal[
 RunStatus = Literal[
     "pending", "running", "succeeded", "partial", "failed", "cancelled", "interrupted"
 ]
+RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 # "interrupted" only for a stored run whose process died; the executor never returns it.
 OverallStatus = Literal["succeeded", "partial", "failed", "cancelled", "interrupted"]
 EventType = Literal[

@@ -20,6 +20,7 @@ from webapp.web.lead_table import lead_page
 from webapp.web.numbers import whole_number
 from webapp.web.ownership import check_owned_run, may_start_run, owned_run
 from webapp.web.pages import lead_query, plan_for
+from webapp.web.run_filters import status_filter
 from webapp.web.run_request import RunRequest
 
 MAX_LIMIT = 200
@@ -56,7 +57,7 @@ async def list_runs(request: Request) -> Response:
     if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise ApiError(400, "bad_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
     page = await store_of(request).history.page(
-        status=params.get("status") or None,
+        status=status_filter(params),
         q=params.get("q") or None,
         cursor=params.get("cursor") or None,
         limit=limit,

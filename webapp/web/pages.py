@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from webapp.core import LeadGenPlan, PlanContext, plan_lead_generation
-from webapp.core.models import SupervisorUserContext
+from webapp.core.models import RUN_STATUSES, SupervisorUserContext
 from webapp.leads_csv import leads_to_csv
 from webapp.runtime import RunNotFound
 from webapp.settings import Settings
@@ -29,6 +29,7 @@ from webapp.web.json_response import JSONResponse
 from webapp.web.lead_table import BadLeadQuery, LeadQuery, lead_page
 from webapp.web.loop_lag import LoopLagMonitor
 from webapp.web.ownership import check_owned_run, may_start_run, owned_run
+from webapp.web.run_filters import status_filter
 from webapp.web.run_request import InvalidRunRequest, RunRequest, form_fields
 from webapp.web.run_view import RunView, page_context, params_gist, served_by
 from webapp.web.sequences import sequence_context
@@ -252,7 +253,7 @@ async def run_action(request: Request) -> Response:
 
 async def history(request: Request) -> Response:
     params = request.query_params
-    status = params.get("status") or None
+    status = status_filter(params)
     q = params.get("q") or None
     page = await store_of(request).history.page(
         status=status,
@@ -261,7 +262,13 @@ async def history(request: Request) -> Response:
         limit=HISTORY_PAGE,
         user_id=user_of(request).user_id,
     )
-    context = {"page": page, "status": status or "", "q": q or "", "cursor": params.get("cursor")}
+    context = {
+        "page": page,
+        "status": status or "",
+        "statuses": RUN_STATUSES,
+        "q": q or "",
+        "cursor": params.get("cursor"),
+    }
     return render(request, "runs.html", context)
 
 
