@@ -74,6 +74,23 @@ async def test_no_page_scrolls_sideways_at_any_width(
     assert too_wide == {}
 
 
+async def test_on_a_wide_screen_the_leads_table_shows_every_column_without_scrolling(
+    page: Page, start_server: Callable[..., LiveServer], api: Api
+) -> None:
+    server = start_server(demo_latency_ms=0)
+    async with api(server) as client:
+        run_id = await create_run(client, "Find 100 coffee shops in Manchester")
+        await wait_for_run(client, run_id, lambda run: run["status"] not in ("pending", "running"))
+    await sign_in(page, server)
+    await page.set_viewport_size({"width": 1440, "height": 900})
+    await page.goto(f"{server.url}/runs/{run_id}")
+
+    table = page.locator("#leads .table-wrap")
+    await expect(table.locator("th")).to_have_count(8)  # business ... source
+    hidden = await table.evaluate("(wrap) => wrap.scrollWidth - wrap.clientWidth")
+    assert hidden == 0
+
+
 async def test_the_first_pages_a_new_user_meets_and_long_words_fit_every_width(
     page: Page, start_server: Callable[..., LiveServer], api: Api, browser_log: BrowserLog
 ) -> None:
