@@ -91,6 +91,38 @@ async def test_on_a_wide_screen_the_leads_table_shows_every_column_without_scrol
     assert hidden == 0
 
 
+# Each node's text that reaches past its box: (node, text, pixels past).
+PAST_THEIR_NODE = """() => [...document.querySelectorAll('#preview svg g.node')].flatMap((g) => {
+  const box = g.querySelector('rect').getBBox();
+  return [...g.querySelectorAll('text')].map((t) => {
+    const b = t.getBBox();
+    return [g.id, t.textContent.trim(), Math.ceil(b.x + b.width - (box.x + box.width))];
+  }).filter(([, , past]) => past > 0);
+})"""
+
+
+@pytest.mark.parametrize(
+    "goal",
+    [
+        "Find 20 dentists in Leeds, email them and monitor for new ones",
+        "Find 20 wholesale warehouse merchandisers in Wolverhampton and monitor for new ones",
+        "Find 20 Mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm shops in Leeds",
+    ],
+    ids=["dentists", "wide-words", "one-long-word"],
+)
+async def test_graph_labels_stay_inside_their_nodes(
+    page: Page, start_server: Callable[..., LiveServer], goal: str
+) -> None:
+    server = start_server(demo_latency_ms=0)
+    await sign_in(page, server)
+    await page.goto(f"{server.url}/")
+    await page.fill("#goal", goal)
+    await page.get_by_role("button", name="Plan", exact=True).click()
+    await expect(page.locator("#preview svg g.node").first).to_be_visible()
+
+    assert await page.evaluate(PAST_THEIR_NODE) == []
+
+
 async def test_the_first_pages_a_new_user_meets_and_long_words_fit_every_width(
     page: Page, start_server: Callable[..., LiveServer], api: Api, browser_log: BrowserLog
 ) -> None:

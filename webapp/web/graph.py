@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from webapp.web.text_width import em_width, fit
+
 NODE_W, NODE_H = 172, 78
 GAP_X, GAP_Y = 30, 18
 PAD = 8
 
-
-LINE_CHARS = 24  # a node's label is cut into lines this long, two at most
+LABEL_PX, LABEL_X, LABEL_RIGHT = 12, 12, 8  # font size (app.css .node text), inset (_graph_node)
+LINE_EM = (NODE_W - LABEL_X - LABEL_RIGHT) / LABEL_PX  # a node's label line, two at most
 
 
 @dataclass(frozen=True)
@@ -28,19 +30,17 @@ class Node:
 
     @property
     def label_lines(self) -> list[str]:
-        """The label in lines of LINE_CHARS at most, broken between words; two lines, the
-        second cut with "…" only when the label is longer than both."""
+        """The label in lines that fit the node (`text_width`), broken between words; two
+        lines, the second cut with "…" only when the label is longer than both."""
         lines: list[str] = []
         for word in self.label.split():
-            if lines and len(lines[-1]) + 1 + len(word) <= LINE_CHARS:
+            if lines and em_width(f"{lines[-1]} {word}") <= LINE_EM:
                 lines[-1] += " " + word
             else:
                 lines.append(word)
         if len(lines) > 2:
             lines = [lines[0], " ".join(lines[1:])]
-        if len(lines) == 2 and len(lines[1]) > LINE_CHARS:
-            lines[1] = lines[1][: LINE_CHARS - 1].rstrip() + "…"
-        return [line[:LINE_CHARS] for line in lines]
+        return [fit(line, LINE_EM) for line in lines]
 
 
 @dataclass(frozen=True)
