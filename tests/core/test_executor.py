@@ -191,6 +191,9 @@ async def test_a_step_that_always_fails_skips_its_dependents(fake_tools: FakeToo
     assert result.overall_status == "failed"
     skipped = [e for e in events if e.type == "STEP_SKIPPED"]
     assert len(skipped) == 4 and all(e.blocked_by for e in skipped)
+    blocked = steps["hunter_enrich_3"].blocked_by
+    label = next(step.label for step in make_plan().steps if step.id == blocked)
+    assert label and skipped[0].summary == f"Skipped because “{label}” failed"
 
 
 async def test_a_step_that_gave_up_no_longer_promises_to_try_again(

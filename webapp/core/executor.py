@@ -266,7 +266,7 @@ class _Execution:
             step=step,
             status="skipped",
             blocked_by=blocker,
-            summary=f"Skipped because {blocker} {blocker_status}",
+            summary=f"Skipped because “{self.steps[blocker].label or blocker}” {blocker_status}",
         )
 
     async def _attempt_until_done(self, step: LeadGenPlanStep) -> None:
