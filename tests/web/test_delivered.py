@@ -67,6 +67,7 @@ async def test_the_places_a_run_found_stay_visible_and_exportable_when_no_lead_w
 
     assert "This run saved no leads. The 10 places it found:" in page
     assert page.count("<tr>") >= 10
+    assert f'href="/runs/{run_id}/leads.csv"' in page  # offered: there are places to give
     assert download.status_code == 200
     assert "florists-in-bath-places-found-" in download.headers["content-disposition"]
     assert len(download.text.strip().splitlines()) == 1 + 10  # the header and the places
@@ -76,7 +77,11 @@ async def test_a_run_that_found_nothing_has_no_csv_to_download(tmp_path: Path) -
     failing = fast_settings(str(tmp_path / "f.db"), demo_failure_rate=1.0, retry_max_retries=0)
     async with serve(failing) as (app, client):
         run_id = await finished_run(app, client, "Find 5 florists in Bath")
+        page = (await client.get(f"/runs/{run_id}")).text
         download = await client.get(f"/runs/{run_id}/leads.csv")
 
+    assert "leads.csv" not in page and "Download CSV" not in page  # no button to a 404
     assert download.status_code == 404
     assert "no CSV to download" in download.text
+    # the steps it skipped say which step stopped them by its name, not its id
+    assert "Skipped because “Find florists in Bath” failed" in page
