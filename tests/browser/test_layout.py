@@ -106,22 +106,6 @@ async def test_graph_labels_stay_inside_their_nodes(
     assert await page.evaluate(PAST_THEIR_NODE) == []
 
 
-async def test_on_a_phone_the_history_filters_keep_each_label_beside_its_field(
-    page: Page, start_server: Callable[..., LiveServer]
-) -> None:
-    server = start_server(demo_latency_ms=0)
-    await sign_in(page, server)
-    await page.set_viewport_size({"width": 390, "height": 844})
-    await page.goto(f"{server.url}/runs")
-
-    for field in ("q", "status"):
-        label = await page.locator(f"label[for={field}]").bounding_box()
-        control = await page.locator(f"#{field}").bounding_box()
-        assert label is not None and control is not None
-        middle = label["y"] + label["height"] / 2
-        assert control["y"] <= middle <= control["y"] + control["height"], field
-
-
 async def test_the_first_pages_a_new_user_meets_and_long_words_fit_every_width(
     page: Page, start_server: Callable[..., LiveServer], api: Api, browser_log: BrowserLog
 ) -> None:
@@ -167,7 +151,7 @@ async def test_the_first_pages_a_new_user_meets_and_long_words_fit_every_width(
     assert too_wide == {}
 
 
-async def test_the_header_wraps_on_a_phone_and_log_out_stays_on_screen(
+async def test_on_a_phone_the_header_wraps_log_out_stays_on_screen_and_labels_stay_beside(
     page: Page, start_server: Callable[..., LiveServer]
 ) -> None:
     server = start_server(demo_latency_ms=0)
@@ -179,6 +163,13 @@ async def test_the_header_wraps_on_a_phone_and_log_out_stays_on_screen(
     await expect(log_out).to_be_visible()
     box = await log_out.bounding_box()
     assert box is not None and box["x"] + box["width"] <= 390
+    # the history's filters keep each label beside its field
+    for field in ("q", "status"):
+        label = await page.locator(f"label[for={field}]").bounding_box()
+        control = await page.locator(f"#{field}").bounding_box()
+        assert label is not None and control is not None
+        middle = label["y"] + label["height"] / 2
+        assert control["y"] <= middle <= control["y"] + control["height"], field
 
 
 async def test_a_long_lead_list_scrolls_in_its_own_box_not_the_whole_page(
