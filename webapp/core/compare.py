@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from webapp.core.leads import EMAIL_STATUS_RANK, Lead
+from webapp.core.leads import Lead, status_rank
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,7 @@ def changes(lead: Lead, was: Lead) -> list[str]:
     elif not lead.email and was.email:
         found.append("no email any more")
     if lead.email and (lead.email or "").lower() == (was.email or "").lower():
-        now = EMAIL_STATUS_RANK.get(lead.email_status or "unknown", 4)
-        then = EMAIL_STATUS_RANK.get(was.email_status or "unknown", 4)
+        now, then = status_rank(lead.email_status), status_rank(was.email_status)
         if now < then:
             found.append("a better verification")
         elif now > then:

@@ -20,6 +20,12 @@ EMAIL_STATUS_RANK = {
 }
 
 
+def status_rank(status: str | None) -> int:
+    """Where an email status stands, best first (no status reads as "unknown"; one not
+    listed comes after "webmail")."""
+    return EMAIL_STATUS_RANK.get(status or "unknown", 4)
+
+
 class Lead(CamelModel):
     # One lead is one business with its best contact. Fields follow the "Suggested canonical
     # lead record" of the providers reference, so every provider maps onto the same shape.
@@ -92,13 +98,13 @@ def delivered_words(saved: int, wanted: int | None, with_email: int, verified: i
 def lead_sort_key(lead: Lead) -> tuple[int, int, int, str]:
     """Best first: a usable verified email, then any email, then a domain, then the rest."""
     if lead.email:
-        status_rank = EMAIL_STATUS_RANK.get(lead.email_status or "unknown", 4)
-        tier = 0 if status_rank <= 1 else 1
+        rank = status_rank(lead.email_status)
+        tier = 0 if rank <= 1 else 1
     elif lead.domain:
-        tier, status_rank = 2, 9
+        tier, rank = 2, 9
     else:
-        tier, status_rank = 3, 9
-    return (tier, status_rank, -(lead.email_confidence or 0), lead.business_name.lower())
+        tier, rank = 3, 9
+    return (tier, rank, -(lead.email_confidence or 0), lead.business_name.lower())
 
 
 def dedupe_leads(leads: Iterable[Lead]) -> tuple[list[Lead], int]:

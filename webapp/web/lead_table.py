@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from webapp.core.accents import without_accents
-from webapp.core.leads import EMAIL_STATUS_RANK, Lead, email_counts, is_verified
+from webapp.core.leads import Lead, email_counts, is_verified, status_rank
 
 PER_PAGE = 50
 MAX_SEARCH = 200
@@ -27,10 +27,6 @@ def _folded(text: str | None) -> str:
     return without_accents(text or "").casefold()
 
 
-def _status_rank(status: str) -> int:
-    return EMAIL_STATUS_RANK.get(status, 4)
-
-
 def _contact(lead: Lead) -> str:
     return " ".join(n for n in (lead.contact_first_name, lead.contact_last_name) if n)
 
@@ -41,9 +37,7 @@ SORTS: dict[str, Callable[[Lead], Any]] = {
     "contact": lambda lead: _folded(_contact(lead)) or None,
     "email": lambda lead: (lead.email or "").lower() or None,
     # best first when ascending: verified, accepts all, unknown ... invalid
-    "status": lambda lead: (
-        EMAIL_STATUS_RANK.get(lead.email_status, 4) if lead.email_status else None
-    ),
+    "status": lambda lead: status_rank(lead.email_status) if lead.email_status else None,
     "confidence": lambda lead: lead.email_confidence,
     "city": lambda lead: _folded(lead.city) or None,
 }
@@ -94,7 +88,8 @@ class LeadQuery(BaseModel):
     def filtered(self) -> bool:
         return bool(self.q or self.has_email or self.verified or self.status or self.source)
 
-    def matches(self, lead: Lead) -> bool:
+    def _matches(self, lead: Lead, needle: str) -> bool:
+        """Whether `lead` passes the filters; `needle` is the search, folded once for all."""
         if self.has_email and not lead.email:
             return False
         if self.verified and not is_verified(lead):
@@ -116,12 +111,13 @@ class LeadQuery(BaseModel):
                     lead.phone,
                 )
             )
-            return _folded(self.q) in _folded(text)
+            return needle in _folded(text)
         return True
 
     def select(self, leads: Sequence[Lead]) -> list[Lead]:
         """The leads that match, in the asked order (the saved order when none was asked)."""
-        chosen = [lead for lead in leads if self.matches(lead)]
+        needle = _folded(self.q)
+        chosen = [lead for lead in leads if self._matches(lead, needle)]
         if self.sort is None:
             return chosen
         key = SORTS[self.sort]
@@ -201,8 +197,6 @@ def lead_page(leads: Sequence[Lead], query: LeadQuery, per_page: int = PER_PAGE)
         first=start + 1 if rows else 0,
         with_email=with_email,
         verified=verified,
-        statuses=sorted(
-            statuses.items(), key=lambda item: (EMAIL_STATUS_RANK.get(item[0], 4), item[0])
-        ),
+        statuses=sorted(statuses.items(), key=lambda item: (status_rank(item[0]), item[0])),
         sources=sorted(sources.items()),
     )
