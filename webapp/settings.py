@@ -6,6 +6,7 @@ Precedence: command-line options, then the environment (and a `.env` file), then
 from __future__ import annotations
 
 import ipaddress
+import reprlib
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -223,7 +224,7 @@ def parse_email_providers(given: object) -> list[str]:
         if name not in EMAIL_PROVIDERS:
             raise ValueError(
                 f"email_providers must name providers among {', '.join(EMAIL_PROVIDERS)}, in "
-                f"order (e.g. website,hunter); got {item!r}."
+                f"order (e.g. website,hunter); got {reprlib.repr(item)}."
             )
         if name not in chosen:
             chosen.append(name)

@@ -25,7 +25,7 @@ from pydantic_core import ErrorDetails
 from starlette.datastructures import FormData
 
 from webapp.core import GoalError, LeadGenGoal, parse_goal
-from webapp.settings import EMAIL_PROVIDERS, Settings
+from webapp.settings import EMAIL_PROVIDERS, Settings, parse_email_providers
 from webapp.tools.providers.choice import (
     PLACES_PROVIDERS,
     chosen_email_providers,
@@ -70,18 +70,11 @@ def _one_of(allowed: tuple[str, ...]) -> Callable[[str], str]:
 
 
 def _provider_list(value: object) -> object:
-    """Email providers in order, as a list or a comma-separated text, in any case; blank or
-    an empty list is no choice."""
-    if value in ("", []):
+    """Email providers in order, as a list or a comma-separated text, read by the rule the
+    setting and the CLI use (`parse_email_providers`); blank or an empty list is no choice."""
+    if value in ("", [], None):
         return None
-    items = value.split(",") if isinstance(value, str) else value
-    if isinstance(items, list):
-        return [item.strip().lower() if isinstance(item, str) else item for item in items]
-    return items
-
-
-def _each_once(names: list[str] | None) -> list[str] | None:
-    return list(dict.fromkeys(names)) if names else names
+    return parse_email_providers(value) if isinstance(value, str | list) else value
 
 
 PlacesProvider = Annotated[StrictStr, AfterValidator(_one_of(PLACES_PROVIDERS))]
@@ -117,9 +110,7 @@ class RunRequest(BaseModel):
     monitoring: StrictBool | None = None
     places_provider: Annotated[PlacesProvider | None, BeforeValidator(_blank_is_none)] = None
     email_provider: Annotated[EmailProvider | None, BeforeValidator(_blank_is_none)] = None
-    email_providers: Annotated[
-        list[EmailProvider] | None, BeforeValidator(_provider_list), AfterValidator(_each_once)
-    ] = None
+    email_providers: Annotated[list[str] | None, BeforeValidator(_provider_list)] = None
     budget: Budget | None = None
 
     @classmethod
@@ -294,7 +285,10 @@ def _problem(name: str, details: list[ErrorDetails]) -> ApiError:
         shown = _printable(value if isinstance(value, str) else _SHORT.repr(value))[:30]
         return ApiError(422, "invalid_goal", GOAL_MESSAGES[name].format(shown=shown), name)
     if name in PROVIDER_MESSAGES:
-        message = PROVIDER_MESSAGES[name].format(_SHORT.repr(value))
+        if first["type"] == "value_error":  # parse_email_providers said which, and why
+            message = str(first.get("ctx", {}).get("error", first["msg"]))
+        else:
+            message = PROVIDER_MESSAGES[name].format(_SHORT.repr(value))
         return ApiError(422, "invalid_provider", message, name)
     return _budget_problem(details)
 
