@@ -26,6 +26,23 @@ _UNIT = (
     r"|metres?|meters?|m|ft|feet|pence|p|cents?|pounds?|dollars?|euros?|acres?|inch(?:es)?|cm|mm"
 )
 WHOLE = r"\d{1,3}(?:,\d{3})+(?![\d,])|\d+"
+_TYPED_WHOLE_RE = re.compile(rf"\s*([-+]?)({WHOLE})\s*")
+
+
+def typed_count(value: object) -> int | None:
+    """A count as JSON gives it (20, 20.0) or a field types it ("20", " -5 ", "1,000", read
+    as the goal's words are); None for anything else (true, 2.5, "abc", a 1 MB text)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and len(value) <= 20:
+        match = _TYPED_WHOLE_RE.fullmatch(value)
+        if match:
+            return int(match[1] + match[2].replace(",", ""))
+    return None
+
+
 _NUMBER_RE = re.compile(
     rf"(?P<sign>[-−])?(?P<num>{WHOLE})(?P<frac>\.\d+)?"
     r"(?:\s*(?P<mult>k|thousand|million|hundred|dozen)\b)?"

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import re
-
 from webapp.core import places_known as places
 from webapp.core.business_kinds import names_a_business
 from webapp.core.errors import GoalError
-from webapp.core.goal_numbers import WHOLE
+from webapp.core.goal_numbers import typed_count
 from webapp.core.goal_places import resolve_place
 from webapp.core.goal_text import EXAMPLE_GOAL, MAX_FIELD_LENGTH, check_field
 
@@ -82,14 +80,9 @@ def choose_volume(from_text: int | str | None, override: object, default: int, t
 
 
 def _coerce_volume(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and len(value) <= 20:
-        match = re.fullmatch(rf"\s*(?P<sign>[-+]?)(?P<num>{WHOLE})\s*", value)
-        if match:
-            return int(match["sign"] + match["num"].replace(",", ""))
+    count = typed_count(value)
+    if count is not None:
+        return count
     shown = str(value)[:30]
     raise GoalError(
         f"The number of leads must be a whole number, such as 20, not “{shown}”.", field="volume"

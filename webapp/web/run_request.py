@@ -5,7 +5,6 @@ the budget) whose problems become answers that name the field at fault."""
 from __future__ import annotations
 
 import json
-import re
 import reprlib
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -25,6 +24,7 @@ from pydantic_core import ErrorDetails
 from starlette.datastructures import FormData
 
 from webapp.core import GoalError, LeadGenGoal, parse_goal
+from webapp.core.goal_numbers import typed_count
 from webapp.settings import EMAIL_PROVIDERS, Settings, parse_email_providers
 from webapp.tools.providers.choice import (
     PLACES_PROVIDERS,
@@ -36,8 +36,6 @@ from webapp.web.errors import ApiError
 OVERRIDE_FIELDS = ("persona", "region", "country", "volume", "email", "monitoring")
 PROVIDER_FIELDS = ("places_provider", "email_provider", "email_providers")
 BUDGET_LIMIT = 1_000_000
-# a whole number as the goal reader takes one typed in a field: "20", " -5 ", "1,000"
-_WHOLE_NUMBER = re.compile(r"\s*[-+]?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)\s*")
 
 
 def _blank_is_none(value: object) -> object:
@@ -45,13 +43,10 @@ def _blank_is_none(value: object) -> object:
 
 
 def _lead_count(value: object) -> object:
-    """A count as JSON gives it (20, 20.0) or a form types it ("20", " 1,000 "), read as the
-    goal's words are; blank is none given. Anything else is left to the strict int to refuse."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and len(value) <= 20 and _WHOLE_NUMBER.fullmatch(value):
-        return int(value.replace(",", ""))
-    return _blank_is_none(value)
+    """A count read as the goal reader reads a typed one (`typed_count`); blank is none given.
+    Anything else is left to the strict int to refuse."""
+    count = typed_count(value)
+    return count if count is not None else _blank_is_none(value)
 
 
 def _amount(value: object) -> object:
