@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from webapp.runtime.accounts import Accounts
 from webapp.runtime.factory import build_manager
@@ -26,7 +27,6 @@ from webapp.web.errors import HANDLERS
 from webapp.web.fanout import RunFeeds
 from webapp.web.fragments import LiveFragments
 from webapp.web.loop_lag import LoopLagMonitor
-from webapp.web.proxies import ForwardedHeaders, TrustedProxies
 from webapp.web.resources import site_dir
 from webapp.web.security import SecurityHeaders
 from webapp.web.sequences import mail_view
@@ -123,7 +123,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=str(site_dir("static"))), name="static"),
     ]
     middleware = [
-        Middleware(ForwardedHeaders, proxies=TrustedProxies(settings.trusted_proxy_networks())),
+        # X-Forwarded-For/-Proto believed only from LEADGEN_TRUSTED_PROXIES (uvicorn's own
+        # middleware, in the app so the setting holds whatever serves it; `serve` turns
+        # uvicorn's reading of them off)
+        Middleware(
+            ProxyHeadersMiddleware,
+            trusted_hosts=[str(network) for network in settings.trusted_proxy_networks()],
+        ),
         Middleware(SecurityHeaders),
         Middleware(AuthMiddleware),
     ]
